@@ -1,0 +1,14 @@
+// `sdp` command line. This folder is the composition root: the only place that wires the
+// reconciler and the agent together (for `sdp up`), since reconciler/ and agent/ never import each other.
+import { Command } from 'commander';
+
+const program = new Command('sdp')
+  .description('Declarative GitOps reconciler for feature-branch sandboxes on plain Docker hosts')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+// Each command module adds itself to `program`; keep this list sorted.
+const modules: Array<{ register: (program: Command) => void }> = [];
+for (const m of modules) m.register(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,158 @@
+// Shapes of the HTTP API (/api) and the UI live feed (/ws/ui). The UI, the CLI and the tests read
+// these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
+import type { DesiredSandbox, SpecError } from './desired.ts';
+import type { LiveContainer, LiveNetwork, LiveRoutes } from './protocol.ts';
+
+export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
+export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Missing' | 'Suspended' | 'Expired' | 'Unknown';
+export type DriftField = 'commit' | 'image' | 'env' | 'ports' | 'resources' | 'target' | 'state' | 'files';
+
+export interface DriftEntry {
+  /** "service/<name>" | "gateway" | "route/<name>" | "network" */
+  resource: string;
+  change: 'missing' | 'extra' | 'changed';
+  field?: DriftField;
+  /** secret values are always '(redacted)' */
+  desired?: unknown;
+  live?: unknown;
+}
+
+export interface RouteView {
+  service: string;
+  mode: 'sandbox' | 'baseline';
+  target: string;
+  /** what the gateway really routes to; null when unknown or absent */
+  live: string | null;
+}
+
+export interface ServiceView {
+  service: string;
+  node: string;
+  branch?: string;
+  desiredCommit?: string;
+  liveCommit?: string;
+  image?: string;
+  state?: string;
+  health?: string;
+  hostPort?: number;
+}
+
+export interface SandboxSummary {
+  name: string;
+  owner?: string;
+  labels: Record<string, string>;
+  template?: string;
+  sync: SyncStatus;
+  health: HealthStatus;
+  drift: DriftEntry[];
+  gatewayUrl: string;
+  routes: RouteView[];
+  suspended: boolean;
+  /** ISO time the sandbox expires (ttl since last sync or spec change), if it has a ttl */
+  expiresAt?: string;
+  /** spec revision this desired state comes from */
+  revision: string;
+  lastSync?: { jobId: string; status: JobStatus; at: string };
+}
+
+export interface SandboxDetail extends SandboxSummary {
+  desired: DesiredSandbox;
+  live: { containers: LiveContainer[]; networks: LiveNetwork[]; gateways: LiveRoutes[] };
+  services: ServiceView[];
+  history: JobSummary[];
+}
+
+export type ActionKind = 'ensure-network' | 'deploy' | 'apply-routes' | 'stop' | 'start' | 'remove';
+
+export interface PlanAction {
+  id: string;
+  /** actions of one wave run in parallel; waves run in order */
+  wave: number;
+  kind: ActionKind;
+  /** "network" | "service/<name>" | "gateway" | "routes" */
+  resource: string;
+  node: string;
+  change: 'create' | 'replace' | 'update' | 'remove' | 'stop' | 'start';
+  /** why, in words a person reads: "commit abc123 -> def456" */
+  reason: string;
+}
+
+export interface Plan {
+  sandbox: string;
+  revision: string;
+  drift: DriftEntry[];
+  actions: PlanAction[];
+  /** true when nothing would change */
+  noop: boolean;
+}
+
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
+export interface StepView extends PlanAction {
+  status: StepStatus;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface JobSummary {
+  id: string;
+  sandbox: string;
+  status: JobStatus;
+  user: string;
+  revision: string;
+  prune: boolean;
+  dryRun: boolean;
+  createdAt: string;
+  finishedAt?: string;
+  error?: string;
+}
+
+export interface LogLine {
+  at: string;
+  step?: string;
+  stream: string;
+  line: string;
+}
+
+export interface JobView extends JobSummary {
+  steps: StepView[];
+  logs: LogLine[];
+}
+
+export interface RevisionView {
+  id: string;
+  /** specs commit, with dirty when the work tree has uncommitted edits */
+  commit?: string;
+  dirty: boolean;
+  at: string;
+  ok: boolean;
+  errors: SpecError[];
+}
+
+export interface AgentView {
+  name: string;
+  roles: string[];
+  address: string;
+  version?: string;
+  online: boolean;
+  lastSeen?: string;
+  containers: number;
+}
+
+export interface StatusView {
+  /** the revision whose desired state is in force */
+  current: RevisionView | null;
+  /** the newest revision, when it was rejected */
+  rejected: RevisionView | null;
+  sandboxes: SandboxSummary[];
+  agents: AgentView[];
+}
+
+/** Messages the reconciler pushes on /ws/ui. */
+export type UiMessage =
+  | { type: 'status'; status: StatusView }
+  | { type: 'sandbox'; sandbox: SandboxSummary }
+  | { type: 'job'; job: JobSummary & { steps: StepView[] } }
+  | { type: 'job-log'; jobId: string; log: LogLine };

@@ -1,0 +1,136 @@
+// What a container (service or gateway) must be, as the reconciler compiles it and the agent runs it.
+// One TypeBox definition gives both the JSON Schema (validated on both ends of the wire) and the TS type.
+import { Type as T, type Static } from '@sinclair/typebox';
+
+export const Name = T.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'RFC 1123 label' });
+
+export const BuildSpec = T.Union([
+  T.Object(
+    {
+      type: T.Literal('image'),
+      image: T.String({ minLength: 1 }),
+      /** Where the worktree is mounted (only when the container has a git source). */
+      mount: T.Optional(T.String()),
+      run: T.Optional(T.Array(T.String())),
+    },
+    { additionalProperties: false },
+  ),
+  T.Object(
+    {
+      type: T.Literal('dockerfile'),
+      dockerfile: T.String({ minLength: 1 }),
+      context: T.String({ minLength: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+  T.Object(
+    {
+      type: T.Literal('host'),
+      command: T.String({ minLength: 1 }),
+      image: T.String({ minLength: 1 }),
+      run: T.Array(T.String()),
+      /** Where the worktree is mounted in the container; default /src. */
+      mount: T.Optional(T.String()),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type BuildSpec = Static<typeof BuildSpec>;
+
+export const HealthSpec = T.Object(
+  {
+    path: T.String(),
+    timeoutMs: T.Integer({ minimum: 1 }),
+    retries: T.Integer({ minimum: 0 }),
+    intervalMs: T.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type HealthSpec = Static<typeof HealthSpec>;
+
+/** A git source pinned to a commit. `branch` is informational (shown in UI, kept as a label). */
+export const GitSource = T.Object(
+  {
+    repo: T.String({ minLength: 1 }),
+    commit: T.String({ pattern: '^[0-9a-f]{7,64}$' }),
+    branch: T.Optional(T.String()),
+  },
+  { additionalProperties: false },
+);
+export type GitSource = Static<typeof GitSource>;
+
+export const FileSpec = T.Object({ path: T.String({ minLength: 1 }), content: T.String() }, { additionalProperties: false });
+export type FileSpec = Static<typeof FileSpec>;
+
+export const Resources = T.Object(
+  { cpu: T.Optional(T.Number({ exclusiveMinimum: 0 })), memoryBytes: T.Optional(T.Integer({ minimum: 1 })) },
+  { additionalProperties: false },
+);
+export type Resources = Static<typeof Resources>;
+
+export const ContainerKind = T.Union([T.Literal('service'), T.Literal('gateway')]);
+export type ContainerKind = Static<typeof ContainerKind>;
+
+/**
+ * A container ready to run: commit resolved, ports allocated, env interpolated.
+ * Secret env values are NOT here: `secretEnv` names the keys, and their values travel only in the
+ * job that deploys the container (see protocol.ts), so this object is safe to store and show.
+ */
+export const ContainerSpec = T.Object(
+  {
+    name: T.String({ description: 'sandbox-<sandbox>-<service> or sandbox-<sandbox>-gateway' }),
+    sandbox: Name,
+    service: T.String({ description: "catalog service name, or 'gateway'" }),
+    kind: ContainerKind,
+    network: T.String({ description: 'sandbox-<sandbox>' }),
+    alias: T.String({ description: 'network alias, the service name' }),
+    source: T.Optional(GitSource),
+    build: BuildSpec,
+    port: T.Integer({ minimum: 1, maximum: 65535, description: 'container port' }),
+    hostPort: T.Optional(T.Integer({ minimum: 1, maximum: 65535 })),
+    env: T.Record(T.String(), T.String()),
+    secretEnv: T.Array(T.String(), { description: 'env keys whose values are secret' }),
+    files: T.Array(FileSpec),
+    resources: Resources,
+    health: T.Optional(HealthSpec),
+    specHash: T.String({ description: 'hash of this desired config; stored as the sdp.spec-hash label' }),
+  },
+  { additionalProperties: false },
+);
+export type ContainerSpec = Static<typeof ContainerSpec>;
+
+/** How the gateway learns its routes. `proxy` is the built-in Caddy, configured via its admin API. */
+export const RouteAdapter = T.Union([
+  T.Object({ adapter: T.Literal('proxy') }, { additionalProperties: false }),
+  T.Object(
+    {
+      adapter: T.Literal('file'),
+      file: T.String({ minLength: 1, description: 'path inside the gateway worktree' }),
+      format: T.Union([T.Literal('json'), T.Literal('yaml'), T.Literal('env'), T.Literal('php-array')]),
+      key: T.String({ description: "key template, e.g. '{service}_url'" }),
+      reload: T.Optional(T.Array(T.String())),
+    },
+    { additionalProperties: false },
+  ),
+  T.Object(
+    { adapter: T.Literal('env'), key: T.Optional(T.String({ description: "default '{SERVICE}_URL'" })) },
+    { additionalProperties: false },
+  ),
+]);
+export type RouteAdapter = Static<typeof RouteAdapter>;
+
+/** service name -> target URL (sandbox container, other node, or baseline). */
+export const RouteTable = T.Record(T.String(), T.String());
+export type RouteTable = Static<typeof RouteTable>;
+
+/** Label keys sdp puts on everything it creates; the live side is read back from these. */
+export const LABELS = {
+  managed: 'sdp.managed',
+  sandbox: 'sdp.sandbox',
+  service: 'sdp.service',
+  kind: 'sdp.kind',
+  commit: 'sdp.commit',
+  branch: 'sdp.branch',
+  specHash: 'sdp.spec-hash',
+  secretKeys: 'sdp.secret-keys',
+} as const;

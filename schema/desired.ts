@@ -1,0 +1,101 @@
+// The compiled desired state: what the spec compiler (reconciler/specs) produces from a specs folder
+// and what the diff and planner consume. Plain data, no I/O. Branches are not yet resolved to
+// commits here: `bindCommits` (reconciler) turns a DesiredContainer plus a commit into a ContainerSpec.
+import type { BuildSpec, FileSpec, HealthSpec, Resources, RouteAdapter } from './container.ts';
+
+export interface SourceRef {
+  /** file path relative to the specs folder, 1-based line and column */
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface DesiredGitSource {
+  repo: string;
+  /** exactly one of branch / commit */
+  branch?: string;
+  commit?: string;
+}
+
+export interface SecretRef {
+  /** env key in the container */
+  key: string;
+  /** Environment the secret belongs to (the store keys values by environment + key) */
+  environment: string;
+}
+
+/** A ContainerSpec before its commit is resolved and its hash computed. */
+export interface DesiredContainer {
+  name: string;
+  sandbox: string;
+  service: string;
+  kind: 'service' | 'gateway';
+  node: string;
+  network: string;
+  alias: string;
+  source?: DesiredGitSource;
+  build: BuildSpec;
+  port: number;
+  hostPort?: number;
+  env: Record<string, string>;
+  secrets: SecretRef[];
+  files: FileSpec[];
+  resources: Resources;
+  health?: HealthSpec;
+}
+
+export interface DesiredRoute {
+  service: string;
+  mode: 'sandbox' | 'baseline';
+  target: string;
+}
+
+export interface DesiredSandbox {
+  name: string;
+  owner?: string;
+  labels: Record<string, string>;
+  template?: string;
+  environments: string[];
+  suspended: boolean;
+  ttlSeconds?: number;
+  syncPolicy: { automated: boolean; prune: boolean; selfHeal: boolean };
+  /** where the Sandbox object starts */
+  source: SourceRef;
+  network: string;
+  /** nodes that host something of this sandbox (the network is created on each) */
+  nodes: string[];
+  services: DesiredContainer[];
+  gateway: DesiredContainer & { adapter: RouteAdapter };
+  gatewayPort: number;
+  gatewayUrl: string;
+  routes: DesiredRoute[];
+}
+
+export interface DesiredNode {
+  name: string;
+  roles: string[];
+  address: string;
+}
+
+export interface DesiredState {
+  platform: {
+    name: string;
+    nodes: DesiredNode[];
+    ports: { gateway: [number, number]; services: [number, number] };
+    gitCredentials?: string;
+    services: string[];
+  };
+  sandboxes: DesiredSandbox[];
+  templates: string[];
+  environments: { name: string; variables: Record<string, string>; secrets: string[]; files: FileSpec[] }[];
+  /** Port allocations in force: `gateway/<sandbox>` or `service/<sandbox>/<service>` -> host port. */
+  ports: Record<string, number>;
+}
+
+export interface SpecError extends SourceRef {
+  message: string;
+  /** dotted path of the offending field, e.g. spec.services.account.branch */
+  field?: string;
+}
+
+export type CompileResult = { ok: true; desired: DesiredState } | { ok: false; errors: SpecError[] };

@@ -1,0 +1,195 @@
+// The agent <-> reconciler protocol over WebSocket `/ws/agent`. Every message on the wire is one of
+// these, validated with `validateAgentMessage` / `validateServerMessage` (schema/validate.ts) on receipt.
+// The agent authenticates with `Authorization: Bearer <node token>` on the upgrade request.
+import { Type as T, type Static } from '@sinclair/typebox';
+import { ContainerSpec, ContainerKind, Name, RouteAdapter, RouteTable } from './container.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Git credentials travel inside the job that needs them; never logged, never persisted. */
+export const Credentials = T.Object(
+  { username: T.Optional(T.String()), password: T.String() },
+  { additionalProperties: false },
+);
+export type Credentials = Static<typeof Credentials>;
+
+const jobBase = { id: T.String({ minLength: 1, maxLength: 128 }) };
+const opt = { additionalProperties: false } as const;
+
+export const ResolveJob = T.Object(
+  { ...jobBase, kind: T.Literal('resolve'), repo: T.String(), refs: T.Array(T.String()), credentials: T.Optional(Credentials) },
+  opt,
+);
+export const EnsureNetworkJob = T.Object(
+  { ...jobBase, kind: T.Literal('ensure-network'), sandbox: Name, network: T.String() },
+  opt,
+);
+export const DeployJob = T.Object(
+  {
+    ...jobBase,
+    kind: T.Literal('deploy'),
+    container: ContainerSpec,
+    /** env key -> secret value, only for keys listed in container.secretEnv. */
+    secretValues: T.Optional(T.Record(T.String(), T.String())),
+    credentials: T.Optional(Credentials),
+    /** For gateways: how routes are applied, and the routes to apply once it runs. */
+    gateway: T.Optional(T.Object({ adapter: RouteAdapter, routes: RouteTable }, opt)),
+  },
+  opt,
+);
+export const ApplyRoutesJob = T.Object(
+  { ...jobBase, kind: T.Literal('apply-routes'), sandbox: Name, container: T.String(), adapter: RouteAdapter, routes: RouteTable },
+  opt,
+);
+export const StopJob = T.Object({ ...jobBase, kind: T.Literal('stop'), sandbox: Name, containers: T.Array(T.String()) }, opt);
+export const StartJob = T.Object({ ...jobBase, kind: T.Literal('start'), sandbox: Name, containers: T.Array(T.String()) }, opt);
+export const RemoveJob = T.Object(
+  {
+    ...jobBase,
+    kind: T.Literal('remove'),
+    sandbox: Name,
+    /** Container names to remove; the network and worktrees go too when `all` is set. */
+    containers: T.Array(T.String()),
+    all: T.Boolean(),
+  },
+  opt,
+);
+export const LogsJob = T.Object(
+  { ...jobBase, kind: T.Literal('logs'), container: T.String(), tail: T.Integer({ minimum: 1, maximum: 10000 }) },
+  opt,
+);
+
+export const Job = T.Union([ResolveJob, EnsureNetworkJob, DeployJob, ApplyRoutesJob, StopJob, StartJob, RemoveJob, LogsJob]);
+export type Job = Static<typeof Job>;
+export type JobKind = Job['kind'];
+export type JobOf<K extends JobKind> = Extract<Job, { kind: K }>;
+
+// ---- live state, read from Docker and the gateway, never from memory ----
+
+export const ContainerState = T.Union(
+  ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'].map((s) => T.Literal(s)),
+);
+
+export const LiveContainer = T.Object(
+  {
+    id: T.String(),
+    name: T.String(),
+    sandbox: T.String(),
+    service: T.String(),
+    kind: ContainerKind,
+    image: T.String(),
+    commit: T.Optional(T.String()),
+    branch: T.Optional(T.String()),
+    specHash: T.Optional(T.String()),
+    state: T.String({ description: 'docker state: created | running | paused | restarting | removing | exited | dead' }),
+    /** Docker health, or the agent's last probe: healthy | unhealthy | starting | none. */
+    health: T.String(),
+    /** Env as the container runs it; values of keys in the sdp.secret-keys label are '(redacted)'. */
+    env: T.Record(T.String(), T.String()),
+    ports: T.Array(T.Object({ container: T.Integer(), host: T.Integer() }, opt)),
+    resources: T.Object({ cpu: T.Optional(T.Number()), memoryBytes: T.Optional(T.Integer()) }, opt),
+    startedAt: T.Optional(T.String()),
+  },
+  opt,
+);
+export type LiveContainer = Static<typeof LiveContainer>;
+
+export const LiveNetwork = T.Object({ id: T.String(), name: T.String(), sandbox: T.String() }, opt);
+export type LiveNetwork = Static<typeof LiveNetwork>;
+
+/** A gateway's route table as read back from the gateway itself; `error` when it could not be read. */
+export const LiveRoutes = T.Object(
+  { sandbox: T.String(), container: T.String(), routes: RouteTable, error: T.Optional(T.String()) },
+  opt,
+);
+export type LiveRoutes = Static<typeof LiveRoutes>;
+
+// ---- agent -> reconciler ----
+
+export const Hello = T.Object(
+  {
+    type: T.Literal('hello'),
+    node: Name,
+    roles: T.Array(T.String()),
+    address: T.String(),
+    version: T.String(),
+    protocol: T.Integer(),
+  },
+  opt,
+);
+export const Inventory = T.Object(
+  {
+    type: T.Literal('inventory'),
+    node: T.String(),
+    containers: T.Array(LiveContainer),
+    networks: T.Array(LiveNetwork),
+    gateways: T.Array(LiveRoutes),
+    at: T.String(),
+  },
+  opt,
+);
+/** Incremental change from the Docker event stream. No `container` means it is gone. */
+export const Event = T.Object(
+  {
+    type: T.Literal('event'),
+    node: T.String(),
+    action: T.String({ description: 'docker action: start | die | stop | destroy | health_status | ...' }),
+    name: T.String(),
+    container: T.Optional(LiveContainer),
+    routes: T.Optional(LiveRoutes),
+    at: T.String(),
+  },
+  opt,
+);
+export const Progress = T.Object(
+  {
+    type: T.Literal('progress'),
+    jobId: T.String(),
+    step: T.String({ description: 'e.g. git, build, create, health, switch, routes' }),
+    status: T.Union([T.Literal('running'), T.Literal('done'), T.Literal('failed')]),
+    message: T.Optional(T.String()),
+  },
+  opt,
+);
+export const Log = T.Object(
+  { type: T.Literal('log'), jobId: T.String(), stream: T.String(), line: T.String() },
+  opt,
+);
+export const Result = T.Object(
+  {
+    type: T.Literal('result'),
+    jobId: T.String(),
+    kind: T.String(),
+    ok: T.Boolean(),
+    error: T.Optional(T.String()),
+    /** resolve: ref -> commit */
+    commits: T.Optional(T.Record(T.String(), T.String())),
+    /** deploy: the new container's id and image; rolledBack when the previous one was restored */
+    containerId: T.Optional(T.String()),
+    image: T.Optional(T.String()),
+    rolledBack: T.Optional(T.Boolean()),
+    /** logs: the lines asked for; failed deploy: the failed container's last lines */
+    lines: T.Optional(T.Array(T.String())),
+    durationMs: T.Integer({ minimum: 0 }),
+  },
+  opt,
+);
+
+export const AgentMessage = T.Union([Hello, Inventory, Event, Progress, Log, Result]);
+export type AgentMessage = Static<typeof AgentMessage>;
+export type Hello = Static<typeof Hello>;
+export type Inventory = Static<typeof Inventory>;
+export type AgentEvent = Static<typeof Event>;
+export type Progress = Static<typeof Progress>;
+export type Log = Static<typeof Log>;
+export type Result = Static<typeof Result>;
+
+// ---- reconciler -> agent ----
+
+export const JobMessage = T.Object({ type: T.Literal('job'), job: Job }, opt);
+export const InventoryRequest = T.Object({ type: T.Literal('inventory-request') }, opt);
+/** The reconciler has stored this result; the agent may forget it. */
+export const Ack = T.Object({ type: T.Literal('ack'), jobId: T.String() }, opt);
+
+export const ServerMessage = T.Union([JobMessage, InventoryRequest, Ack]);
+export type ServerMessage = Static<typeof ServerMessage>;

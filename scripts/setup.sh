@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Fresh-machine setup for sdp, idempotent: every step checks first and does nothing when done.
+# Called by both README commands (scripts/demo.sh and scripts/test.sh).
+#   --browser   also make sure Debian's chromium is installed (browser tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+is_debian_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+
+apt_updated=0
+apt_install() {
+  is_debian_root || die "please install: $* (Debian/Ubuntu: sudo apt-get install -y $*)"
+  if [ "$apt_updated" = 0 ]; then apt-get update -q >/dev/null; apt_updated=1; fi
+  say "installing $* (apt)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+}
+
+# --- npm dependencies ---------------------------------------------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies (better-sqlite3 compiles from source: about a minute)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# --- Docker engine ------------------------------------------------------------------------------
+docker_ok() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+if ! docker_ok; then
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+  command -v docker >/dev/null 2>&1 || die "the docker client is missing: install docker.io (or Docker Engine)"
+  if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null 2>&1; then
+    if ! pgrep -x dockerd >/dev/null 2>&1; then
+      say "starting dockerd in the background (log: /var/log/sdp-dockerd.log)"
+      setsid nohup dockerd >/var/log/sdp-dockerd.log 2>&1 < /dev/null &
+    fi
+    for _ in $(seq 1 120); do docker_ok && break; sleep 0.5; done
+  fi
+  docker_ok || die "no Docker engine answers on /var/run/docker.sock. Start Docker (sudo systemctl start docker) or see /var/log/sdp-dockerd.log"
+fi
+
+# --- offline base images ------------------------------------------------------------------------
+# No registry is reachable, so the images the demo and tests run are built from Debian packages.
+# Each carries the recipe version as a label; bump it when a recipe changes.
+RECIPE=1
+image_current() {
+  [ "$(docker image inspect -f '{{index .Config.Labels "sdp.recipe"}}' "$1" 2>/dev/null)" = "$RECIPE" ]
+}
+# ldd fails on a static binary, which is the one that runs in an empty rootfs
+have_static_busybox() { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; }
+busybox_rootfs() {  # $1: target dir; a minimal userland: busybox with every applet linked
+  local root=$1
+  mkdir -p "$root"/{bin,etc,tmp,www,src} && chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"; done
+  echo 'root:x:0:0:root:/:/bin/sh' > "$root/etc/passwd"
+  echo 'root:x:0:' > "$root/etc/group"
+  echo 'nobody:x:65534:65534:nobody:/:/bin/false' >> "$root/etc/passwd"
+}
+
+if ! image_current sdp/busybox:local; then
+  have_static_busybox || apt_install busybox-static
+  say "building image sdp/busybox:local from Debian's busybox-static"
+  tmp=$(mktemp -d); busybox_rootfs "$tmp"
+  tar -C "$tmp" -c . | docker import \
+    -c 'ENV PATH=/bin' -c 'CMD ["/bin/sh"]' -c "LABEL sdp.recipe=$RECIPE" - sdp/busybox:local >/dev/null
+  rm -rf "$tmp"
+fi
+
+if ! image_current sdp/caddy:local; then
+  command -v caddy >/dev/null 2>&1 || apt_install caddy
+  have_static_busybox || apt_install busybox-static
+  say "building image sdp/caddy:local from Debian's caddy"
+  tmp=$(mktemp -d); busybox_rootfs "$tmp"
+  caddy_bin=$(command -v caddy)
+  mkdir -p "$tmp/usr/bin" "$tmp/etc/caddy" "$tmp/data" "$tmp/config"
+  cp "$caddy_bin" "$tmp/usr/bin/caddy"
+  # the binary needs its shared libraries (libc, libzstd) and the loader, at the same paths
+  for lib in $(ldd "$caddy_bin" | grep -o '/[^ ]*'); do mkdir -p "$tmp$(dirname "$lib")"; cp -L "$lib" "$tmp$lib"; done
+  # Admin API on all interfaces inside the container: the agent configures and reads routes there.
+  echo '{"admin":{"listen":"0.0.0.0:2019"}}' > "$tmp/etc/caddy/config.json"
+  tar -C "$tmp" -c . | docker import \
+    -c 'ENV PATH=/usr/bin:/bin' -c 'ENV XDG_DATA_HOME=/data' -c 'ENV XDG_CONFIG_HOME=/config' \
+    -c 'CMD ["/usr/bin/caddy","run","--config","/etc/caddy/config.json"]' \
+    -c "LABEL sdp.recipe=$RECIPE" - sdp/caddy:local >/dev/null
+  rm -rf "$tmp"
+fi
+
+# --- browser for UI tests -----------------------------------------------------------------------
+if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+
+# --- UI, built static and served by the reconciler ----------------------------------------------
+if [ -f ui/svelte.config.js ]; then
+  newest_src=$(find ui/src ui/static ui/svelte.config.js ui/vite.config.ts -newer ui/build/index.html 2>/dev/null | head -1 || true)
+  if [ ! -f ui/build/index.html ] || [ -n "$newest_src" ]; then
+    say "building the UI"
+    npm run --silent build:ui >/dev/null
+  fi
+fi
+
+say "ready: docker $(docker version --format '{{.Server.Version}}'), images sdp/busybox:local sdp/caddy:local"
