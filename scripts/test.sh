@@ -7,4 +7,12 @@ bash scripts/setup.sh --browser
 echo "[test] type-checking"
 npx tsc --noEmit -p tsconfig.json
 echo "[test] running tests"
-npx vitest run "$@"
+mkdir -p test-artifacts
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@" || status=$?
+# One closing line any CI reads: "N passed, N failed".
+node -e '
+  const r = JSON.parse(require("fs").readFileSync("test-artifacts/vitest.json", "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+' || true
+exit $status
