@@ -1,0 +1,103 @@
+// Prints the demo's "what to try first", once `sdp up` answers: the UI, the login, each sandbox
+// with its status and gateway, and the commands to poke it. Run by scripts/demo.sh beside `sdp up`.
+//
+//   node --import tsx scripts/demo/welcome.ts --server http://127.0.0.1:3452 [--password-file F]
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { SandboxSummary } from '../../schema/api.ts';
+
+const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function waitForHealth(server: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${server}/api/health`, { signal: AbortSignal.timeout(1000) })).ok) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+}
+
+async function sandboxes(server: string, password: string): Promise<SandboxSummary[] | undefined> {
+  const login = await fetch(`${server}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
+  if (!login.ok) return undefined;
+  const { token } = (await login.json()) as { token: string };
+  const res = await fetch(`${server}/api/sandboxes`, { headers: { authorization: `Bearer ${token}` } });
+  return res.ok ? ((await res.json()) as SandboxSummary[]) : undefined;
+}
+
+/** The gateway URL as someone on this machine reaches it. */
+function localUrl(gatewayUrl: string): string {
+  const url = new URL(gatewayUrl);
+  return `http://127.0.0.1:${url.port || 80}`;
+}
+
+export function welcomeText(server: string, password: string | undefined, list: SandboxSummary[] | undefined): string {
+  const lines = [
+    '',
+    bold('sdp demo is up'),
+    `  UI        ${server}`,
+    password
+      ? `  login     admin / ${password}`
+      : '  login     admin / the password printed on the first start (or SDP_ADMIN_PASSWORD)',
+    '',
+  ];
+  if (list?.length) {
+    lines.push(bold('Sandboxes'));
+    for (const s of list) {
+      const features = s.routes.filter((r) => r.mode === 'sandbox').map((r) => r.service);
+      lines.push(
+        `  ${s.name.padEnd(22)} ${s.sync.padEnd(10)} ${s.health.padEnd(12)} ${localUrl(s.gatewayUrl)}` +
+          `   (from branches: ${features.join(', ') || 'none'}; the rest from baseline)`,
+      );
+    }
+    lines.push('');
+  }
+  const first = list?.find((s) => s.sync === 'OutOfSync') ?? list?.[0];
+  const gw = first ? localUrl(first.gatewayUrl) : 'http://127.0.0.1:<gateway port>';
+  const feature = first?.routes.find((r) => r.mode === 'sandbox')?.service ?? 'account';
+  const baseline = first?.routes.find((r) => r.mode === 'baseline')?.service ?? 'payment';
+  lines.push(
+    bold('Try this first'),
+    `  1. open ${server}, log in; sandbox ${first?.name ?? 'qa-login-error'} is ${first?.sync ?? 'OutOfSync'}: open it,`,
+    '     read its drift, press Sync and watch the job (build, health check, gateway, routes).',
+    `  2. curl ${gw}/${feature}/        -> answers from its feature branch (service, branch, commit)`,
+    `     curl ${gw}/${baseline}/rest    -> answers from the baseline`,
+    '  3. or from a shell: export SDP_TOKEN=$(curl -s -XPOST ' +
+      `${server}/api/login -H 'content-type: application/json' -d '{"username":"admin","password":"..."}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')`,
+    `     node bin/sdp.js status;  node bin/sdp.js plan ${first?.name ?? 'qa-login-error'};  node bin/sdp.js sync ${first?.name ?? 'qa-login-error'} --wait`,
+    '  4. edit a file in specs/ (e.g. route a service to baseline): the sandbox turns OutOfSync with a',
+    '     field-by-field drift; an invalid edit is rejected with file:line and nothing changes.',
+    '  Ctrl-C stops sdp; sandboxes keep running, and the next `npm run demo` finds them in sync.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const server = arg('--server') ?? 'http://127.0.0.1:3452';
+  const passwordFile = arg('--password-file');
+  const password = process.env.SDP_ADMIN_PASSWORD ?? (passwordFile ? readFileSync(passwordFile, 'utf8').trim() : undefined);
+  if (!(await waitForHealth(server, 120_000))) return; // sdp up says why it did not start
+  // give the local agent a moment to join and report, so statuses are not all Unknown
+  await new Promise((r) => setTimeout(r, 3000));
+  const list = password ? await sandboxes(server, password).catch(() => undefined) : undefined;
+  console.log(welcomeText(server, password, list));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err: unknown) => console.error(`[demo] ${err instanceof Error ? err.message : String(err)}`));
+}
