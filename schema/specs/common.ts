@@ -1,0 +1,99 @@
+// Building blocks shared by the spec kinds. Patterns carry a `description` phrased so that the spec
+// compiler can say "<field>: must be <description>" when a value does not match.
+import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+import { BuildSpec, RouteAdapter } from '../container.ts';
+
+export const API_VERSION = 'sdp/v1';
+export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
+
+export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
+const NAME_DESCRIPTION =
+  "an RFC 1123 label (lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit)";
+export const Name = T.String({ pattern: NAME_PATTERN, description: NAME_DESCRIPTION });
+
+export const ENV_KEY_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+export const EnvKey = T.String({
+  pattern: ENV_KEY_PATTERN,
+  description: 'an environment variable name (letters, digits and _, not starting with a digit)',
+});
+
+/** A map whose keys must match `keys`; other keys are errors (TypeBox's Record would let them pass). */
+export function KeyedMap<V extends TSchema>(keys: TSchema, value: V, description: string) {
+  return T.Unsafe<Record<string, Static<V>>>({
+    type: 'object',
+    propertyNames: { pattern: (keys as { pattern?: string }).pattern, description: keys.description },
+    additionalProperties: value,
+    description,
+  });
+}
+
+/** A union told apart by one property; ajv's discriminator then reports only the matching branch's errors. */
+function discriminated<S extends TSchema & { anyOf: TSchema[] }>(union: S, propertyName: string, description: string) {
+  return T.Unsafe<Static<S>>({ type: 'object', oneOf: union.anyOf, discriminator: { propertyName }, description });
+}
+
+export const Build = discriminated(
+  BuildSpec,
+  'type',
+  'how the service is built: { type: host, command, image, run } | { type: dockerfile, dockerfile, context } | { type: image, image }',
+);
+export const Routes = discriminated(
+  RouteAdapter,
+  'adapter',
+  'how the gateway learns its routes: { adapter: file, file, format, key, reload? } | { adapter: env, key? } | { adapter: proxy }',
+);
+
+export const Duration = T.String({
+  pattern: '^([0-9]+(ms|s|m|h))+$',
+  description: 'a duration such as 10s, 500ms, 5m or 1h',
+});
+export const Ttl = T.String({
+  pattern: '^([0-9]+[wdhms])+$',
+  description: 'a duration such as 14d, 12h, 30m, 90s or 2w',
+});
+export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|K|M|G|T)?$';
+export const Memory = T.Union([T.Integer({ minimum: 1 }), T.String({ pattern: MEMORY_PATTERN })], {
+  description: 'a memory size such as 512Mi, 1Gi, 1G, 256M or a number of bytes',
+});
+export const PortRange = T.String({
+  pattern: '^[0-9]{1,5}-[0-9]{1,5}$',
+  description: 'a port range such as 8080-8099',
+});
+export const Port = T.Integer({ minimum: 1, maximum: 65535, description: 'a TCP port (1-65535)' });
+export const Commit = T.String({
+  pattern: '^[0-9a-f]{7,64}$',
+  description: 'a commit SHA (7 to 64 lowercase hex characters)',
+});
+/** Checked against git's ref-format rules by the compiler (a pattern cannot say all of them). */
+export const Branch = T.String({ minLength: 1, description: 'a git branch name' });
+export const Repo = T.String({
+  pattern: '^[^\\s-][^\\s]*$',
+  description: "a git URL or a path relative to this file (./x, ../x), without spaces and not starting with '-'",
+});
+export const Image = T.String({ pattern: '^[^\\s-][^\\s]*$', description: "an image reference such as caddy:2 (no spaces)" });
+export const Url = T.String({ pattern: '^https?://[^\\s]+$', description: 'an http:// or https:// URL' });
+export const Address = T.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9.:-]*$',
+  description: 'an IP address or host name',
+});
+
+export const Resources = T.Object(
+  {
+    cpu: T.Optional(T.Number({ exclusiveMinimum: 0, description: 'CPUs, e.g. 0.5' })),
+    memory: T.Optional(Memory),
+  },
+  { additionalProperties: false, description: 'container limits: { cpu: 0.5, memory: 512Mi }' },
+);
+export type ResourcesInput = Static<typeof Resources>;
+
+export const Labels = T.Record(T.String(), T.String(), { description: 'free-form labels' });
+
+export const metadata = (extra: Record<string, TSchema> = {}) =>
+  T.Object({ name: Name, labels: T.Optional(Labels), ...extra }, { additionalProperties: false });
+
+export function document<K extends string, M extends TSchema, S extends TSchema>(kind: K, meta: M, spec: S, description: string) {
+  return T.Object(
+    { apiVersion: T.Literal(API_VERSION), kind: T.Literal(kind), metadata: meta, spec },
+    { additionalProperties: false, title: kind, description },
+  );
+}
