@@ -1,0 +1,154 @@
+// The one place the UI talks HTTP to the reconciler. Shapes come from schema/api.ts; the few that
+// schema/api.ts does not define yet (login, me, audit, templates, environments, secrets) are declared
+// here, so when the server settles on them only this file changes.
+import type {
+  AgentView,
+  JobView,
+  Plan,
+  RevisionView,
+  SandboxDetail,
+  SandboxSummary,
+  StatusView,
+} from '../../../schema/api.ts';
+
+export type Role = 'viewer' | 'qa' | 'lead' | 'admin';
+export interface Me {
+  username: string;
+  role: Role;
+  csrf?: string;
+}
+export interface LoginResponse {
+  token: string;
+  csrf?: string;
+}
+export interface SyncResponse {
+  /** null for a dry run when the server does not persist dry runs */
+  job: { id: string } | null;
+  plan: Plan;
+}
+export interface AuditEntry {
+  id?: string | number;
+  at: string;
+  user: string;
+  action: string;
+  target?: string;
+  detail?: unknown;
+}
+export interface TemplateView {
+  name: string;
+  gateway?: { branch?: string; commit?: string };
+  services?: Record<string, { branch?: string; commit?: string; baseline?: boolean }>;
+  env?: string[];
+  ttl?: string;
+  resources?: { cpu?: number; memory?: string };
+}
+export interface EnvironmentView {
+  name: string;
+  variables: Record<string, string>;
+  /** names only; values never leave the reconciler */
+  secrets: string[];
+  files?: { path: string }[];
+}
+/** which secret names have a value in the store; never the value */
+export interface SecretStatus {
+  environment: string;
+  key: string;
+  set: boolean;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const CSRF_KEY = 'sdp.csrf';
+let onUnauthorized: () => void = () => {};
+
+/** The layout registers how to leave for the login page; api.ts knows nothing of routing. */
+export function setUnauthorizedHandler(fn: () => void): void {
+  onUnauthorized = fn;
+}
+
+function csrf(): string | null {
+  return localStorage.getItem(CSRF_KEY);
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const token = csrf();
+  if (method !== 'GET' && token) headers['X-SDP-CSRF'] = token;
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  if (res.status === 401 && path !== '/api/login') {
+    onUnauthorized();
+  }
+  if (!res.ok) {
+    const msg =
+      data && typeof data === 'object' && 'error' in data ? String((data as { error: unknown }).error) : `${res.status} ${res.statusText}`;
+    throw new ApiError(res.status, msg, data);
+  }
+  return data as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  login: async (username: string, password: string): Promise<LoginResponse> => {
+    const r = await request<LoginResponse>('POST', '/api/login', { username, password });
+    if (r.csrf) localStorage.setItem(CSRF_KEY, r.csrf);
+    return r;
+  },
+  logout: async (): Promise<void> => {
+    try {
+      await request('POST', '/api/logout');
+    } finally {
+      localStorage.removeItem(CSRF_KEY);
+    }
+  },
+  me: async (): Promise<Me> => {
+    const m = await request<Me>('GET', '/api/me');
+    if (m.csrf) localStorage.setItem(CSRF_KEY, m.csrf);
+    return m;
+  },
+  status: () => request<StatusView>('GET', '/api/status'),
+  sandboxes: () => request<SandboxSummary[]>('GET', '/api/sandboxes'),
+  sandbox: (name: string) => request<SandboxDetail>('GET', `/api/sandboxes/${enc(name)}`),
+  sync: (name: string, opts: { prune: boolean; dryRun: boolean }) =>
+    request<SyncResponse>('POST', `/api/sandboxes/${enc(name)}/sync`, opts),
+  job: (id: string) => request<JobView>('GET', `/api/jobs/${enc(id)}`),
+  agents: () => request<AgentView[]>('GET', '/api/agents'),
+  audit: () => request<AuditEntry[]>('GET', '/api/audit'),
+  revisions: () => request<RevisionView[]>('GET', '/api/revisions'),
+  templates: () => request<TemplateView[]>('GET', '/api/templates'),
+  environments: () => request<EnvironmentView[]>('GET', '/api/environments'),
+  secrets: () => request<SecretStatus[]>('GET', '/api/secrets'),
+};
+
+/** GET that answers null when the server has no such endpoint (404), for optional pages. */
+export async function optional<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
+    throw e;
+  }
+}

@@ -1,0 +1,21 @@
+// Who is signed in and what their role lets them do (DESIGN: viewer < qa (sync) < lead (prune) < admin).
+import type { Me, Role } from './api.ts';
+
+const ORDER: Role[] = ['viewer', 'qa', 'lead', 'admin'];
+
+class Session {
+  me = $state<Me | null>(null);
+
+  atLeast(role: Role): boolean {
+    return this.me !== null && ORDER.indexOf(this.me.role) >= ORDER.indexOf(role);
+  }
+  /** null when allowed, else the reason shown next to the disabled control */
+  get syncBlocked(): string | null {
+    return this.atLeast('qa') ? null : `Your role (${this.me?.role ?? 'none'}) may not sync; qa or above can.`;
+  }
+  get pruneBlocked(): string | null {
+    return this.atLeast('lead') ? null : `Your role (${this.me?.role ?? 'none'}) may not prune; lead or above can.`;
+  }
+}
+
+export const session = new Session();
