@@ -1,0 +1,153 @@
+// Authentication and authorisation for the reconciler. The server calls `createAuth` once at start
+// and mounts what it returns (see ARCHITECTURE.md, "Auth"):
+//
+//   const auth = await createAuth(store, { audit, secrets, adminPassword: process.env.SDP_ADMIN_PASSWORD, ... });
+//   if (auth.initialAdmin?.password) print it once
+//   app.use('/api/*', bodyCap());
+//   app.route('/', auth.routes);                 // /api/login is public, the rest check for themselves
+//   app.get('/api/health', ...); app.get('/metrics', ...);   // public: before the blanket check
+//   app.use('/api/*', auth.authenticate);        // everything after needs a session or token
+//   app.get('/api/sandboxes', auth.requireRole('viewer'), ...); ...
+//   server.on('upgrade'): auth.authenticateUpgrade(req) for /ws/ui, auth.verifyAgent(node, token) for /ws/agent
+import type { IncomingHttpHeaders } from 'node:http';
+import type { MiddlewareHandler, Hono } from 'hono';
+import pino from 'pino';
+import type { Audit } from '../audit/audit.ts';
+import type { SecretName, SecretStore } from '../secrets/store.ts';
+import type { Store } from '../store/db.ts';
+import { ADMIN_USERNAME, createAccounts, type Accounts } from './accounts.ts';
+import { isName } from './input.ts';
+import { authenticateWith, identify, requireRole, type AuthEnv, type Principal } from './middleware.ts';
+import { generatePassword } from './passwords.ts';
+import { FailureLimiter } from './rate-limit.ts';
+import type { Role } from './roles.ts';
+import { authRoutes, type AuthLogger, type PasswordVerifier } from './routes.ts';
+
+export { bodyCap, errorJson, isEnvKey, isName, isUsername, readJson, safeJoin, MAX_BODY_BYTES } from './input.ts';
+export { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, clientIp, forbidden, hasRole, unauthorized } from './middleware.ts';
+export type { AuthEnv, Principal } from './middleware.ts';
+export { ROLES, atLeast, isRole, roleForSync } from './roles.ts';
+export type { Role } from './roles.ts';
+export type { AuthLogger, PasswordVerifier } from './routes.ts';
+
+export interface AuthOptions {
+  audit: Audit;
+  secrets: SecretStore;
+  /** SDP_ADMIN_PASSWORD: the first admin's password when the store has no user yet; else one is generated */
+  adminPassword?: string;
+  /** login session lifetime; default 12 hours */
+  sessionTtlMs?: number;
+  /** set the Secure flag on cookies (when served over https) */
+  secureCookies?: boolean;
+  /** log in users unknown here by checking their credentials against git; they start as `role` (default viewer) */
+  gitLogin?: { verify: PasswordVerifier; role?: Role };
+  /** the secrets the current specs reference, so GET /api/secrets lists the unset ones too */
+  referencedSecrets?: () => SecretName[];
+  logger?: AuthLogger;
+  /** failed logins allowed per username + IP in the window; default 5 per minute */
+  loginLimit?: { max: number; windowMs: number };
+  now?: () => Date;
+}
+
+export type UpgradeCheck = { ok: true; principal: Principal } | { ok: false; status: 401 | 403; error: string };
+
+export interface Auth {
+  /** Set only on the first start: the admin account made now; `password` only when generated (print it once). */
+  initialAdmin: { username: string; password?: string } | null;
+  /** Sets c.get('principal') or answers 401/403 JSON. Idempotent: a second run on one request passes. */
+  authenticate: MiddlewareHandler<AuthEnv>;
+  /** After `authenticate`: 403 JSON `{error, required}` below `role`. */
+  requireRole(role: Role): MiddlewareHandler<AuthEnv>;
+  /** /api/login, /api/logout, /api/me, /api/me/password, /api/users, /api/tokens, /api/secrets, /api/audit */
+  routes: Hono<AuthEnv>;
+  /** For a WebSocket upgrade (e.g. /ws/ui): cookie or bearer; a cookie from another Origin is refused. */
+  authenticateUpgrade(req: { headers: IncomingHttpHeaders | Headers }): UpgradeCheck;
+  /** Creates the node's agent token if it has none and returns it (the only time it is seen); null if it exists. */
+  ensureAgentToken(node: string): string | null;
+  /** Replaces the node's agent token; the old one stops working. */
+  rotateAgentToken(node: string): string;
+  /** true when `token` is `node`'s agent token; a refusal is logged and audited (never the token). */
+  verifyAgent(node: string, token: string, from?: string): boolean;
+  accounts: Accounts;
+}
+
+const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+export async function createAuth(store: Store, opts: AuthOptions): Promise<Auth> {
+  const now = opts.now ?? (() => new Date());
+  const accounts = createAccounts(store, now);
+  const logger = opts.logger ?? pino({ name: 'sdp-auth' });
+  const limiter = new FailureLimiter(opts.loginLimit?.max ?? 5, opts.loginLimit?.windowMs ?? 60_000, () => now().getTime());
+  const authenticate = authenticateWith(accounts);
+
+  let initialAdmin: Auth['initialAdmin'] = null;
+  if (accounts.userCount() === 0) {
+    const password = opts.adminPassword || generatePassword();
+    await accounts.createUser({ username: ADMIN_USERNAME, role: 'admin', password });
+    opts.audit.record({ action: 'user.create', actor: null, target: ADMIN_USERNAME, outcome: 'success', detail: { role: 'admin', initial: true } });
+    initialAdmin = opts.adminPassword ? { username: ADMIN_USERNAME } : { username: ADMIN_USERNAME, password };
+  }
+
+  const routes = authRoutes({
+    accounts,
+    audit: opts.audit,
+    secrets: opts.secrets,
+    limiter,
+    authenticate,
+    logger,
+    sessionTtlMs: opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+    secureCookies: opts.secureCookies ?? false,
+    ...(opts.gitLogin ? { gitLogin: { verify: opts.gitLogin.verify, role: opts.gitLogin.role ?? 'viewer' } } : {}),
+    referencedSecrets: opts.referencedSecrets ?? (() => []),
+  });
+
+  function refuseAgent(node: string, reason: string, from?: string): false {
+    logger.warn({ node, reason, from }, 'agent refused');
+    opts.audit.record({ action: 'agent.refused', actor: null, target: node.slice(0, 63), outcome: 'failure', ...(from ? { ip: from } : {}), detail: { reason } });
+    return false;
+  }
+
+  return {
+    initialAdmin,
+    authenticate,
+    requireRole,
+    routes,
+    authenticateUpgrade(req) {
+      const who = identify(accounts, req.headers);
+      if (who.kind === 'none') return { ok: false, status: 401, error: 'authentication required' };
+      if (who.kind === 'invalid') return { ok: false, status: 401, error: who.reason };
+      if (who.kind === 'cookie') {
+        // Browsers send cookies on cross-site WebSocket upgrades too; only the UI's own origin may use them.
+        const h = req.headers instanceof Headers ? { origin: req.headers.get('origin'), host: req.headers.get('host') } : { origin: req.headers.origin, host: req.headers.host };
+        if (h.origin && hostOf(h.origin) !== h.host) return { ok: false, status: 403, error: 'cross-origin WebSocket refused' };
+      }
+      return { ok: true, principal: who.principal };
+    },
+    ensureAgentToken(node) {
+      if (!isName(node)) throw new Error(`invalid node name ${JSON.stringify(node)}`);
+      const token = accounts.ensureAgentToken(node);
+      if (token) opts.audit.record({ action: 'agent.token', actor: null, target: node, outcome: 'success', detail: { created: true } });
+      return token;
+    },
+    rotateAgentToken(node) {
+      if (!isName(node)) throw new Error(`invalid node name ${JSON.stringify(node)}`);
+      const token = accounts.rotateAgentToken(node);
+      opts.audit.record({ action: 'agent.token', actor: null, target: node, outcome: 'success', detail: { rotated: true } });
+      return token;
+    },
+    verifyAgent(node, token, from) {
+      if (!isName(node)) return refuseAgent(String(node), 'invalid node name', from);
+      const result = accounts.checkAgent(node, token);
+      return result === 'ok' ? true : refuseAgent(node, result, from);
+    },
+    accounts,
+  };
+}
+
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
+}
