@@ -283,15 +283,25 @@ export class E2E {
     return found;
   }
 
-  async stop(): Promise<void> {
+  /** Stops `sdp up` as Ctrl-C does, runs `whileDown`, and starts it again on the same data dir. */
+  async restart(whileDown: () => Promise<void>): Promise<void> {
+    await this.interrupt();
+    await whileDown();
+    await this.up();
+  }
+
+  private async interrupt(): Promise<void> {
     const proc = this.proc;
-    if (proc && proc.exitCode === null) {
-      const gone = new Promise<void>((r) => proc.once('exit', () => r()));
-      proc.kill('SIGINT');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-    }
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise<void>((r) => proc.once('exit', () => r()));
+    proc.kill('SIGINT');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  async stop(): Promise<void> {
+    await this.interrupt();
     await removeE2EDockerObjects();
     await removeBaselines(E2E_BASELINES);
     await rm(this.root, { recursive: true, force: true });
