@@ -133,4 +133,6 @@ export const LABELS = {
   branch: 'sdp.branch',
   specHash: 'sdp.spec-hash',
   secretKeys: 'sdp.secret-keys',
+  /** Gateways only: the RouteAdapter as JSON, so the agent knows how to read the routes back. */
+  routeAdapter: 'sdp.route-adapter',
 } as const;

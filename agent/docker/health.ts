@@ -1,0 +1,81 @@
+// Health checks run from the agent to the container's IP on its sandbox network, so they test the
+// container itself, not a port mapping or a route.
+import { connect } from 'node:net';
+import type { HealthSpec } from '../../schema/container.ts';
+
+export type Probe = { ok: true } | { ok: false; reason: string };
+
+/** Without a health spec the port must accept a connection within this long. */
+const PORT_BUDGET_MS = 15_000;
+const PORT_INTERVAL_MS = 100;
+
+/**
+ * GET http://<ip>:<port><path> until a 2xx/3xx answer: `retries + 1` attempts, `intervalMs` apart.
+ * Stops early when `stillRunning` says the container exited.
+ */
+export async function httpHealth(
+  ip: string,
+  port: number,
+  health: HealthSpec,
+  stillRunning: () => Promise<boolean>,
+  onAttempt?: (line: string) => void,
+): Promise<Probe> {
+  const url = `http://${ip}:${port}${health.path.startsWith('/') ? health.path : `/${health.path}`}`;
+  let last = 'no attempt';
+  for (let attempt = 1; attempt <= health.retries + 1; attempt++) {
+    if (attempt > 1) await sleep(health.intervalMs);
+    if (!(await stillRunning())) return { ok: false, reason: 'container exited during its health check' };
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(health.timeoutMs), redirect: 'manual' });
+      await res.body?.cancel();
+      if (res.status >= 200 && res.status < 400) return { ok: true };
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = describeFetchError(err);
+    }
+    onAttempt?.(`health ${health.path} attempt ${attempt}/${health.retries + 1}: ${last}`);
+  }
+  return { ok: false, reason: `health check GET ${health.path} failed after ${health.retries + 1} attempts: ${last}` };
+}
+
+/** A container without a health spec is healthy once its port accepts connections. */
+export async function portOpen(ip: string, port: number, stillRunning: () => Promise<boolean>): Promise<Probe> {
+  const deadline = Date.now() + PORT_BUDGET_MS;
+  let last = 'no attempt';
+  while (Date.now() < deadline) {
+    if (!(await stillRunning())) return { ok: false, reason: 'container exited before its port opened' };
+    try {
+      await tcpConnect(ip, port, 1000);
+      return { ok: true };
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(PORT_INTERVAL_MS);
+  }
+  return { ok: false, reason: `port ${port} did not accept connections within ${PORT_BUDGET_MS / 1000}s: ${last}` };
+}
+
+function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host, port });
+    const done = (err?: Error) => {
+      sock.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    sock.setTimeout(timeoutMs, () => done(new Error('timeout')));
+    sock.once('connect', () => done());
+    sock.once('error', done);
+  });
+}
+
+function describeFetchError(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+    if (err.name === 'TimeoutError') return 'timed out';
+    return cause?.code ?? cause?.message ?? err.message;
+  }
+  return String(err);
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,146 @@
+// The Docker engine as the agent uses it. Only objects labelled sdp.managed=true are ever touched.
+import Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { LABELS } from '../../schema/container.ts';
+import type { LiveContainer, LiveNetwork } from '../../schema/protocol.ts';
+import { liveContainer } from './live.ts';
+import { demuxLogs } from './logs.ts';
+
+const MANAGED = `${LABELS.managed}=true`;
+
+export class DockerHost {
+  readonly docker: Docker;
+  /** image id -> its Config.Env; images are immutable, so this cache never goes stale */
+  private readonly imageEnv = new Map<string, string[]>();
+
+  constructor(socketPath?: string) {
+    this.docker = new Docker(socketPath ? { socketPath } : {});
+  }
+
+  async inspect(name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(name).inspect();
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Inspect a container sdp manages (of `sandbox`, when given); undefined when it does not exist. */
+  async inspectManaged(name: string, sandbox?: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    const info = await this.inspect(name);
+    if (!info) return undefined;
+    const labels = info.Config.Labels ?? {};
+    if (labels[LABELS.managed] !== 'true') throw new Error(`container ${name} is not managed by sdp`);
+    if (sandbox && labels[LABELS.sandbox] !== sandbox) throw new Error(`container ${name} does not belong to sandbox ${sandbox}`);
+    return info;
+  }
+
+  async live(info: Docker.ContainerInspectInfo): Promise<LiveContainer> {
+    return liveContainer(info, await this.envOfImage(info.Image));
+  }
+
+  async managedContainers(): Promise<Docker.ContainerInspectInfo[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: [MANAGED] } });
+    const infos = await Promise.all(list.map((c) => this.inspect(c.Id)));
+    return infos.filter((i): i is Docker.ContainerInspectInfo => i !== undefined);
+  }
+
+  async sandboxContainers(sandbox: string): Promise<Docker.ContainerInspectInfo[]> {
+    return (await this.managedContainers()).filter((i) => i.Config.Labels?.[LABELS.sandbox] === sandbox);
+  }
+
+  async networks(): Promise<LiveNetwork[]> {
+    const list = await this.docker.listNetworks({ filters: { label: [MANAGED] } });
+    return list.map((n) => ({ id: n.Id, name: n.Name, sandbox: n.Labels?.[LABELS.sandbox] ?? '' }));
+  }
+
+  /** Creates the sandbox network unless it exists; refuses one that sdp did not create. */
+  async ensureNetwork(sandbox: string, name: string): Promise<{ created: boolean }> {
+    const existing = await this.network(name);
+    if (existing) {
+      if (existing.Labels?.[LABELS.managed] !== 'true') throw new Error(`network ${name} exists and is not managed by sdp`);
+      return { created: false };
+    }
+    await this.docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Labels: { [LABELS.managed]: 'true', [LABELS.sandbox]: sandbox },
+    });
+    return { created: true };
+  }
+
+  async removeNetwork(name: string): Promise<boolean> {
+    const existing = await this.network(name);
+    if (!existing) return false;
+    if (existing.Labels?.[LABELS.managed] !== 'true') throw new Error(`network ${name} is not managed by sdp`);
+    await this.docker.getNetwork(existing.Id).remove();
+    return true;
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return false;
+      throw err;
+    }
+  }
+
+  async ensureImage(image: string, log: (line: string) => void): Promise<void> {
+    if (await this.hasImage(image)) return;
+    log(`pulling ${image}`);
+    const stream = (await this.docker.pull(image)) as Readable;
+    await new Promise<void>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(new Error(`pull ${image} failed: ${err.message}`)) : resolve())),
+    );
+  }
+
+  /** The last `tail` lines of a container's stdout+stderr. */
+  async logs(name: string, tail: number): Promise<string[]> {
+    const buf = (await this.docker.getContainer(name).logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
+    return demuxLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
+  }
+
+  /** Runs a command in a running container; resolves with its exit code and output lines. */
+  async exec(name: string, cmd: string[]): Promise<{ code: number; lines: string[] }> {
+    const exec = await this.docker.getContainer(name).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    const info = await exec.inspect();
+    return { code: info.ExitCode ?? 0, lines: demuxLogs(Buffer.concat(chunks)) };
+  }
+
+  private async network(name: string): Promise<Docker.NetworkInspectInfo | undefined> {
+    try {
+      return (await this.docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private async envOfImage(imageId: string): Promise<string[]> {
+    let env = this.imageEnv.get(imageId);
+    if (!env) {
+      env = await this.docker
+        .getImage(imageId)
+        .inspect()
+        .then((i) => i.Config?.Env ?? [])
+        .catch(() => []);
+      this.imageEnv.set(imageId, env);
+    }
+    return env;
+  }
+}
+
+export function statusOf(err: unknown): number | undefined {
+  return typeof err === 'object' && err !== null && 'statusCode' in err ? Number((err as { statusCode: unknown }).statusCode) : undefined;
+}

@@ -1,0 +1,68 @@
+// ContainerSpec -> Docker create options and labels (pure). Everything the live side needs to read the
+// container back (sandbox, service, commit, spec hash, secret keys, route adapter) goes into labels.
+import type Docker from 'dockerode';
+import { LABELS, type ContainerSpec, type RouteAdapter } from '../../schema/container.ts';
+
+/** What the build step produced: the image to run, its command, and the worktree mount. */
+export interface RunPlan {
+  image: string;
+  cmd?: string[];
+  binds: string[];
+}
+
+/** Every container sdp runs can reach ports published on its host under this name. */
+export const EXTRA_HOSTS = ['host.docker.internal:host-gateway'];
+
+export function containerLabels(spec: ContainerSpec, adapter?: RouteAdapter): Record<string, string> {
+  const labels: Record<string, string> = {
+    [LABELS.managed]: 'true',
+    [LABELS.sandbox]: spec.sandbox,
+    [LABELS.service]: spec.service,
+    [LABELS.kind]: spec.kind,
+    [LABELS.specHash]: spec.specHash,
+    [LABELS.secretKeys]: spec.secretEnv.join(','),
+  };
+  if (spec.source) labels[LABELS.commit] = spec.source.commit;
+  if (spec.source?.branch) labels[LABELS.branch] = spec.source.branch;
+  if (adapter) labels[LABELS.routeAdapter] = JSON.stringify(adapter);
+  return labels;
+}
+
+/** Spec env plus the secret values for the keys the spec names as secret; a missing value is an error. */
+export function containerEnv(spec: ContainerSpec, secretValues: Record<string, string> = {}): string[] {
+  const missing = spec.secretEnv.filter((k) => secretValues[k] === undefined);
+  if (missing.length) throw new Error(`no value for secret env ${missing.join(', ')} of ${spec.name}`);
+  const env: Record<string, string> = { ...spec.env };
+  for (const k of spec.secretEnv) env[k] = secretValues[k] as string;
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
+export function createOptions(
+  spec: ContainerSpec,
+  plan: RunPlan,
+  env: string[],
+  name: string,
+  adapter?: RouteAdapter,
+): Docker.ContainerCreateOptions {
+  const port = `${spec.port}/tcp`;
+  const hostConfig: Docker.HostConfig = {
+    NetworkMode: spec.network,
+    RestartPolicy: { Name: 'unless-stopped' },
+    ExtraHosts: EXTRA_HOSTS,
+    Binds: plan.binds,
+  };
+  if (spec.hostPort) hostConfig.PortBindings = { [port]: [{ HostIp: '0.0.0.0', HostPort: String(spec.hostPort) }] };
+  if (spec.resources.cpu) hostConfig.NanoCpus = Math.round(spec.resources.cpu * 1e9);
+  if (spec.resources.memoryBytes) hostConfig.Memory = spec.resources.memoryBytes;
+  const opts: Docker.ContainerCreateOptions = {
+    name,
+    Image: plan.image,
+    Env: env,
+    Labels: containerLabels(spec, adapter),
+    ExposedPorts: { [port]: {} },
+    HostConfig: hostConfig,
+    NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.alias] } } },
+  };
+  if (plan.cmd) opts.Cmd = plan.cmd;
+  return opts;
+}

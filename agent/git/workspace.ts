@@ -1,0 +1,178 @@
+// Git on the agent: one bare mirror per repository (<workDir>/git/mirrors/<hash of url>) and one
+// detached worktree per sandbox+service+commit (<workDir>/git/worktrees/<sandbox>/<service>/<commit12>).
+// A worktree per commit keeps the previous container's files intact while a new commit is deployed
+// next to it, so a rollback really brings the old code back; older ones go after a successful switch.
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Credentials } from '../../schema/protocol.ts';
+import { childEnv, run, type RunResult } from '../exec.ts';
+import { gitAuth, writeAskpass, type GitAuth } from './credentials.ts';
+import { mirrorKey } from './url.ts';
+
+export class GitError extends Error {}
+
+export interface ResolveOutcome {
+  commits: Record<string, string>;
+  missing: string[];
+}
+
+export interface Checkout {
+  path: string;
+  commit: string;
+}
+
+export class GitWorkspace {
+  private readonly root: string;
+  private askpass: Promise<string> | undefined;
+  /** Per-mirror queue: concurrent fetches and worktree edits of one mirror would fight over its locks. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(workDir: string) {
+    this.root = join(workDir, 'git');
+  }
+
+  mirrorPath(repo: string): string {
+    return join(this.root, 'mirrors', mirrorKey(repo));
+  }
+
+  worktreeDir(sandbox: string, service: string): string {
+    return join(this.root, 'worktrees', sandbox, service);
+  }
+
+  /** ref -> commit via `git ls-remote`; a full commit id resolves to itself. */
+  async resolve(repo: string, refs: string[], creds?: Credentials): Promise<ResolveOutcome> {
+    const auth = await this.auth(repo, creds);
+    const res = await this.git(['ls-remote', auth.url], auth);
+    const remote = parseLsRemote(res.stdout);
+    const commits: Record<string, string> = {};
+    const missing: string[] = [];
+    for (const ref of refs) {
+      const commit = pickRef(remote, ref);
+      if (commit) commits[ref] = commit;
+      else missing.push(ref);
+    }
+    return { commits, missing };
+  }
+
+  /** A detached worktree of `commit` for sandbox+service, fetching into the mirror when needed. */
+  async checkout(
+    repo: string,
+    commit: string,
+    sandbox: string,
+    service: string,
+    creds: Credentials | undefined,
+    log: (line: string) => void,
+  ): Promise<Checkout> {
+    const auth = await this.auth(repo, creds);
+    const mirror = this.mirrorPath(repo);
+    return this.locked(mirror, async () => {
+      if (!(await exists(join(mirror, 'HEAD')))) {
+        log(`cloning ${auth.url}`);
+        await mkdir(join(this.root, 'mirrors'), { recursive: true });
+        await this.git(['clone', '--mirror', '--quiet', auth.url, mirror], auth);
+      }
+      let full = await this.revParse(mirror, commit);
+      if (!full) {
+        log(`fetching ${auth.url}`);
+        await this.git(['--git-dir', mirror, 'fetch', '--prune', '--quiet', 'origin'], auth);
+        full = await this.revParse(mirror, commit);
+      }
+      if (!full) throw new GitError(`commit ${commit} not found in ${auth.url}`);
+      const path = join(this.worktreeDir(sandbox, service), full.slice(0, 12));
+      const head = (await exists(path)) ? await this.revParse(path, 'HEAD', true) : undefined;
+      if (head === full) {
+        log(`worktree ${sandbox}/${service} already at ${full.slice(0, 12)}`);
+        return { path, commit: full };
+      }
+      await rm(path, { recursive: true, force: true });
+      await this.git(['--git-dir', mirror, 'worktree', 'prune'], noAuth(auth));
+      await mkdir(this.worktreeDir(sandbox, service), { recursive: true });
+      await this.git(['--git-dir', mirror, 'worktree', 'add', '--detach', '--force', '--quiet', path, full], noAuth(auth));
+      log(`worktree ${sandbox}/${service} checked out at ${full.slice(0, 12)}`);
+      return { path, commit: full };
+    });
+  }
+
+  /** Removes a service's worktrees (all of a sandbox's when `service` is omitted) but `keep`. */
+  async removeWorktrees(sandbox: string, service?: string, keep?: string): Promise<void> {
+    const dir = service ? this.worktreeDir(sandbox, service) : join(this.root, 'worktrees', sandbox);
+    if (!(await exists(dir))) return;
+    const doomed = service
+      ? (await readdir(dir)).filter((c) => !keep || !keep.startsWith(c)).map((c) => join(dir, c))
+      : [dir];
+    for (const d of doomed) await rm(d, { recursive: true, force: true });
+    // let every mirror forget worktrees whose directories are gone
+    const mirrors = join(this.root, 'mirrors');
+    if (!(await exists(mirrors))) return;
+    for (const m of await readdir(mirrors)) {
+      const path = join(mirrors, m);
+      await this.locked(path, () => this.git(['--git-dir', path, 'worktree', 'prune'], { url: '', env: {}, secrets: [] }));
+    }
+  }
+
+  private async revParse(dir: string, rev: string, worktree = false): Promise<string | undefined> {
+    const args = worktree ? ['-C', dir] : ['--git-dir', dir];
+    const res = await run('git', [...args, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { env: childEnv() });
+    return res.code === 0 ? res.stdout.trim() : undefined;
+  }
+
+  private async auth(repo: string, creds?: Credentials): Promise<GitAuth> {
+    this.askpass ??= writeAskpass(join(this.root, 'bin'));
+    return gitAuth(repo, await this.askpass, creds);
+  }
+
+  private async git(args: string[], auth: GitAuth): Promise<RunResult> {
+    // credential.helper= drops every configured helper, so nothing stores what askpass answers
+    const res = await run('git', ['-c', 'credential.helper=', ...args], {
+      env: childEnv({ GIT_TERMINAL_PROMPT: '0', ...auth.env }),
+      timeoutMs: 300_000,
+    });
+    const verb = args[0] === '--git-dir' ? args[2] : args[0];
+    if (res.code !== 0) throw new GitError(`git ${verb} failed: ${lastLines(res.stderr)}`);
+    return res;
+  }
+
+  private locked<R>(key: string, fn: () => Promise<R>): Promise<R> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.locks.set(key, settled);
+    void settled.then(() => {
+      if (this.locks.get(key) === settled) this.locks.delete(key);
+    });
+    return next;
+  }
+}
+
+function noAuth(auth: GitAuth): GitAuth {
+  return { ...auth, env: {} };
+}
+
+function lastLines(s: string): string {
+  return s.trim().split('\n').slice(-3).join(' | ') || 'no output';
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** `git ls-remote` output -> ref name -> commit (peeled tags win over tag objects). */
+export function parseLsRemote(out: string): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [sha, name] = line.trim().split(/\s+/);
+    if (!sha || !name) continue;
+    if (name.endsWith('^{}')) refs.set(name.slice(0, -3), sha);
+    else if (!refs.has(name)) refs.set(name, sha);
+  }
+  return refs;
+}
+
+/** A ref as a user writes it: a branch, a tag, a full ref name, or a full commit id. */
+export function pickRef(remote: Map<string, string>, ref: string): string | undefined {
+  if (/^[0-9a-f]{40}$/.test(ref)) return ref;
+  return remote.get(ref) ?? remote.get(`refs/heads/${ref}`) ?? remote.get(`refs/tags/${ref}`);
+}

@@ -1,0 +1,53 @@
+// Credentials and secret values must never leave the agent: every outgoing message passes through a
+// Redactor that replaces each known secret string, and any userinfo in a URL, with '***'.
+
+const MASK = '***';
+/** Shorter strings are not masked: replacing every "ab" in a message would mangle it and hide nothing. */
+const MIN_SECRET_LENGTH = 4;
+/** `scheme://user:pass@host` or `scheme://token@host`: everything between '//' and '@' is userinfo. */
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/@\s'"]+@/gi;
+
+export class Redactor {
+  private readonly secrets = new Set<string>();
+
+  constructor(secrets: Iterable<string | undefined> = []) {
+    for (const s of secrets) this.add(s);
+  }
+
+  add(secret: string | undefined): void {
+    if (secret === undefined || secret.length < MIN_SECRET_LENGTH) return;
+    this.secrets.add(secret);
+    // the same value may appear URL-encoded (userinfo) or JSON-escaped (error bodies)
+    this.secrets.add(encodeURIComponent(secret));
+    this.secrets.add(JSON.stringify(secret).slice(1, -1));
+  }
+
+  /** A redactor that masks the secrets of both. */
+  with(other: Redactor): Redactor {
+    const r = new Redactor();
+    for (const s of this.secrets) r.secrets.add(s);
+    for (const s of other.secrets) r.secrets.add(s);
+    return r;
+  }
+
+  text(s: string): string {
+    let out = s.replace(URL_USERINFO, `$1${MASK}@`);
+    // longest first, so a secret that contains another is masked whole
+    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+      if (out.includes(secret)) out = out.split(secret).join(MASK);
+    }
+    return out;
+  }
+
+  /** Deep copy with every string (values, not keys) redacted. */
+  value<V>(v: V): V {
+    if (typeof v === 'string') return this.text(v) as V;
+    if (Array.isArray(v)) return v.map((x: unknown) => this.value(x)) as V;
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = this.value(x);
+      return out as V;
+    }
+    return v;
+  }
+}
