@@ -1,6 +1,6 @@
 // Building blocks shared by the spec kinds. Patterns carry a `description` phrased so that the spec
 // compiler can say "<field>: must be <description>" when a value does not match.
-import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
+import { Type as T, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
 import { BuildSpec, RouteAdapter } from '../container.ts';
 
 export const API_VERSION = 'sdp/v1';
@@ -88,7 +88,7 @@ export type ResourcesInput = Static<typeof Resources>;
 
 export const Labels = T.Record(T.String(), T.String(), { description: 'free-form labels' });
 
-export const metadata = (extra: Record<string, TSchema> = {}) =>
+export const metadata = <E extends TProperties>(extra: E = {} as E) =>
   T.Object({ name: Name, labels: T.Optional(Labels), ...extra }, { additionalProperties: false });
 
 export function document<K extends string, M extends TSchema, S extends TSchema>(kind: K, meta: M, spec: S, description: string) {

@@ -23,7 +23,7 @@ export const SyncPolicy = T.Object(
 
 const gatewaySource = { branch: T.Optional(Branch), commit: T.Optional(Commit) };
 
-function sandboxFields(gateway: TSchema) {
+function sandboxFields<G extends TSchema>(gateway: G) {
   return {
     gateway: T.Optional(gateway),
     services: T.Optional(KeyedMap(Name, ServiceSelection, 'catalog services in the sandbox; the others route to baseline')),

@@ -1,0 +1,330 @@
+// Valid specs -> DesiredState: templates expanded, containers placed on nodes, host ports allocated,
+// routes resolved, environments merged and interpolated. Runs only on specs with no errors so far;
+// the errors it can still find (a full port range, a URL a sandbox cannot resolve) are added to `errors`.
+import { createHash } from 'node:crypto';
+import { isAbsolute, posix, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { BuildSpec, FileSpec, HealthSpec, Resources, RouteAdapter } from '../../schema/container.ts';
+import type {
+  DesiredContainer,
+  DesiredNode,
+  DesiredRoute,
+  DesiredSandbox,
+  DesiredState,
+  SecretRef,
+} from '../../schema/desired.ts';
+import type { CatalogService, Environment, Platform, Sandbox, SandboxSpec } from '../../schema/specs/index.ts';
+import type { ResourcesInput } from '../../schema/specs/common.ts';
+import { SERVICE_URL_REF } from './check.ts';
+import type { Errors } from './errors.ts';
+import type { Loaded, SpecSet } from './load.ts';
+import { expandTemplate, own } from './merge.ts';
+import { allocatePorts, type PortClaim } from './ports.ts';
+import { parseDuration, parseMemory, parsePortRange, parseTtl } from './units.ts';
+
+export interface BuildOptions {
+  /** persisted allocations from earlier revisions */
+  ports?: Record<string, number>;
+  /** absolute specs folder: relative repos (./x, ../x) resolve against their file's folder in it */
+  baseDir?: string;
+}
+
+const HEALTH_DEFAULTS = { timeout: '10s', retries: 3, interval: '5s' } as const;
+/** The built-in proxy (Caddy) listens here inside its container. */
+export const PROXY_PORT = 80;
+const DEFAULT_ENV_KEY = '{SERVICE}_URL';
+
+interface Placed {
+  loaded: Loaded<Sandbox>;
+  spec: SandboxSpec;
+  /** catalog services that run in the sandbox, by name */
+  services: [string, NonNullable<SandboxSpec['services']>[string]][];
+  gatewayNode: DesiredNode;
+  nodeOf: (role: string) => DesiredNode;
+}
+
+export function buildDesired(set: SpecSet, opts: BuildOptions, errors: Errors): DesiredState | undefined {
+  const platform = set.platforms[0]!;
+  const spec = platform.value.spec;
+  const nodes: DesiredNode[] = spec.nodes
+    .map((n) => ({ name: n.name, roles: [...n.roles], address: n.address }))
+    .sort((a, b) => cmp(a.name, b.name));
+  const ranges = {
+    gateway: parsePortRange(spec.ports.gateway) as [number, number],
+    services: parsePortRange(spec.ports.services) as [number, number],
+  };
+  const catalog = new Map(Object.entries(spec.services).sort(([a], [b]) => cmp(a, b)));
+  const environments = new Map(set.environments.map((e) => [e.name, e]));
+  const templates = new Map(set.templates.map((t) => [t.name, t]));
+  const repoOf = (repo: string): string => resolveRepo(repo, platform.doc.file, opts.baseDir);
+
+  const placed: Placed[] = [...set.sandboxes]
+    .sort((a, b) => cmp(a.name, b.name))
+    .map((loaded) => {
+      const templateName = loaded.value.spec.template;
+      const merged = expandTemplate(templateName === undefined ? undefined : templates.get(templateName)?.value.spec, loaded.value.spec);
+      const services = Object.entries(merged.services ?? {})
+        .filter(([, selection]) => selection.baseline !== true)
+        .sort(([a], [b]) => cmp(a, b));
+      const pick = placement(nodes, loaded.name);
+      return { loaded, spec: merged, services, gatewayNode: pick(spec.gateway.role), nodeOf: pick };
+    });
+
+  const claims: PortClaim[] = [];
+  for (const p of placed) {
+    const fixed = p.spec.gateway?.port;
+    claims.push({ key: `gateway/${p.loaded.name}`, range: ranges.gateway, ...(fixed === undefined ? {} : { fixed }) });
+    for (const [service] of p.services) claims.push({ key: `service/${p.loaded.name}/${service}`, range: ranges.services });
+  }
+  const { ports, exhausted } = allocatePorts(claims, opts.ports ?? {});
+  for (const claim of exhausted) {
+    const [, sandbox, service] = claim.key.split('/');
+    const p = placed.find((x) => x.loaded.name === sandbox)!;
+    const which = service === undefined ? `the gateway range ${spec.ports.gateway}` : `the services range ${spec.ports.services} (for ${service})`;
+    errors.at(p.loaded.doc, ['metadata', 'name'], `no free host port left in ${which}`);
+  }
+  if (exhausted.length > 0) return undefined;
+
+  const sandboxes = placed.map((p) => buildSandbox(p, { platform, catalog, environments, ports, repoOf }, errors));
+  return {
+    platform: {
+      name: platform.name,
+      nodes,
+      ports: ranges,
+      ...(spec.git?.credentials === undefined ? {} : { gitCredentials: spec.git.credentials }),
+      services: [...catalog.keys()],
+    },
+    sandboxes,
+    templates: set.templates.map((t) => t.name).sort(cmp),
+    environments: [...environments.values()]
+      .sort((a, b) => cmp(a.name, b.name))
+      .map(({ name, value }) => ({
+        name,
+        variables: Object.fromEntries(Object.entries(value.spec.variables ?? {}).map(([k, v]) => [k, String(v)])),
+        secrets: [...(value.spec.secrets ?? [])],
+        files: (value.spec.files ?? []).map((f) => ({ path: f.path, content: f.content })),
+      })),
+    ports,
+  };
+}
+
+interface Context {
+  platform: Loaded<Platform>;
+  catalog: Map<string, CatalogService>;
+  environments: Map<string, Loaded<Environment>>;
+  ports: Record<string, number>;
+  repoOf: (repo: string) => string;
+}
+
+function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
+  const { loaded, spec, gatewayNode } = p;
+  const name = loaded.name;
+  const network = `sandbox-${name}`;
+  const gatewaySpec = ctx.platform.value.spec.gateway;
+  const gatewayPort = ctx.ports[`gateway/${name}`]!;
+  const inSandbox = new Map(p.services.map(([service]) => [service, p.nodeOf(ctx.catalog.get(service)!.role)]));
+
+  /** The URL of `service` as seen from a container on `from`: alias on the same node, host port across nodes, else baseline. */
+  const urlOf = (service: string, from: DesiredNode): string | undefined => {
+    const node = inSandbox.get(service);
+    const entry = ctx.catalog.get(service);
+    if (!entry) return undefined;
+    if (!node) return entry.baseline;
+    if (node.name === from.name) return `http://${service}:${entry.port}`;
+    return `http://${node.address}:${ctx.ports[`service/${name}/${service}`]!}`;
+  };
+
+  const routes: DesiredRoute[] = [];
+  for (const service of ctx.catalog.keys()) {
+    const target = urlOf(service, gatewayNode);
+    if (target !== undefined) routes.push({ service, mode: inSandbox.has(service) ? 'sandbox' : 'baseline', target });
+  }
+
+  const sandboxEnvs = spec.env ?? [];
+  const baseResources = spec.resources;
+  const common = { sandbox: name, network };
+  const services: DesiredContainer[] = p.services.map(([service, selection]) => {
+    const entry = ctx.catalog.get(service)!;
+    const node = inSandbox.get(service)!;
+    const env = mergeEnvironments([...sandboxEnvs, ...(selection.env ?? [])], ctx.environments);
+    return {
+      name: `${network}-${service}`,
+      ...common,
+      service,
+      kind: 'service',
+      node: node.name,
+      alias: service,
+      source: { repo: ctx.repoOf(entry.repo), ...(selection.commit !== undefined ? { commit: selection.commit } : { branch: selection.branch! }) },
+      build: entry.build,
+      port: entry.port,
+      hostPort: ctx.ports[`service/${name}/${service}`]!,
+      env: interpolate(env, (s) => urlOf(s, node), name, ctx.environments, errors),
+      secrets: env.secrets,
+      files: env.files,
+      resources: resourcesOf(baseResources, selection.resources),
+      ...(entry.health ? { health: healthOf(entry.health) } : {}),
+    };
+  });
+
+  let gateway: DesiredSandbox['gateway'];
+  const gatewayBase = {
+    name: `${network}-gateway`,
+    ...common,
+    service: 'gateway',
+    kind: 'gateway' as const,
+    node: gatewayNode.name,
+    alias: 'gateway',
+    hostPort: gatewayPort,
+    resources: resourcesOf(baseResources, undefined),
+  };
+  if (gatewaySpec.proxy) {
+    gateway = {
+      ...gatewayBase,
+      build: { type: 'image', image: gatewaySpec.proxy.image },
+      port: PROXY_PORT,
+      env: {},
+      secrets: [],
+      files: [],
+      adapter: { adapter: 'proxy' },
+    };
+  } else {
+    // A custom gateway app gets the sandbox's environments like any service, plus its routes as
+    // <SERVICE>_URL variables when it reads them from env.
+    const adapter = gatewaySpec.routes!;
+    const env = mergeEnvironments(sandboxEnvs, ctx.environments);
+    const vars = interpolate(env, (s) => urlOf(s, gatewayNode), name, ctx.environments, errors);
+    if (adapter.adapter === 'env') for (const r of routes) vars[envKey(adapter.key ?? DEFAULT_ENV_KEY, r.service)] = r.target;
+    gateway = {
+      ...gatewayBase,
+      source: { repo: ctx.repoOf(gatewaySpec.repo!), ...(spec.gateway?.commit !== undefined ? { commit: spec.gateway.commit } : { branch: spec.gateway!.branch! }) },
+      build: gatewaySpec.build as BuildSpec,
+      port: gatewaySpec.port!,
+      env: vars,
+      secrets: env.secrets,
+      files: env.files,
+      ...(gatewaySpec.health ? { health: healthOf(gatewaySpec.health) } : {}),
+      adapter: adapter as RouteAdapter,
+    };
+  }
+
+  const ttlSeconds = spec.ttl === undefined ? undefined : parseTtl(spec.ttl);
+  const meta = loaded.value.metadata;
+  return {
+    name,
+    ...(meta.owner === undefined ? {} : { owner: meta.owner }),
+    labels: { ...(meta.labels ?? {}) },
+    ...(spec.template === undefined ? {} : { template: spec.template }),
+    environments: [...sandboxEnvs],
+    suspended: spec.suspended ?? false,
+    ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+    syncPolicy: {
+      automated: spec.syncPolicy?.automated ?? false,
+      prune: spec.syncPolicy?.prune ?? false,
+      selfHeal: spec.syncPolicy?.selfHeal ?? false,
+    },
+    source: loaded.doc.at([]),
+    network,
+    nodes: [...new Set([...services.map((s) => s.node), gatewayNode.name])].sort(cmp),
+    services,
+    gateway,
+    gatewayPort,
+    gatewayUrl: `http://${gatewayNode.address}:${gatewayPort}`,
+    routes,
+  };
+}
+
+/** Placement by role: among the nodes with the role, the one a stable hash of the sandbox name picks. */
+export function placement(nodes: readonly DesiredNode[], sandbox: string): (role: string) => DesiredNode {
+  const hash = Number.parseInt(createHash('sha256').update(sandbox).digest('hex').slice(0, 8), 16);
+  return (role) => {
+    const candidates = nodes.filter((n) => n.roles.includes(role));
+    return candidates[hash % candidates.length]!;
+  };
+}
+
+interface MergedEnv {
+  variables: Map<string, { value: string; environment: string }>;
+  secrets: SecretRef[];
+  files: FileSpec[];
+}
+
+/** Environments in order, later wins per key (a variable and a secret of one key replace each other) and per file path. */
+function mergeEnvironments(names: readonly string[], environments: Map<string, Loaded<Environment>>): MergedEnv {
+  const variables = new Map<string, { value: string; environment: string }>();
+  const secrets = new Map<string, string>();
+  const files = new Map<string, FileSpec>();
+  for (const environment of names) {
+    const spec = environments.get(environment)!.value.spec;
+    for (const [key, value] of Object.entries(spec.variables ?? {})) {
+      variables.set(key, { value: String(value), environment });
+      secrets.delete(key);
+    }
+    for (const key of spec.secrets ?? []) {
+      secrets.set(key, environment);
+      variables.delete(key);
+    }
+    for (const f of spec.files ?? []) files.set(f.path, { path: f.path, content: f.content });
+  }
+  return {
+    variables,
+    secrets: [...secrets.entries()].map(([key, environment]) => ({ key, environment })).sort((a, b) => cmp(a.key, b.key)),
+    files: [...files.values()].sort((a, b) => cmp(a.path, b.path)),
+  };
+}
+
+function interpolate(
+  env: MergedEnv,
+  urlOf: (service: string) => string | undefined,
+  sandbox: string,
+  environments: Map<string, Loaded<Environment>>,
+  errors: Errors,
+): Record<string, string> {
+  const out: [string, string][] = [];
+  for (const [key, { value, environment }] of env.variables) {
+    const text = value.replace(SERVICE_URL_REF, (ref, service: string) => {
+      const url = urlOf(service);
+      if (url !== undefined) return url;
+      errors.at(
+        environments.get(environment)!.doc,
+        ['spec', 'variables', key],
+        `${ref} has no URL in sandbox ${sandbox}: service ${service} is not in the sandbox and the catalog gives it no baseline`,
+      );
+      return ref;
+    });
+    out.push([key, text]);
+  }
+  return Object.fromEntries(out.sort(([a], [b]) => cmp(a, b)));
+}
+
+function resourcesOf(base: ResourcesInput | undefined, own: ResourcesInput | undefined): Resources {
+  const cpu = own?.cpu ?? base?.cpu;
+  const memory = own?.memory ?? base?.memory;
+  const memoryBytes = memory === undefined ? undefined : parseMemory(memory);
+  return { ...(cpu === undefined ? {} : { cpu }), ...(memoryBytes === undefined ? {} : { memoryBytes }) };
+}
+
+function healthOf(h: NonNullable<CatalogService['health']>): HealthSpec {
+  return {
+    path: h.path,
+    timeoutMs: parseDuration(h.timeout ?? HEALTH_DEFAULTS.timeout)!,
+    retries: h.retries ?? HEALTH_DEFAULTS.retries,
+    intervalMs: parseDuration(h.interval ?? HEALTH_DEFAULTS.interval)!,
+  };
+}
+
+/** `{SERVICE}_URL` -> `ACCOUNT_URL`; `{service}_url` -> `account_url`. */
+export function envKey(template: string, service: string): string {
+  return template.replaceAll('{SERVICE}', service.toUpperCase().replaceAll('-', '_')).replaceAll('{service}', service);
+}
+
+/** `./x` and `../x` are relative to the folder of the file that declares them; they become file:// URLs. */
+export function resolveRepo(repo: string, file: string, baseDir: string | undefined): string {
+  if (!repo.startsWith('./') && !repo.startsWith('../')) return repo;
+  const dir = posix.dirname(file);
+  const base = baseDir ?? process.cwd();
+  const abs = resolve(isAbsolute(dir) ? dir : resolve(base, dir), repo);
+  return pathToFileURL(abs).href;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+

@@ -1,0 +1,56 @@
+// The spec compiler: a specs folder -> DesiredState, all or nothing. Stages: parse YAML (keeping
+// positions) -> schema of each kind -> each document's own rules -> references across documents ->
+// build (templates, placement, ports, routes, env). Any error anywhere: { ok: false, errors } with
+// every error found, sorted by file and line, and no desired state at all.
+import { readFile, readdir } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import type { CompileResult } from '../../schema/desired.ts';
+import { buildDesired, type BuildOptions } from './build.ts';
+import { checkReferences } from './check.ts';
+import { parseSpecFile, type SpecDoc } from './documents.ts';
+import { Errors } from './errors.ts';
+import { loadSpecs } from './load.ts';
+
+export type CompileOptions = BuildOptions;
+
+export interface SpecFile {
+  /** relative to the specs folder, '/'-separated; errors name files by this path */
+  path: string;
+  text: string;
+}
+
+/** Pure: compiles files already read. */
+export function compileDocuments(files: readonly SpecFile[], opts: CompileOptions = {}): CompileResult {
+  const errors = new Errors();
+  const ordered = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const docs: SpecDoc[] = [];
+  for (const file of ordered) {
+    const parsed = parseSpecFile(file.path, file.text);
+    docs.push(...parsed.docs);
+    for (const problem of parsed.problems) errors.add(problem);
+  }
+  const set = loadSpecs(docs, errors);
+  checkReferences(set, errors, ordered[0]?.path ?? '.');
+  if (errors.size > 0) return { ok: false, errors: errors.sorted() };
+  const desired = buildDesired(set, opts, errors);
+  if (!desired || errors.size > 0) return { ok: false, errors: errors.sorted() };
+  return { ok: true, desired };
+}
+
+/** Reads every *.yaml / *.yml under `dir` (recursively) and compiles them; repos like ./x resolve inside `dir`. */
+export async function compileSpecsDir(dir: string, opts: Omit<CompileOptions, 'baseDir'> = {}): Promise<CompileResult> {
+  const files = await readSpecFiles(dir);
+  return compileDocuments(files, { ...opts, baseDir: resolve(dir) });
+}
+
+export async function readSpecFiles(dir: string): Promise<SpecFile[]> {
+  const root = resolve(dir);
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const paths = entries
+    .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+  return Promise.all(
+    paths.map(async (p) => ({ path: relative(root, p).split(sep).join('/'), text: await readFile(p, 'utf8') })),
+  );
+}

@@ -1,0 +1,72 @@
+// Parsed documents -> spec objects by kind, each checked against its schema and its own rules.
+// Names are collected from every document that has one, even an invalid one, so a reference to it
+// is not reported as unknown on top of the document's own errors.
+import { SPEC_KINDS, isSpecKind, type SpecDocument, type SpecKind } from '../../schema/specs/index.ts';
+import type { Environment, Platform, Sandbox, SandboxTemplate } from '../../schema/specs/index.ts';
+import { checkDocument } from './check.ts';
+import type { SpecDoc } from './documents.ts';
+import { isObject, type Errors } from './errors.ts';
+import { checkSchema } from './schema-check.ts';
+
+export interface Loaded<T extends SpecDocument> {
+  doc: SpecDoc;
+  name: string;
+  value: T;
+}
+
+export interface Named {
+  doc: SpecDoc;
+  name: string;
+}
+
+export interface SpecSet {
+  platforms: Loaded<Platform>[];
+  templates: Loaded<SandboxTemplate>[];
+  sandboxes: Loaded<Sandbox>[];
+  environments: Loaded<Environment>[];
+  /** every document of a known kind that has a string name, valid or not, in file order */
+  named: Record<SpecKind, Named[]>;
+  /** catalog service names as written (best effort, even when the Platform has errors) */
+  catalog?: Set<string>;
+  /** documents of each kind, valid or not */
+  counts: Record<SpecKind, SpecDoc[]>;
+}
+
+const KINDS = Object.keys(SPEC_KINDS) as SpecKind[];
+
+export function loadSpecs(docs: readonly SpecDoc[], errors: Errors): SpecSet {
+  const set: SpecSet = {
+    platforms: [],
+    templates: [],
+    sandboxes: [],
+    environments: [],
+    named: { Platform: [], SandboxTemplate: [], Sandbox: [], Environment: [] },
+    counts: { Platform: [], SandboxTemplate: [], Sandbox: [], Environment: [] },
+  };
+  for (const doc of docs) {
+    const value = doc.value;
+    if (!isObject(value)) {
+      errors.at(doc, [], 'a spec document must be a mapping with apiVersion, kind, metadata and spec');
+      continue;
+    }
+    const kind = value.kind;
+    if (!isSpecKind(kind)) {
+      errors.at(doc, Object.hasOwn(value, 'kind') ? ['kind'] : [], `kind: must be one of ${KINDS.join(', ')}`);
+      continue;
+    }
+    set.counts[kind].push(doc);
+    const name = isObject(value.metadata) ? value.metadata.name : undefined;
+    if (typeof name === 'string') set.named[kind].push({ doc, name });
+    if (kind === 'Platform' && isObject(value.spec) && isObject(value.spec.services)) {
+      set.catalog = new Set([...(set.catalog ?? []), ...Object.keys(value.spec.services)]);
+    }
+    if (!checkSchema(doc, kind, errors) || typeof name !== 'string') continue;
+    const loaded = { doc, name, value } as Loaded<never>;
+    if (!checkDocument(kind, loaded, errors)) continue;
+    if (kind === 'Platform') set.platforms.push(loaded);
+    else if (kind === 'SandboxTemplate') set.templates.push(loaded);
+    else if (kind === 'Sandbox') set.sandboxes.push(loaded);
+    else set.environments.push(loaded);
+  }
+  return set;
+}

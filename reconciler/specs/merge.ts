@@ -1,0 +1,48 @@
+// Template expansion: a Sandbox deep-merges over its SandboxTemplate.
+// - mappings merge key by key, recursively (the sandbox's value wins at the leaves);
+// - lists are REPLACED, not concatenated: a sandbox `env: [a]` over a template `env: [common]` gives
+//   [a] (write `env: [common, a]` to keep both), as in Helm values and kustomize's default;
+// - where a service (or the gateway) runs from is one choice: if the sandbox sets any of `branch`,
+//   `commit` or `baseline`, the template's `branch`/`commit`/`baseline` for it are dropped, so pinning a
+//   commit or sending a service to baseline over a template's branch is not a conflict.
+import type { SandboxSpec, TemplateSpec } from '../../schema/specs/index.ts';
+import { isObject } from './errors.ts';
+
+const SOURCE_KEYS = ['branch', 'commit', 'baseline'] as const;
+
+export function expandTemplate(template: TemplateSpec | undefined, sandbox: SandboxSpec): SandboxSpec {
+  if (!template) return sandbox;
+  const merged = deepMerge(template, sandbox) as SandboxSpec; // fresh objects all the way down
+  if (merged.services && template.services && sandbox.services) {
+    const [base, over] = [template.services, sandbox.services];
+    merged.services = Object.fromEntries(
+      Object.entries(merged.services).map(([name, selection]) => {
+        const [b, o] = [own(base, name), own(over, name)];
+        return [name, b && o ? (deepMerge(withoutSource(b, o), o) as typeof selection) : selection];
+      }),
+    );
+  }
+  if (template.gateway && sandbox.gateway) {
+    merged.gateway = deepMerge(withoutSource(template.gateway, sandbox.gateway), sandbox.gateway) as SandboxSpec['gateway'];
+  }
+  return merged;
+}
+
+/** The map's own entry (names such as `constructor` are valid service names). */
+export const own = <V>(map: Record<string, V> | undefined, key: string): V | undefined =>
+  map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
+
+function withoutSource<T extends object>(base: T, over: object): T {
+  if (!SOURCE_KEYS.some((k) => Object.hasOwn(over, k))) return base;
+  return Object.fromEntries(Object.entries(base).filter(([k]) => !(SOURCE_KEYS as readonly string[]).includes(k))) as T;
+}
+
+/** Mappings merge recursively; anything else (lists, scalars) is replaced by `over`. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  // fromEntries defines own properties, so a key such as __proto__ stays data, never a prototype.
+  const keys = new Set([...Object.keys(base), ...Object.keys(over)]);
+  return Object.fromEntries(
+    [...keys].map((k) => [k, Object.hasOwn(over, k) ? deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, over[k]) : base[k]]),
+  );
+}

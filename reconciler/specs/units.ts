@@ -1,0 +1,60 @@
+// Durations, memory sizes and port ranges as written in specs. The schema has already checked the
+// shape (see schema/specs/common.ts); these turn text into numbers and catch what a pattern cannot.
+
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const TTL_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+function sumUnits(text: string, pattern: RegExp, units: Record<string, number>): number | undefined {
+  if (!new RegExp(`^(${pattern.source})+$`).test(text)) return undefined;
+  let total = 0;
+  for (const m of text.matchAll(new RegExp(pattern.source, 'g'))) total += Number(m[1]) * (units[m[2] ?? ''] ?? Number.NaN);
+  return Number.isFinite(total) ? total : undefined;
+}
+
+/** `10s`, `500ms`, `1m30s` -> milliseconds; undefined when not a duration. */
+export const parseDuration = (text: string): number | undefined => sumUnits(text, /([0-9]+)(ms|s|m|h)/, DURATION_MS);
+
+/** `14d`, `12h`, `30m`, `90s`, `2w` -> seconds; undefined when not a ttl. */
+export const parseTtl = (text: string): number | undefined => sumUnits(text, /([0-9]+)([wdhms])/, TTL_SECONDS);
+
+const MEMORY_UNITS: Record<string, number> = {
+  '': 1,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  k: 1e3,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+};
+
+/** `512Mi`, `1Gi`, `1G`, `256M`, `1048576` or a number -> bytes (whole); undefined when not a size >= 1 byte. */
+export function parseMemory(value: number | string): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 1 ? value : undefined;
+  const m = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(value);
+  if (!m) return undefined;
+  const bytes = Math.round(Number(m[1]) * (MEMORY_UNITS[m[2] ?? ''] ?? Number.NaN));
+  return Number.isSafeInteger(bytes) && bytes >= 1 ? bytes : undefined;
+}
+
+/** `8080-8099` -> [8080, 8099], or the reason it is not a usable range. */
+export function parsePortRange(text: string): [number, number] | string {
+  const m = /^([0-9]{1,5})-([0-9]{1,5})$/.exec(text);
+  if (!m) return 'is not a port range such as 8080-8099';
+  const lo = Number(m[1]);
+  const hi = Number(m[2]);
+  if (lo < 1 || hi > 65535) return `${text} is outside 1-65535`;
+  if (lo > hi) return `${text} starts after it ends`;
+  return [lo, hi];
+}
+
+/** Bytes back to the shortest exact binary unit, for people reading a plan. */
+export function formatBytes(bytes: number): string {
+  for (const unit of ['Ti', 'Gi', 'Mi', 'Ki'] as const) {
+    const size = MEMORY_UNITS[unit] ?? 1;
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}
