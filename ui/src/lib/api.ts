@@ -15,7 +15,8 @@ export type Role = 'viewer' | 'qa' | 'lead' | 'admin';
 export interface Me {
   username: string;
   role: Role;
-  csrf?: string;
+  source?: 'local' | 'git';
+  via?: 'session' | 'token';
 }
 export interface LoginResponse {
   token: string;
@@ -26,13 +27,21 @@ export interface SyncResponse {
   job: { id: string } | null;
   plan: Plan;
 }
+/** one event of GET /api/audit (reconciler/audit AuditView), newest first */
 export interface AuditEntry {
-  id?: string | number;
+  id: number;
   at: string;
-  user: string;
+  actor: string | null;
   action: string;
-  target?: string;
-  detail?: unknown;
+  target: string | null;
+  outcome: string;
+  ip: string | null;
+  detail: Record<string, unknown>;
+}
+export interface AuditPage {
+  events: AuditEntry[];
+  /** pass as `before` for the next (older) page; null on the last */
+  next: number | null;
 }
 export interface TemplateView {
   name: string;
@@ -54,6 +63,9 @@ export interface SecretStatus {
   environment: string;
   key: string;
   set: boolean;
+  updatedAt?: string;
+  updatedBy?: string;
+  referenced?: boolean;
 }
 
 export class ApiError extends Error {
@@ -66,7 +78,8 @@ export class ApiError extends Error {
   }
 }
 
-const CSRF_KEY = 'sdp.csrf';
+/** The session cookie is httpOnly; its CSRF twin is readable so the header survives a reload. */
+const CSRF_COOKIE = 'sdp_csrf';
 let onUnauthorized: () => void = () => {};
 
 /** The layout registers how to leave for the login page; api.ts knows nothing of routing. */
@@ -75,7 +88,11 @@ export function setUnauthorizedHandler(fn: () => void): void {
 }
 
 function csrf(): string | null {
-  return localStorage.getItem(CSRF_KEY);
+  for (const part of document.cookie.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === CSRF_COOKIE) return decodeURIComponent(v.join('='));
+  }
+  return null;
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -112,23 +129,9 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 const enc = encodeURIComponent;
 
 export const api = {
-  login: async (username: string, password: string): Promise<LoginResponse> => {
-    const r = await request<LoginResponse>('POST', '/api/login', { username, password });
-    if (r.csrf) localStorage.setItem(CSRF_KEY, r.csrf);
-    return r;
-  },
-  logout: async (): Promise<void> => {
-    try {
-      await request('POST', '/api/logout');
-    } finally {
-      localStorage.removeItem(CSRF_KEY);
-    }
-  },
-  me: async (): Promise<Me> => {
-    const m = await request<Me>('GET', '/api/me');
-    if (m.csrf) localStorage.setItem(CSRF_KEY, m.csrf);
-    return m;
-  },
+  login: (username: string, password: string) => request<LoginResponse>('POST', '/api/login', { username, password }),
+  logout: () => request<{ ok: boolean }>('POST', '/api/logout'),
+  me: () => request<Me>('GET', '/api/me'),
   status: () => request<StatusView>('GET', '/api/status'),
   sandboxes: () => request<SandboxSummary[]>('GET', '/api/sandboxes'),
   sandbox: (name: string) => request<SandboxDetail>('GET', `/api/sandboxes/${enc(name)}`),
@@ -136,11 +139,11 @@ export const api = {
     request<SyncResponse>('POST', `/api/sandboxes/${enc(name)}/sync`, opts),
   job: (id: string) => request<JobView>('GET', `/api/jobs/${enc(id)}`),
   agents: () => request<AgentView[]>('GET', '/api/agents'),
-  audit: () => request<AuditEntry[]>('GET', '/api/audit'),
+  audit: (before?: number) => request<AuditPage>('GET', `/api/audit?limit=100${before ? `&before=${before}` : ''}`),
   revisions: () => request<RevisionView[]>('GET', '/api/revisions'),
   templates: () => request<TemplateView[]>('GET', '/api/templates'),
   environments: () => request<EnvironmentView[]>('GET', '/api/environments'),
-  secrets: () => request<SecretStatus[]>('GET', '/api/secrets'),
+  secrets: async () => (await request<{ secrets: SecretStatus[] }>('GET', '/api/secrets')).secrets,
 };
 
 /** GET that answers null when the server has no such endpoint (404), for optional pages. */
