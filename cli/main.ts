@@ -8,7 +8,9 @@ const program = new Command('sdp')
   .showHelpAfterError();
 
 // Each command module adds itself to `program`; keep this list sorted.
-const modules: Array<{ register: (program: Command) => void }> = [];
+const modules: Array<{ register: (program: Command) => void }> = [
+  await import('./commands/agent.ts'),
+];
 for (const m of modules) m.register(program);
 
 await program.parseAsync(process.argv);
