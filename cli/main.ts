@@ -10,6 +10,8 @@ const program = new Command('sdp')
 // Each command module adds itself to `program`; keep this list sorted.
 const modules: Array<{ register: (program: Command) => void }> = [
   await import('./commands/agent.ts'),
+  await import('./commands/plan.ts'),
+  await import('./commands/validate.ts'),
 ];
 for (const m of modules) m.register(program);
 
