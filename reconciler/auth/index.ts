@@ -9,7 +9,8 @@
 //   app.use('/api/*', auth.authenticate);        // everything after needs a session or token
 //   app.get('/api/sandboxes', auth.requireRole('viewer'), ...); ...
 //   server.on('upgrade'): auth.authenticateUpgrade(req) for /ws/ui, auth.verifyAgent(node, token) for /ws/agent
-import type { IncomingHttpHeaders } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { MiddlewareHandler, Hono } from 'hono';
 import pino from 'pino';
 import type { Audit } from '../audit/audit.ts';
@@ -150,4 +151,13 @@ function hostOf(origin: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** Answers a refused WebSocket upgrade with a JSON HTTP response and closes the socket. */
+export function refuseUpgrade(socket: Duplex, status: number, error: string): void {
+  const body = JSON.stringify({ error });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
