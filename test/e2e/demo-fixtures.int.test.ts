@@ -124,7 +124,7 @@ describe('baseline stand-ins', () => {
 });
 
 describe('example specs (specs/)', () => {
-  const docs = readdirSync(join(PROJECT, 'specs'))
+  const docs = (readdirSync(join(PROJECT, 'specs'), { recursive: true }) as string[])
     .filter((f) => /\.ya?ml$/.test(f))
     .flatMap((f) => parseAllDocuments(readFileSync(join(PROJECT, 'specs', f), 'utf8')).map((d) => d.toJS() as SpecDoc));
   interface SpecDoc {
