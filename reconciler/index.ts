@@ -1,0 +1,206 @@
+// startReconciler: the control plane in one call. Opens the store, starts the spec source, the
+// agent and UI hubs, the reconcile loop and the executor, and serves the API on one port.
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createAudit } from './audit/audit.ts';
+import { createAuth } from './auth/index.ts';
+import { LiveCache } from './live/cache.ts';
+import { log as rootLog, type Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { BranchHeads, branchRefs } from './resolve/heads.ts';
+import { loadMasterKey } from './secrets/master-key.ts';
+import { createSecretStore } from './secrets/store.ts';
+import { createApp } from './server/app.ts';
+import { AgentHub } from './server/agent-hub.ts';
+import { listen } from './server/index.ts';
+import { UiHub } from './server/ui-hub.ts';
+import { SpecSource, type GitSpecsOptions } from './source/index.ts';
+import { Revisions } from './source/revisions.ts';
+import { openStore } from './store/db.ts';
+import { Controller } from './sync/controller.ts';
+import { Executor, type SecretSource } from './sync/executor.ts';
+import { JobStore } from './sync/job-store.ts';
+import type { UiMessage } from '../schema/api.ts';
+import type { Credentials } from '../schema/protocol.ts';
+
+export interface ReconcilerOptions {
+  specsDir: string;
+  dataDir: string;
+  /** 0 picks a free port */
+  port: number;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** follow a git repository instead of watching specsDir */
+  specsGit?: GitSpecsOptions;
+  /** branch heads re-resolved this often; default 60 s */
+  resolveIntervalMs?: number;
+  /** the first admin's password (first start only); default env SDP_ADMIN_PASSWORD, else generated */
+  adminPassword?: string;
+  logger?: Logger;
+}
+
+export interface Reconciler {
+  url: string;
+  port: number;
+  /** the admin account made on this first start; `password` only when it was generated (print it once) */
+  initialAdmin: { username: string; password?: string } | null;
+  /** A fresh token for the node (replacing any previous one), e.g. for the agent `sdp up` starts. */
+  addLocalAgentToken(name: string): string;
+  stop(): Promise<void>;
+}
+
+const VERSION = '0.1.0';
+const UI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui', 'build');
+
+export async function startReconciler(opts: ReconcilerOptions): Promise<Reconciler> {
+  const log = opts.logger ?? rootLog;
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const store = openStore(join(dataDir, 'sdp.db'));
+  const audit = createAudit(store);
+  const secretStore = createSecretStore(store, loadMasterKey(dataDir).key);
+  const metrics = createMetrics();
+  const revisions = new Revisions(store, opts.specsGit?.url ?? resolve(opts.specsDir));
+  const jobs = new JobStore(store);
+  const interrupted = jobs.failInterrupted(new Date().toISOString());
+  if (interrupted.length > 0) log.warn({ sandboxes: interrupted }, 'syncs interrupted by a restart marked failed');
+
+  const auth = await createAuth(store, {
+    audit,
+    secrets: secretStore,
+    ...((opts.adminPassword ?? process.env['SDP_ADMIN_PASSWORD']) ? { adminPassword: opts.adminPassword ?? process.env['SDP_ADMIN_PASSWORD'] } : {}),
+    referencedSecrets: () =>
+      (revisions.current?.desired.environments ?? []).flatMap((e) => e.secrets.map((key) => ({ environment: e.name, key }))),
+    logger: log.child({ part: 'auth' }),
+  });
+
+  // late-bound: the hubs, cache and controller call each other through these
+  let controller: Controller | null = null;
+  const schedule = (statusChanged = false) => controller?.schedule(statusChanged);
+  const uiHub = new UiHub((): UiMessage => ({ type: 'status', status: controller!.status() }));
+  const broadcast = (msg: UiMessage) => uiHub.broadcast(msg);
+
+  const live = new LiveCache(store, () => schedule());
+  const agentHub = new AgentHub(
+    store,
+    (node, token, from) => auth.verifyAgent(node, token, from),
+    {
+      onHello: () => void resolveBranches(true),
+      onInventory: (inv) => live.applyInventory(inv),
+      onEvent: (ev) => live.applyEvent(ev),
+      onAgentsChanged: () => {
+        metrics.agentsConnected.set(agentHub.onlineNodes().length);
+        schedule(true);
+      },
+    },
+    log.child({ part: 'agents' }),
+  );
+
+  const gitCredentials = (): Credentials | undefined => {
+    const name = revisions.current?.desired.platform.gitCredentials;
+    if (!name) return undefined;
+    // convention: the Platform's `git.credentials: NAME` is the secrets NAME/username and NAME/password
+    const password = secretStore.get(name, 'password');
+    if (password === undefined) throw new Error(`git credentials ${name}: secret ${name}/password is not set (sdp secret set ${name} password)`);
+    const username = secretStore.get(name, 'username');
+    return { password, ...(username !== undefined ? { username } : {}) };
+  };
+  const heads = new BranchHeads(store, agentHub, async () => gitCredentials(), () => schedule(), log.child({ part: 'resolve' }));
+  const resolveBranches = async (onlyMissing: boolean) => {
+    const current = revisions.current;
+    if (current) await heads.refresh(branchRefs(current.desired), onlyMissing).catch((err: Error) => log.warn({ err: err.message }, 'branch resolution failed'));
+  };
+
+  const secrets: SecretSource = {
+    values(refs) {
+      const out: Record<string, string> = {};
+      for (const r of refs) {
+        const v = secretStore.get(r.environment, r.key);
+        if (v === undefined) throw new Error(`secret ${r.environment}/${r.key} is not set (sdp secret set ${r.environment} ${r.key})`);
+        out[r.key] = v;
+      }
+      return out;
+    },
+    gitCredentials,
+  };
+
+  let executor: Executor | null = null;
+  controller = new Controller({
+    store,
+    revisions,
+    heads,
+    live,
+    hub: agentHub,
+    jobs,
+    metrics,
+    log: log.child({ part: 'controller' }),
+    secretDigest: (refs) => secretStore.digest(refs),
+    broadcast,
+    isSyncing: (s) => executor?.isRunning(s) ?? false,
+    autoSync: (req) => {
+      try {
+        executor?.start({ sandbox: req.sandbox, prune: req.prune, dryRun: false, user: `sdp:${req.trigger}`, trigger: req.trigger });
+      } catch (err) {
+        log.warn({ sandbox: req.sandbox, trigger: req.trigger, err: (err as Error).message }, 'automatic sync not started');
+      }
+    },
+  });
+  executor = new Executor({ controller, hub: agentHub, jobs, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast });
+
+  const source = new SpecSource({
+    specsDir: resolve(opts.specsDir),
+    ...(opts.specsGit ? { git: opts.specsGit } : {}),
+    checkoutDir: join(dataDir, 'specs-git'),
+    revisions,
+    log: log.child({ part: 'specs' }),
+    onRevision: (rev) => {
+      schedule(true);
+      if (rev.ok) void resolveBranches(true);
+    },
+  });
+  await source.start();
+  const resolveTimer = setInterval(() => void resolveBranches(false), opts.resolveIntervalMs ?? 60_000);
+
+  const refresh = async () => {
+    for (const n of agentHub.onlineNodes()) agentHub.requestInventory(n.node);
+    await source.reload();
+    await resolveBranches(false);
+  };
+  const app = createApp({
+    auth,
+    controller,
+    executor,
+    jobs,
+    revisions,
+    metrics,
+    refresh,
+    gitWebhook: async () => {
+      await source.pull();
+      await resolveBranches(false);
+    },
+    uiDir: UI_DIR,
+    version: VERSION,
+  });
+  const host = opts.host ?? '127.0.0.1';
+  const http = await listen({ app, auth, agentHub, uiHub, port: opts.port, host });
+  controller.schedule(true);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
+  log.info({ url, specs: opts.specsGit?.url ?? opts.specsDir, data: dataDir }, 'reconciler listening');
+
+  return {
+    url,
+    port: http.port,
+    initialAdmin: auth.initialAdmin,
+    addLocalAgentToken: (name) => auth.rotateAgentToken(name),
+    async stop() {
+      clearInterval(resolveTimer);
+      controller?.close();
+      await source.close();
+      agentHub.close();
+      uiHub.close();
+      await http.close();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+// Branch heads: repo + ref -> commit, resolved by an online agent's `git ls-remote` (a `resolve`
+// job), cached in memory and in branch_heads, refreshed on an interval, on the git webhook and on
+// POST /api/refresh. A head that moves changes the bound commit, which the diff shows as drift.
+import type { Credentials } from '../../schema/protocol.ts';
+import type { DesiredState } from '../../schema/desired.ts';
+import type { Store } from '../store/db.ts';
+import { branchHeads } from '../store/tables/core.ts';
+import type { AgentHub } from '../server/agent-hub.ts';
+import type { Logger } from '../log.ts';
+
+export interface RepoRef {
+  repo: string;
+  ref: string;
+}
+
+/** Every (repo, branch) the desired state follows; pinned commits need no resolution. */
+export function branchRefs(desired: DesiredState): RepoRef[] {
+  const seen = new Map<string, RepoRef>();
+  for (const s of desired.sandboxes) {
+    for (const c of [...s.services, s.gateway]) {
+      const src = c.source;
+      if (src?.branch) seen.set(`${src.repo}\0${src.branch}`, { repo: src.repo, ref: src.branch });
+    }
+  }
+  return [...seen.values()];
+}
+
+export class BranchHeads {
+  private readonly heads = new Map<string, string>();
+  private readonly errors = new Map<string, string>();
+  private seq = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly hub: AgentHub,
+    /** git credentials of the Platform (`git.credentials`), fetched only for the job that needs them */
+    private readonly credentials: () => Promise<Credentials | undefined>,
+    private readonly onChange: () => void,
+    private readonly log: Logger,
+  ) {
+    for (const row of store.db.select().from(branchHeads).all()) this.heads.set(key(row.repo, row.ref), row.commit);
+  }
+
+  commit(repo: string, ref: string): string | undefined {
+    return this.heads.get(key(repo, ref));
+  }
+
+  /** Why a repo's branches could not be resolved, if the last attempt failed. */
+  error(repo: string): string | undefined {
+    return this.errors.get(repo);
+  }
+
+  /**
+   * Resolves the given refs through an online agent (all of them, or only those never resolved).
+   * Without an online agent nothing happens; the next refresh (or agent hello) tries again.
+   */
+  async refresh(refs: RepoRef[], onlyMissing = false): Promise<void> {
+    const wanted = onlyMissing ? refs.filter((r) => !this.heads.has(key(r.repo, r.ref))) : refs;
+    if (wanted.length === 0) return;
+    const agent = this.hub.onlineNodes()[0];
+    if (!agent) return;
+    const byRepo = new Map<string, string[]>();
+    for (const r of wanted) byRepo.set(r.repo, [...(byRepo.get(r.repo) ?? []), r.ref]);
+    const credentials = await this.credentials();
+    const results = await Promise.all(
+      [...byRepo].map(async ([repo, refList]) => {
+        const id = `resolve-${Date.now().toString(36)}-${++this.seq}`;
+        const result = await this.hub.run(agent.node, { id, kind: 'resolve', repo, refs: refList, ...(credentials ? { credentials } : {}) });
+        return { repo, result };
+      }),
+    );
+    let changed = false;
+    const now = new Date().toISOString();
+    for (const { repo, result } of results) {
+      if (!result.ok) {
+        this.errors.set(repo, result.error ?? 'resolve failed');
+        this.log.warn({ repo, error: result.error }, 'branch resolution failed');
+        continue;
+      }
+      this.errors.delete(repo);
+      for (const [ref, commit] of Object.entries(result.commits ?? {})) {
+        const k = key(repo, ref);
+        if (this.heads.get(k) === commit) continue;
+        this.heads.set(k, commit);
+        changed = true;
+        this.store.db
+          .insert(branchHeads)
+          .values({ repo, ref, commit, resolvedAt: now })
+          .onConflictDoUpdate({ target: [branchHeads.repo, branchHeads.ref], set: { commit, resolvedAt: now } })
+          .run();
+      }
+    }
+    if (changed) this.onChange();
+  }
+}
+
+function key(repo: string, ref: string): string {
+  return `${repo}\0${ref}`;
+}

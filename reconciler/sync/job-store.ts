@@ -1,0 +1,180 @@
+// Persistence of sync jobs: the job, its ordered steps (from the plan), its log lines, and one
+// sync_history row per finished sync. Reads assemble the API's JobView / JobSummary.
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import type { JobStatus, JobSummary, JobView, LogLine, Plan, PlanAction, StepStatus, StepView } from '../../schema/api.ts';
+import type { Store } from '../store/db.ts';
+import { jobLogs, jobs, jobSteps, syncHistory, type StoredAgentJob, type SyncTrigger } from '../store/tables/core.ts';
+
+export interface NewJob {
+  id: string;
+  sandbox: string;
+  user: string;
+  trigger: SyncTrigger;
+  revision: string;
+  fingerprint: string;
+  prune: boolean;
+  plan: Plan;
+  steps: ReadonlyArray<PlanAction & { job: StoredAgentJob }>;
+}
+
+export class JobStore {
+  constructor(private readonly store: Store) {}
+
+  create(j: NewJob, at: string): void {
+    this.store.sqlite.transaction(() => {
+      this.store.db
+        .insert(jobs)
+        .values({
+          id: j.id,
+          sandbox: j.sandbox,
+          status: 'running',
+          user: j.user,
+          trigger: j.trigger,
+          revision: j.revision,
+          fingerprint: j.fingerprint,
+          prune: j.prune,
+          dryRun: false,
+          plan: j.plan,
+          createdAt: at,
+          startedAt: at,
+        })
+        .run();
+      j.steps.forEach((s, seq) => {
+        this.store.db
+          .insert(jobSteps)
+          .values({
+            jobId: j.id,
+            stepId: s.id,
+            seq,
+            wave: s.wave,
+            kind: s.kind,
+            resource: s.resource,
+            node: s.node,
+            change: s.change,
+            reason: s.reason,
+            agentJob: s.job,
+            status: 'pending',
+          })
+          .run();
+      });
+    })();
+  }
+
+  setStep(jobId: string, stepId: string, patch: { status?: StepStatus; message?: string; startedAt?: string; finishedAt?: string }): void {
+    this.store.db.update(jobSteps).set(patch).where(and(eq(jobSteps.jobId, jobId), eq(jobSteps.stepId, stepId))).run();
+  }
+
+  skipPending(jobId: string, at: string): void {
+    this.store.db
+      .update(jobSteps)
+      .set({ status: 'skipped', finishedAt: at })
+      .where(and(eq(jobSteps.jobId, jobId), eq(jobSteps.status, 'pending')))
+      .run();
+  }
+
+  addLog(jobId: string, log: LogLine): void {
+    this.store.db.insert(jobLogs).values({ jobId, stepId: log.step ?? null, stream: log.stream, line: log.line, at: log.at }).run();
+  }
+
+  finish(jobId: string, status: Extract<JobStatus, 'succeeded' | 'failed'>, at: string, error?: string): void {
+    this.store.sqlite.transaction(() => {
+      this.store.db.update(jobs).set({ status, finishedAt: at, error: error ?? null }).where(eq(jobs.id, jobId)).run();
+      const j = this.store.db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+      if (j) {
+        this.store.db
+          .insert(syncHistory)
+          .values({ sandbox: j.sandbox, jobId, trigger: j.trigger, revision: j.revision, fingerprint: j.fingerprint, ok: status === 'succeeded', at })
+          .run();
+      }
+    })();
+  }
+
+  /**
+   * Jobs left pending/running by a previous process can never finish: fail them and their open
+   * steps. Not recorded in sync_history, so automated sync re-plans them once. Returns their sandboxes.
+   */
+  failInterrupted(at: string): string[] {
+    return this.store.sqlite.transaction(() => {
+      const open = this.store.db.select().from(jobs).where(inArray(jobs.status, ['pending', 'running'])).all();
+      for (const j of open) {
+        this.store.db.update(jobs).set({ status: 'failed', finishedAt: at, error: 'reconciler restarted' }).where(eq(jobs.id, j.id)).run();
+        this.store.db
+          .update(jobSteps)
+          .set({ status: 'failed', message: 'reconciler restarted', finishedAt: at })
+          .where(and(eq(jobSteps.jobId, j.id), eq(jobSteps.status, 'running')))
+          .run();
+        this.skipPending(j.id, at);
+      }
+      return [...new Set(open.map((j) => j.sandbox))];
+    })();
+  }
+
+  /** The most recent finished sync of a sandbox (from sync_history). */
+  lastAttempt(sandbox: string): { fingerprint: string; ok: boolean; at: string; trigger: SyncTrigger } | undefined {
+    return this.store.db.select().from(syncHistory).where(eq(syncHistory.sandbox, sandbox)).orderBy(desc(syncHistory.id)).limit(1).get();
+  }
+
+  lastJob(sandbox: string): JobSummary | undefined {
+    const row = this.store.db.select().from(jobs).where(eq(jobs.sandbox, sandbox)).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(1).get();
+    return row ? summary(row) : undefined;
+  }
+
+  history(sandbox: string, limit = 20): JobSummary[] {
+    return this.store.db.select().from(jobs).where(eq(jobs.sandbox, sandbox)).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(limit).all().map(summary);
+  }
+
+  steps(jobId: string): StepView[] {
+    return this.store.db
+      .select()
+      .from(jobSteps)
+      .where(eq(jobSteps.jobId, jobId))
+      .orderBy(asc(jobSteps.seq))
+      .all()
+      .map((s) => ({
+        id: s.stepId,
+        wave: s.wave,
+        kind: s.kind as StepView['kind'],
+        resource: s.resource,
+        node: s.node,
+        change: s.change as StepView['change'],
+        reason: s.reason,
+        status: s.status,
+        ...(s.message !== null ? { message: s.message } : {}),
+        ...(s.startedAt !== null ? { startedAt: s.startedAt } : {}),
+        ...(s.finishedAt !== null ? { finishedAt: s.finishedAt } : {}),
+      }));
+  }
+
+  summary(jobId: string): JobSummary | undefined {
+    const row = this.store.db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+    return row ? summary(row) : undefined;
+  }
+
+  view(jobId: string): JobView | undefined {
+    const s = this.summary(jobId);
+    if (!s) return undefined;
+    const logs = this.store.db
+      .select()
+      .from(jobLogs)
+      .where(eq(jobLogs.jobId, jobId))
+      .orderBy(asc(jobLogs.id))
+      .all()
+      .map((l): LogLine => ({ at: l.at, ...(l.stepId !== null ? { step: l.stepId } : {}), stream: l.stream, line: l.line }));
+    return { ...s, steps: this.steps(jobId), logs };
+  }
+}
+
+function summary(row: typeof jobs.$inferSelect): JobSummary {
+  return {
+    id: row.id,
+    sandbox: row.sandbox,
+    status: row.status,
+    user: row.user,
+    revision: row.revision,
+    prune: row.prune,
+    dryRun: row.dryRun,
+    createdAt: row.createdAt,
+    ...(row.finishedAt !== null ? { finishedAt: row.finishedAt } : {}),
+    ...(row.error !== null ? { error: row.error } : {}),
+  };
+}
