@@ -2,6 +2,7 @@
 // with its status and gateway, and the commands to poke it. Run by scripts/demo.sh beside `sdp up`.
 //
 //   node --import tsx scripts/demo/welcome.ts --server http://127.0.0.1:3452 [--password-file F]
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,16 +28,40 @@ async function waitForHealth(server: string, timeoutMs: number): Promise<boolean
   return false;
 }
 
-async function sandboxes(server: string, password: string): Promise<SandboxSummary[] | undefined> {
-  const login = await fetch(`${server}/api/login`, {
+async function login(server: string, password: string): Promise<string | undefined> {
+  const res = await fetch(`${server}/api/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: 'admin', password }),
   });
-  if (!login.ok) return undefined;
-  const { token } = (await login.json()) as { token: string };
+  return res.ok ? ((await res.json()) as { token: string }).token : undefined;
+}
+
+async function sandboxes(server: string, token: string): Promise<SandboxSummary[] | undefined> {
   const res = await fetch(`${server}/api/sandboxes`, { headers: { authorization: `Bearer ${token}` } });
   return res.ok ? ((await res.json()) as SandboxSummary[]) : undefined;
+}
+
+/**
+ * The example specs name secrets (e.g. account-dev/DB_PASSWORD) that a team would set with
+ * `sdp secret set`; the demo sets each one still unset to a random value so its first sync works.
+ * Answers the names it set.
+ */
+async function setDemoSecrets(server: string, token: string): Promise<string[]> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const res = await fetch(`${server}/api/secrets`, { headers });
+  if (!res.ok) return [];
+  const { secrets } = (await res.json()) as { secrets: { environment: string; key: string; set: boolean }[] };
+  const done: string[] = [];
+  for (const s of secrets.filter((x) => !x.set)) {
+    const put = await fetch(`${server}/api/secrets/${s.environment}/${s.key}`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ value: randomBytes(12).toString('hex') }),
+    });
+    if (put.ok) done.push(`${s.environment}/${s.key}`);
+  }
+  return done;
 }
 
 /** The gateway URL as someone on this machine reaches it. */
@@ -45,7 +70,12 @@ function localUrl(gatewayUrl: string): string {
   return `http://127.0.0.1:${url.port || 80}`;
 }
 
-export function welcomeText(server: string, password: string | undefined, list: SandboxSummary[] | undefined): string {
+export function welcomeText(
+  server: string,
+  password: string | undefined,
+  list: SandboxSummary[] | undefined,
+  secretsSet: string[] = [],
+): string {
   const lines = [
     '',
     bold('sdp demo is up'),
@@ -53,6 +83,7 @@ export function welcomeText(server: string, password: string | undefined, list: 
     password
       ? `  login     admin / ${password}`
       : '  login     admin / the password printed on the first start (or SDP_ADMIN_PASSWORD)',
+    ...(secretsSet.length ? [`  secrets   set to random demo values: ${secretsSet.join(', ')} (sdp secret set ENV KEY to change)`] : []),
     '',
   ];
   if (list?.length) {
@@ -94,8 +125,10 @@ async function main(): Promise<void> {
   if (!(await waitForHealth(server, 120_000))) return; // sdp up says why it did not start
   // give the local agent a moment to join and report, so statuses are not all Unknown
   await new Promise((r) => setTimeout(r, 3000));
-  const list = password ? await sandboxes(server, password).catch(() => undefined) : undefined;
-  console.log(welcomeText(server, password, list));
+  const token = password ? await login(server, password).catch(() => undefined) : undefined;
+  const secretsSet = token ? await setDemoSecrets(server, token).catch(() => []) : [];
+  const list = token ? await sandboxes(server, token).catch(() => undefined) : undefined;
+  console.log(welcomeText(server, password, list, secretsSet));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
