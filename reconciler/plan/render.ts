@@ -34,9 +34,10 @@ function text(plan: Plan): string {
   if (plan.drift.length > 0) {
     lines.push('', 'Drift:');
     const width = Math.max(...plan.drift.map((e) => e.resource.length));
+    const fieldWidth = Math.max(...plan.drift.map((e) => (e.field ?? e.change).length));
     for (const e of plan.drift) {
-      const what = [e.field ?? e.change, valuePair(e)].filter(Boolean).join('  ');
-      lines.push(`  ${SIGN[e.change]} ${e.resource.padEnd(width)}  ${what}`);
+      const line = `  ${SIGN[e.change]} ${e.resource.padEnd(width)}  ${(e.field ?? e.change).padEnd(fieldWidth)}  ${valuePair(e)}`;
+      lines.push(line.trimEnd());
     }
   }
   if (plan.actions.length > 0) {
@@ -88,8 +89,9 @@ function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
+/** Escapes what would turn a reason into markup (emphasis, code, links, HTML); `->` and `KEY_NAME` stay readable. */
 function escapeMd(s: string): string {
-  return s.replace(/([\\*_`|<>[\]])/g, '\\$1');
+  return s.replace(/([\\*`|<[\]])/g, '\\$1');
 }
 
 /** Drift values: strings as they are, lists joined, resources as "cpu 0.5, memory 512Mi". */
