@@ -34,14 +34,14 @@ export function parseSpecFile(file: string, text: string): { docs: SpecDoc[]; pr
       for (const e of doc.errors) problems.push({ ...pos(e.pos[0]), message: `YAML: ${firstLine(e.message)}` });
       continue;
     }
-    if (doc.contents === null) continue; // an empty document, e.g. after a trailing `---`
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
-      problems.push({ ...pos(doc.contents.range?.[0] ?? 0), message: `YAML: ${firstLine(e instanceof Error ? e.message : String(e))}` });
+      problems.push({ ...pos(doc.contents?.range?.[0] ?? 0), message: `YAML: ${firstLine(e instanceof Error ? e.message : String(e))}` });
       continue;
     }
+    if (value === null || value === undefined) continue; // an empty document, e.g. after a trailing `---`
     docs.push({ file, value, at: (path, key = false) => pos(locate(doc, path, key)) });
   }
   return { docs, problems };
