@@ -10,7 +10,13 @@ const program = new Command('sdp')
 // Each command module adds itself to `program`; keep this list sorted.
 const modules: Array<{ register: (program: Command) => void }> = [
   await import('./commands/agent.ts'),
+  await import('./commands/login.ts'),
   await import('./commands/plan.ts'),
+  await import('./commands/secret.ts'),
+  await import('./commands/server.ts'),
+  await import('./commands/token.ts'),
+  await import('./commands/up.ts'),
+  await import('./commands/user.ts'),
   await import('./commands/validate.ts'),
 ];
 for (const m of modules) m.register(program);

@@ -1,0 +1,128 @@
+// The reconciler end to end on a real agent, real Docker, real git and SQLite: spec edit -> drift
+// -> sync -> Synced, a moved branch, a killed container (and self-heal), prune of a deleted sandbox,
+// an invalid edit that keeps the last good state.
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UiMessage } from '../../schema/api.ts';
+import { branchApp, httpGet, sandboxYaml, startStack, type Stack, type TestRepo } from '../../test/support/reconciler.ts';
+
+const PREFIX = 't-rec-';
+let stack: Stack;
+let account: TestRepo;
+let payment: TestRepo;
+
+beforeAll(async () => {
+  process.env['SDP_LOG_LEVEL'] ??= 'warn';
+  stack = await startStack({ prefix: PREFIX, port: 21000, ports: { gateway: [21100, 21149], services: [21200, 21299] } });
+  account = stack.repo('account');
+  account.commit('main', branchApp('main'));
+  account.commit('feature/a', branchApp('feature/a'));
+  payment = stack.repo('payment');
+  payment.commit('main', branchApp('main'));
+  await stack.writeSpec('platform.yaml', stack.platformYaml({ account: account.url, payment: payment.url }));
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+
+describe('reconciler with a real agent', () => {
+  it('spec edit -> drift -> sync -> Synced, and the gateway serves the branch', async () => {
+    await stack.writeSpec('sb-one.yaml', sandboxYaml('t-rec-one', { account: 'feature/a' }));
+    const out = await stack.waitSandbox('t-rec-one', (s) => s.drift.some((d) => d.resource === 'service/account'), 'service drift');
+    expect(out.sync).toBe('OutOfSync');
+    expect(out.drift.map((d) => d.resource)).toContain('service/account');
+
+    const dry = await stack.sync('t-rec-one', { dryRun: true });
+    expect(dry.job).toBeNull();
+    expect(dry.plan.noop).toBe(false);
+    expect(dry.plan.actions.map((a) => a.kind)).toContain('deploy');
+
+    const job = await stack.syncAndWait('t-rec-one');
+    expect(job.steps.length).toBeGreaterThan(0);
+    expect(job.steps.every((s) => s.status === 'succeeded')).toBe(true);
+    const synced = await stack.waitSandbox('t-rec-one', (s) => s.sync === 'Synced' && s.health === 'Healthy', 'Synced+Healthy');
+    expect(synced.drift).toEqual([]);
+    const res = await httpGet(`${synced.gatewayUrl}/account/`);
+    expect(res.body).toContain('branch=feature/a');
+
+    // a second sync has nothing to do
+    const again = await stack.sync('t-rec-one');
+    expect(again.plan.noop).toBe(true);
+    expect((await stack.waitJob(again.job!.id)).status).toBe('succeeded');
+  });
+
+  it('a branch that moves shows commit drift; sync deploys the new head', async () => {
+    const before = await stack.detail('t-rec-one');
+    const oldCommit = before.services.find((s) => s.service === 'account')?.liveCommit;
+    const moved = account.commit('feature/a', branchApp('feature/a', { marker: 'v2' }));
+    await stack.api('POST', '/api/refresh');
+    const drifted = await stack.waitSandbox('t-rec-one', (s) => s.drift.some((d) => d.field === 'commit'), 'commit drift');
+    const entry = drifted.drift.find((d) => d.field === 'commit');
+    expect(entry?.desired).toBe(moved);
+    expect(entry?.live).toBe(oldCommit);
+    await stack.syncAndWait('t-rec-one');
+    const synced = await stack.waitSandbox('t-rec-one', (s) => s.sync === 'Synced', 'Synced');
+    expect((await httpGet(`${synced.gatewayUrl}/account/`)).body).toContain('v2');
+  });
+
+  it('a killed container is drift within a second, pushed on /ws/ui', async () => {
+    const seen = stack.nextUi((m: UiMessage) => m.type === 'sandbox' && m.sandbox.name === 't-rec-one' && m.sandbox.sync === 'OutOfSync');
+    const killedAt = Date.now();
+    docker('kill', 'sandbox-t-rec-one-account');
+    const msg = await seen;
+    const latency = Date.now() - killedAt;
+    expect(msg.type === 'sandbox' && msg.sandbox.drift.some((d) => d.resource === 'service/account' && d.field === 'state')).toBe(true);
+    expect(latency).toBeLessThan(5000);
+    await stack.syncAndWait('t-rec-one');
+    await stack.waitSandbox('t-rec-one', (s) => s.sync === 'Synced' && s.health === 'Healthy', 'healed by sync');
+  });
+
+  it('selfHeal brings a killed container back without a manual sync', async () => {
+    await stack.writeSpec('sb-heal.yaml', sandboxYaml('t-rec-heal', { payment: 'main' }, { syncPolicy: '{ automated: true, selfHeal: true }' }));
+    // automated: the new sandbox syncs by itself
+    await stack.waitSandbox('t-rec-heal', (s) => s.sync === 'Synced' && s.health === 'Healthy', 'auto-synced', 90_000);
+    docker('kill', 'sandbox-t-rec-heal-payment');
+    await stack.waitSandbox('t-rec-heal', (s) => s.sync === 'OutOfSync', 'drift after kill', 10_000);
+    await stack.waitSandbox('t-rec-heal', (s) => s.sync === 'Synced' && s.health === 'Healthy', 'self-healed', 60_000);
+    const history = (await stack.detail('t-rec-heal')).history;
+    expect(history.some((j) => j.user === 'sdp:self-heal' && j.status === 'succeeded')).toBe(true);
+  });
+
+  it('an invalid edit is rejected with its errors; the last good state stays in force', async () => {
+    const before = await stack.api<{ current: { id: string } }>('GET', '/api/status');
+    await stack.writeSpec('sb-one.yaml', sandboxYaml('t-rec-one', { account: 'feature/a' }, { bogusField: 'true' }));
+    await stack.waitFor('rejected revision', async () => {
+      const st = await stack.api<{ rejected: { errors: unknown[] } | null }>('GET', '/api/status');
+      return (st.rejected?.errors.length ?? 0) > 0;
+    });
+    const st = await stack.api<{ current: { id: string }; rejected: { errors: { file: string; line: number }[] } }>('GET', '/api/status');
+    expect(st.current.id).toBe(before.current.id);
+    expect(st.rejected.errors[0]?.file).toContain('sb-one.yaml');
+    expect(st.rejected.errors[0]?.line).toBeGreaterThan(0);
+    const one = await stack.sandbox('t-rec-one');
+    expect(one?.sync).toBe('Synced');
+    // fixing the file makes a new good revision
+    await stack.writeSpec('sb-one.yaml', sandboxYaml('t-rec-one', { account: 'feature/a' }));
+    await stack.waitFor('good revision', async () => (await stack.api<{ rejected: unknown }>('GET', '/api/status')).rejected === null);
+  });
+
+  it('a deleted sandbox is an orphan; sync with prune removes it and releases its ports', async () => {
+    const detail = await stack.detail('t-rec-heal');
+    const port = detail.desired.gatewayPort;
+    await stack.removeSpec('sb-heal.yaml');
+    const orphan = await stack.waitSandbox('t-rec-heal', (s) => s.drift.length > 0 && s.drift.every((d) => d.change === 'extra'), 'orphan');
+    expect(orphan.sync).toBe('OutOfSync');
+    const noPrune = await stack.sync('t-rec-heal');
+    expect(noPrune.plan.noop).toBe(true);
+    await stack.syncAndWait('t-rec-heal', { prune: true });
+    await stack.waitFor('orphan gone', async () => (await stack.sandbox('t-rec-heal')) === undefined);
+    expect(docker('ps', '-a', '--filter', 'label=sdp.sandbox=t-rec-heal', '--format', '{{.Names}}')).toBe('');
+    // the freed gateway port goes to the next new sandbox
+    await stack.writeSpec('sb-two.yaml', sandboxYaml('t-rec-two', { payment: 'main' }));
+    await stack.waitSandbox('t-rec-two', () => true, 'exists');
+    expect((await stack.detail('t-rec-two')).desired.gatewayPort).toBe(port);
+  });
+});
