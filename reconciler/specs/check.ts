@@ -177,7 +177,8 @@ export function checkReferences(set: SpecSet, errors: Errors, firstFile: string)
       }
     }
   }
-  if (set.platforms.length === 1 && platforms.length === 1) checkAgainstPlatform(set, set.platforms[0]!, errors);
+  const platform = set.platforms[0];
+  if (platform && platforms.length === 1 && !set.flawed.has(platform.doc)) checkAgainstPlatform(set, platform, errors);
 }
 
 function checkUnique(kind: SpecKind, named: Named[], errors: Errors): void {
@@ -217,7 +218,7 @@ function checkAgainstPlatform(set: SpecSet, platform: Loaded<Platform>, errors: 
     // An error about a merged field points at the sandbox when it writes the field, else at the template.
     const at = (path: Path, text: string): void => {
       if (template && !hasPath(value, path) && hasPath(template.value, path)) errors.at(template.doc, path, `${text} (in sandbox ${sandbox.name})`, { key: true });
-      else errors.at(doc, hasPath(value, path) ? path : ['metadata', 'name'], text, { key: true });
+      else errors.at(doc, path, text, { key: true, ...(hasPath(value, path) ? {} : { place: ['metadata', 'name'] }) });
     };
 
     for (const [name, selection] of Object.entries(merged.services ?? {})) {

@@ -25,10 +25,13 @@ export const isObject = (v: unknown): v is Record<string | number, unknown> =>
 export class Errors {
   readonly list: SpecError[] = [];
 
-  /** An error about the value (or, with `key`, the key) at `path` in `doc`. */
-  at(doc: SpecDoc, path: Path, text: string, opts: { key?: boolean } = {}): void {
+  /**
+   * An error about the field at `path` in `doc`, placed at its value (or, with `key`, its key), or at
+   * `place` when the field is not written anywhere (e.g. required by the platform, given by no one).
+   */
+  at(doc: SpecDoc, path: Path, text: string, opts: { key?: boolean; place?: Path } = {}): void {
     const field = fieldOf(doc.value, path);
-    const where = doc.at(path, opts.key);
+    const where = doc.at(opts.place ?? path, opts.key);
     this.list.push({ ...where, ...(field ? { field } : {}), message: field ? `${field}: ${text}` : text });
   }
 

@@ -20,6 +20,7 @@ export interface Named {
 }
 
 export interface SpecSet {
+  /** documents that passed their schema, by kind */
   platforms: Loaded<Platform>[];
   templates: Loaded<SandboxTemplate>[];
   sandboxes: Loaded<Sandbox>[];
@@ -30,6 +31,8 @@ export interface SpecSet {
   catalog?: Set<string>;
   /** documents of each kind, valid or not */
   counts: Record<SpecKind, SpecDoc[]>;
+  /** schema-valid documents that break their own rules (bad branch name, reversed port range, ...) */
+  flawed: Set<SpecDoc>;
 }
 
 const KINDS = Object.keys(SPEC_KINDS) as SpecKind[];
@@ -42,6 +45,7 @@ export function loadSpecs(docs: readonly SpecDoc[], errors: Errors): SpecSet {
     environments: [],
     named: { Platform: [], SandboxTemplate: [], Sandbox: [], Environment: [] },
     counts: { Platform: [], SandboxTemplate: [], Sandbox: [], Environment: [] },
+    flawed: new Set(),
   };
   for (const doc of docs) {
     const value = doc.value;
@@ -51,7 +55,9 @@ export function loadSpecs(docs: readonly SpecDoc[], errors: Errors): SpecSet {
     }
     const kind = value.kind;
     if (!isSpecKind(kind)) {
-      errors.at(doc, Object.hasOwn(value, 'kind') ? ['kind'] : [], `kind: must be one of ${KINDS.join(', ')}`);
+      const one = `one of ${KINDS.join(', ')}`;
+      if (Object.hasOwn(value, 'kind')) errors.at(doc, ['kind'], `must be ${one}`);
+      else errors.at(doc, ['kind'], `is required (${one})`, { place: [] });
       continue;
     }
     set.counts[kind].push(doc);
@@ -62,7 +68,9 @@ export function loadSpecs(docs: readonly SpecDoc[], errors: Errors): SpecSet {
     }
     if (!checkSchema(doc, kind, errors) || typeof name !== 'string') continue;
     const loaded = { doc, name, value } as Loaded<never>;
-    if (!checkDocument(kind, loaded, errors)) continue;
+    // A document that breaks its own rules is still checked against the others (a bad branch name does
+    // not hide an unknown template), but a flawed Platform is not used to judge the rest.
+    if (!checkDocument(kind, loaded, errors)) set.flawed.add(doc);
     if (kind === 'Platform') set.platforms.push(loaded);
     else if (kind === 'SandboxTemplate') set.templates.push(loaded);
     else if (kind === 'Sandbox') set.sandboxes.push(loaded);

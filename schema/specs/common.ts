@@ -79,7 +79,7 @@ export const Address = T.String({
 
 export const Resources = T.Object(
   {
-    cpu: T.Optional(T.Number({ exclusiveMinimum: 0, description: 'CPUs, e.g. 0.5' })),
+    cpu: T.Optional(T.Number({ exclusiveMinimum: 0, description: 'a number of CPUs above 0, e.g. 0.5' })),
     memory: T.Optional(Memory),
   },
   { additionalProperties: false, description: 'container limits: { cpu: 0.5, memory: 512Mi }' },
