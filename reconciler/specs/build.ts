@@ -56,7 +56,12 @@ export function buildDesired(set: SpecSet, opts: BuildOptions, errors: Errors): 
   const catalog = new Map(Object.entries(spec.services).sort(([a], [b]) => cmp(a, b)));
   const environments = new Map(set.environments.map((e) => [e.name, e]));
   const templates = new Map(set.templates.map((t) => [t.name, t]));
-  const repoOf = (repo: string): string => resolveRepo(repo, platform.doc.file, opts.baseDir);
+  const repos = new Map<string, string>();
+  const repoOf = (repo: string): string => {
+    let url = repos.get(repo);
+    if (url === undefined) repos.set(repo, (url = resolveRepo(repo, platform.doc.file, opts.baseDir)));
+    return url;
+  };
 
   const placed: Placed[] = [...set.sandboxes]
     .sort((a, b) => cmp(a.name, b.name))
