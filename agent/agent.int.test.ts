@@ -67,6 +67,11 @@ describe('agent on a real Docker host', () => {
     expect((await run({ id: jobId('net'), ...job })).ok).toBe(true);
     const inv = await harness.inventory();
     expect(inv.networks.filter((n) => n.name === `sandbox-${sb('a')}`)).toMatchObject([{ sandbox: sb('a') }]);
+    // Docker accepts duplicate network names: concurrent jobs for one sandbox must still make one
+    const b = { kind: 'ensure-network' as const, sandbox: sb('b'), network: `sandbox-${sb('b')}` };
+    const results = await Promise.all([1, 2, 3].map(() => run({ id: jobId('net'), ...b })));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect((await docker.listNetworks({ filters: { name: [`sandbox-${sb('b')}`] } })).length).toBe(1);
   });
 
   const secret = `s3cr3t-${Math.random().toString(36).slice(2)}`;

@@ -12,6 +12,7 @@ export class DockerHost {
   readonly docker: Docker;
   /** image id -> its Config.Env; images are immutable, so this cache never goes stale */
   private readonly imageEnv = new Map<string, string[]>();
+  private readonly networkLocks = new Map<string, Promise<{ created: boolean }>>();
 
   constructor(socketPath?: string) {
     this.docker = new Docker(socketPath ? { socketPath } : {});
@@ -55,28 +56,34 @@ export class DockerHost {
     return list.map((n) => ({ id: n.Id, name: n.Name, sandbox: n.Labels?.[LABELS.sandbox] ?? '' }));
   }
 
-  /** Creates the sandbox network unless it exists; refuses one that sdp did not create. */
-  async ensureNetwork(sandbox: string, name: string): Promise<{ created: boolean }> {
-    const existing = await this.network(name);
-    if (existing) {
-      if (existing.Labels?.[LABELS.managed] !== 'true') throw new Error(`network ${name} exists and is not managed by sdp`);
-      return { created: false };
-    }
-    await this.docker.createNetwork({
-      Name: name,
-      Driver: 'bridge',
-      CheckDuplicate: true,
-      Labels: { [LABELS.managed]: 'true', [LABELS.sandbox]: sandbox },
+  /**
+   * Creates the sandbox network unless it exists; refuses one that sdp did not create. Serialised per
+   * name: Docker accepts two networks with one name, so concurrent jobs must not both create it.
+   */
+  ensureNetwork(sandbox: string, name: string): Promise<{ created: boolean }> {
+    const prev = this.networkLocks.get(name) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(async () => {
+      const existing = await this.network(name);
+      if (existing) {
+        if (existing.Labels?.[LABELS.managed] !== 'true') throw new Error(`network ${name} exists and is not managed by sdp`);
+        return { created: false };
+      }
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABELS.managed]: 'true', [LABELS.sandbox]: sandbox } });
+      return { created: true };
     });
-    return { created: true };
+    this.networkLocks.set(name, next);
+    void next.catch(() => undefined).then(() => {
+      if (this.networkLocks.get(name) === next) this.networkLocks.delete(name);
+    });
+    return next;
   }
 
+  /** Removes every managed network of this name (duplicates left by older agents included). */
   async removeNetwork(name: string): Promise<boolean> {
-    const existing = await this.network(name);
-    if (!existing) return false;
-    if (existing.Labels?.[LABELS.managed] !== 'true') throw new Error(`network ${name} is not managed by sdp`);
-    await this.docker.getNetwork(existing.Id).remove();
-    return true;
+    const found = await this.networksNamed(name);
+    if (found.some((n) => n.Labels?.[LABELS.managed] !== 'true')) throw new Error(`network ${name} is not managed by sdp`);
+    for (const n of found) await this.docker.getNetwork(n.Id).remove();
+    return found.length > 0;
   }
 
   async hasImage(image: string): Promise<boolean> {
@@ -119,12 +126,13 @@ export class DockerHost {
   }
 
   private async network(name: string): Promise<Docker.NetworkInspectInfo | undefined> {
-    try {
-      return (await this.docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    }
+    return (await this.networksNamed(name))[0];
+  }
+
+  /** Exact name match (Docker's name filter matches substrings, and names need not be unique). */
+  private async networksNamed(name: string): Promise<Docker.NetworkInspectInfo[]> {
+    const list = await this.docker.listNetworks({ filters: { name: [name] } });
+    return list.filter((n) => n.Name === name);
   }
 
   private async envOfImage(imageId: string): Promise<string[]> {

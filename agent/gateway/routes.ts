@@ -8,12 +8,11 @@ import { LABELS, RouteAdapter, type RouteTable } from '../../schema/container.ts
 import type { LiveRoutes } from '../../schema/protocol.ts';
 import type { DockerHost } from '../docker/host.ts';
 import { containerIp } from '../docker/live.ts';
-import { sleep } from '../docker/health.ts';
-import { ADMIN_PORT, caddyConfig, routesFromCaddyConfig } from './caddy.ts';
+import { adminRequest, waitAdmin } from './admin.ts';
+import { caddyConfig, routesFromCaddyConfig } from './caddy.ts';
 import { keyMatcher, parseRoutesFile, renderRoutesFile, routeKey } from './file-format.ts';
 
 const ADMIN_TIMEOUT_MS = 2000;
-const ADMIN_WAIT_MS = 15_000;
 const DEFAULT_ENV_KEY = '{SERVICE}_URL';
 
 export class Gateways {
@@ -41,14 +40,8 @@ export class Gateways {
       case 'proxy': {
         const ip = this.ip(info);
         await waitAdmin(ip);
-        const config = caddyConfig(routes, exposedPort(info));
-        const res = await fetch(`http://${ip}:${ADMIN_PORT}/load`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(config),
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (!res.ok) throw new Error(`caddy rejected the routes: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
+        const res = await adminRequest(ip, 'POST', '/load', caddyConfig(routes, exposedPort(info)), 10_000);
+        if (res.status !== 200) throw new Error(`caddy rejected the routes: HTTP ${res.status} ${res.text.slice(0, 300)}`);
         log(`caddy: ${Object.keys(routes).length} routes loaded`);
         break;
       }
@@ -92,9 +85,9 @@ export class Gateways {
   private async readWith(info: Docker.ContainerInspectInfo, adapter: RouteAdapter): Promise<RouteTable> {
     switch (adapter.adapter) {
       case 'proxy': {
-        const res = await fetch(`http://${this.ip(info)}:${ADMIN_PORT}/config/`, { signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
-        if (!res.ok) throw new Error(`caddy admin API answered HTTP ${res.status}`);
-        return routesFromCaddyConfig(await res.json());
+        const res = await adminRequest(this.ip(info), 'GET', '/config/', undefined, ADMIN_TIMEOUT_MS);
+        if (res.status !== 200) throw new Error(`caddy admin API answered HTTP ${res.status}`);
+        return routesFromCaddyConfig(JSON.parse(res.text));
       }
       case 'file': {
         const text = await readFile(this.routesFile(info, adapter.file), 'utf8').catch(() => {
@@ -138,21 +131,4 @@ function envRoutes(info: Docker.ContainerInspectInfo, template: string): RouteTa
 function exposedPort(info: Docker.ContainerInspectInfo): number {
   const first = Object.keys(info.Config.ExposedPorts ?? {})[0];
   return first ? Number.parseInt(first, 10) : 80;
-}
-
-async function waitAdmin(ip: string): Promise<void> {
-  const deadline = Date.now() + ADMIN_WAIT_MS;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`http://${ip}:${ADMIN_PORT}/config/`, { signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
-      await res.body?.cancel();
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    await sleep(100);
-  }
-  throw new Error(`caddy admin API at ${ip}:${ADMIN_PORT} did not answer within ${ADMIN_WAIT_MS / 1000}s: ${last}`);
 }
