@@ -31,7 +31,7 @@ export interface DiffInput {
   expired?: boolean;
 }
 
-/** A desired container on an online node. */
+/** A desired container on an online node that drifts (in-sync containers are not listed). */
 export interface ContainerComparison {
   resource: string;
   node: string;
@@ -55,15 +55,18 @@ export interface ExtraContainer {
 export interface Comparison {
   sandbox: DesiredSandbox;
   /** nodes of the sandbox whose agent is offline */
-  offline: string[];
+  offline: readonly string[];
+  /** desired containers on online nodes that drift, services (by name) then the gateway */
   containers: ContainerComparison[];
+  /** the gateway container as it runs, if it does (on an online node) */
+  gatewayLive: LiveContainer | undefined;
   /** online sandbox nodes without the sandbox network */
-  missingNetworks: string[];
+  missingNetworks: readonly string[];
   /** online nodes outside the sandbox's nodes that hold a network of it */
-  extraNetworks: string[];
-  extras: ExtraContainer[];
+  extraNetworks: readonly string[];
+  extras: readonly ExtraContainer[];
   /** route drift, when the live route table could be read */
-  routeDrift: DriftEntry[];
+  routeDrift: readonly DriftEntry[];
   /** the gateway's live route table; null when there is none or it could not be read */
   liveRoutes: RouteTable | null;
   sync: SyncStatus;
@@ -75,94 +78,121 @@ export interface Comparison {
 /** Docker states in which a container is not running and `start` brings it back. */
 const STOPPED = new Set(['exited', 'dead', 'created', 'paused']);
 
+// Shared empty results, so the common in-sync case allocates nothing for them (frozen: read-only).
+const NO_DRIFT: readonly DriftEntry[] = Object.freeze([]);
+const NONE: readonly never[] = Object.freeze([]);
+
+// This runs for every sandbox on every inventory change (see scripts/bench/diff.bench.ts): the
+// in-sync path allocates little and normalises nothing (an equal spec hash settles a container).
 export function compareSandbox(input: DiffInput): Comparison {
   const s = input.sandbox;
-  const online = new Set(input.online);
-  const desired: DesiredContainer[] = [...s.services, s.gateway];
-  const sandboxNodes = [...new Set([...s.nodes, ...desired.map((d) => d.node)])].sort();
-  const offline = sandboxNodes.filter((n) => !online.has(n));
+  const online = input.online;
+  const services = sortedServices(s);
 
-  const liveByKey = new Map<string, LiveContainer>();
-  const liveOrder: { node: string; live: LiveContainer }[] = [];
-  const networkNodes = new Set<string>();
-  const foreignNetworkNodes = new Set<string>();
+  const sandboxNodes = nodesOf(s, services);
+  const offline = sandboxNodes.every((n) => online.includes(n)) ? NONE : sandboxNodes.filter((n) => !online.includes(n));
+
+  // live, indexed node -> container name (Docker names are unique per host only)
+  const index = new Map<string, Map<string, LiveContainer>>();
+  let liveCount = 0;
+  const networkNodes: string[] = [];
+  let extraNetworks: readonly string[] = NONE;
   let gatewayRoutes: LiveRoutes | undefined;
   for (const ln of input.live) {
-    if (!online.has(ln.node)) continue;
+    if (!online.includes(ln.node)) continue;
+    let byName = index.get(ln.node);
     for (const c of ln.containers) {
       if (c.sandbox !== s.name) continue;
-      liveByKey.set(key(ln.node, c.name), c);
-      liveOrder.push({ node: ln.node, live: c });
+      if (!byName) index.set(ln.node, (byName = new Map()));
+      byName.set(c.name, c);
+      liveCount++;
     }
     for (const n of ln.networks) {
       if (n.sandbox !== s.name) continue;
-      if (n.name === s.network) networkNodes.add(ln.node);
-      if (!sandboxNodes.includes(ln.node)) foreignNetworkNodes.add(ln.node);
+      if (n.name === s.network && !networkNodes.includes(ln.node)) networkNodes.push(ln.node);
+      if (!sandboxNodes.includes(ln.node) && !extraNetworks.includes(ln.node)) extraNetworks = [...extraNetworks, ln.node];
     }
-    if (ln.node === s.gateway.node) gatewayRoutes = ln.gateways.find((g) => g.sandbox === s.name && g.container === s.gateway.name);
+    if (ln.node === s.gateway.node) {
+      for (const g of ln.gateways) if (g.sandbox === s.name && g.container === s.gateway.name) gatewayRoutes = g;
+    }
   }
+  if (extraNetworks.length > 1) extraNetworks = [...extraNetworks].sort();
+  const missingNetworks =
+    s.suspended || sandboxNodes.every((n) => networkNodes.includes(n) || !online.includes(n))
+      ? NONE
+      : sandboxNodes.filter((n) => online.includes(n) && !networkNodes.includes(n));
 
-  const desiredByName = new Map(desired.map((d) => [d.name, d]));
-  const desiredKeys = new Set(desired.map((d) => key(d.node, d.name)));
+  const drift: DriftEntry[] = [];
+  for (const n of missingNetworks) drift.push({ resource: 'network', change: 'missing', desired: `${s.network} on ${n}` });
+  for (const n of extraNetworks) drift.push({ resource: 'network', change: 'extra', live: `${s.network} on ${n}` });
 
+  // One pass over the desired containers, services by name then the gateway (the order bindSandbox
+  // gives its containers, so the matching spec is usually the next one).
+  const bound = input.bound.containers;
   const containers: ContainerComparison[] = [];
-  if (s.suspended) {
-    // Suspended: the desired state is "stopped, config kept". Only running containers are drift,
-    // whether or not their branch resolved.
-    const specs = new Map(input.bound.containers.map((c) => [c.name, c]));
-    for (const d of sortedDesired(s)) {
-      const live = online.has(d.node) ? liveByKey.get(key(d.node, d.name)) : undefined;
-      if (!live || STOPPED.has(live.state)) continue;
-      const resource = resourceOf(d);
-      const spec = specs.get(d.name);
-      containers.push({
-        resource,
-        node: d.node,
-        name: d.name,
-        ...(spec ? { spec } : {}),
-        live,
-        hashMatches: spec !== undefined && live.specHash === spec.specHash,
-        drift: [{ resource, change: 'changed', field: 'state', desired: 'exited', live: live.state }],
-      });
+  let next = 0;
+  let matched = 0;
+  let missing = 0;
+  let degraded = 0;
+  let progressing = 0;
+  const count = services.length + 1;
+  for (let i = 0; i < count; i++) {
+    const d = i < services.length ? (services[i] as DesiredContainer) : s.gateway;
+    const live = index.get(d.node)?.get(d.name);
+    if (live) matched++;
+    const h = containerHealth(live);
+    if (h === 'Missing') missing++;
+    else if (h === 'Degraded') degraded++;
+    else if (h === 'Progressing') progressing++;
+
+    let spec = bound[next];
+    if (spec?.name === d.name) next++;
+    else spec = bound.find((c) => c.name === d.name);
+    if (!online.includes(d.node)) continue;
+
+    let cc: ContainerComparison | undefined;
+    if (s.suspended) {
+      // Suspended: the desired state is "stopped, config kept". Only running containers are drift,
+      // whether or not their branch resolved.
+      if (live && !STOPPED.has(live.state)) {
+        const resource = resourceOf(d);
+        cc = {
+          resource,
+          node: d.node,
+          name: d.name,
+          ...(spec ? { spec } : {}),
+          live,
+          hashMatches: spec !== undefined && live.specHash === spec.specHash,
+          drift: [{ resource, change: 'changed', field: 'state', desired: 'exited', live: live.state }],
+        };
+      }
+    } else if (spec) {
+      cc = compareContainer(spec, d.node, live);
     }
-  } else {
-    for (const spec of input.bound.containers) {
-      const d = desiredByName.get(spec.name);
-      if (!d || !online.has(d.node)) continue;
-      containers.push(compareContainer(spec, d.node, liveByKey.get(key(d.node, d.name))));
+    if (cc) {
+      containers.push(cc);
+      for (const e of cc.drift) drift.push(e);
     }
   }
-
-  const extras: ExtraContainer[] = liveOrder
-    .filter((x) => !desiredKeys.has(key(x.node, x.live.name)))
-    .map((x) => ({ resource: resourceOf(x.live), node: x.node, live: x.live }))
-    .sort((a, b) => cmp(a.resource, b.resource) || cmp(a.node, b.node) || cmp(a.live.name, b.live.name));
-
-  const missingNetworks = s.suspended ? [] : sandboxNodes.filter((n) => online.has(n) && !networkNodes.has(n));
-  const extraNetworks = [...foreignNetworkNodes].sort();
 
   // Routes are read back from the running gateway. With the env adapter they live in the gateway's
   // env, so the gateway's hash already covers them; with no gateway, "gateway missing" says it all.
-  let routeDrift: DriftEntry[] = [];
+  let routeDrift: readonly DriftEntry[] = NO_DRIFT;
   let routesUnknown = false;
   let liveRoutes: RouteTable | null = null;
-  const gatewayLive = liveByKey.get(key(s.gateway.node, s.gateway.name));
-  if (!s.suspended && gatewayLive && online.has(s.gateway.node) && s.gateway.adapter.adapter !== 'env') {
+  const gatewayLive = online.includes(s.gateway.node) ? index.get(s.gateway.node)?.get(s.gateway.name) : undefined;
+  if (!s.suspended && gatewayLive && s.gateway.adapter.adapter !== 'env') {
     if (gatewayRoutes && gatewayRoutes.error === undefined) {
       liveRoutes = gatewayRoutes.routes;
       routeDrift = compareRoutes(s, gatewayRoutes.routes);
+      for (const e of routeDrift) drift.push(e);
     } else if (gatewayLive.state === 'running') {
       routesUnknown = true;
     }
   }
 
-  const drift: DriftEntry[] = [
-    ...missingNetworks.map((n): DriftEntry => ({ resource: 'network', change: 'missing', desired: `${s.network} on ${n}` })),
-    ...extraNetworks.map((n): DriftEntry => ({ resource: 'network', change: 'extra', live: `${s.network} on ${n}` })),
-    ...containers.flatMap((c) => c.drift),
-    ...routeDrift,
-    ...extras.map((x): DriftEntry => ({ resource: x.resource, change: 'extra', live: liveSummary(x.live) })),
-  ];
+  const extras = matched < liveCount ? findExtras(s, services, index) : NONE;
+  for (const x of extras) drift.push({ resource: x.resource, change: 'extra', live: liveSummary(x.live) });
 
   let sync: SyncStatus;
   if (offline.length > 0) sync = 'Unknown';
@@ -174,9 +204,22 @@ export function compareSandbox(input: DiffInput): Comparison {
   if (offline.length > 0) health = 'Unknown';
   else if (input.expired) health = 'Expired';
   else if (s.suspended) health = 'Suspended';
-  else health = aggregateHealth(desired.map((d) => containerHealth(liveByKey.get(key(d.node, d.name)))));
+  else health = aggregateHealth({ total: count, missing, degraded, progressing });
 
-  return { sandbox: s, offline, containers, missingNetworks, extraNetworks, extras, routeDrift, liveRoutes, sync, health, drift };
+  return {
+    sandbox: s,
+    offline,
+    containers,
+    gatewayLive,
+    missingNetworks,
+    extraNetworks,
+    extras,
+    routeDrift,
+    liveRoutes,
+    sync,
+    health,
+    drift,
+  };
 }
 
 /** Routes as the API shows them: desired, with what the gateway really routes to. */
@@ -189,14 +232,28 @@ export function routeViews(c: Comparison): RouteView[] {
   }));
 }
 
-function compareContainer(spec: ContainerSpec, node: string, live: LiveContainer | undefined): ContainerComparison {
-  const resource = resourceOf(spec);
+function findExtras(s: DesiredSandbox, services: readonly DesiredContainer[], index: Map<string, Map<string, LiveContainer>>): ExtraContainer[] {
+  const extras: ExtraContainer[] = [];
+  for (const [node, byName] of index) {
+    for (const live of byName.values()) {
+      const wanted = live.name === s.gateway.name ? s.gateway.node === node : services.some((d) => d.name === live.name && d.node === node);
+      if (!wanted) extras.push({ resource: resourceOf(live), node, live });
+    }
+  }
+  return extras.sort((a, b) => cmp(a.resource, b.resource) || cmp(a.node, b.node) || cmp(a.live.name, b.live.name));
+}
+
+function compareContainer(spec: ContainerSpec, node: string, live: LiveContainer | undefined): ContainerComparison | undefined {
   if (!live) {
+    const resource = resourceOf(spec);
     return { resource, node, name: spec.name, spec, hashMatches: false, drift: [{ resource, change: 'missing', desired: specSummary(spec) }] };
   }
   const hashMatches = live.specHash === spec.specHash;
+  const stopped = STOPPED.has(live.state);
+  if (hashMatches && !stopped) return undefined;
+  const resource = resourceOf(spec);
   const drift = hashMatches ? [] : fieldDrift(resource, spec, live);
-  if (STOPPED.has(live.state)) drift.push({ resource, change: 'changed', field: 'state', desired: 'running', live: live.state });
+  if (stopped) drift.push({ resource, change: 'changed', field: 'state', desired: 'running', live: live.state });
   return { resource, node, name: spec.name, spec, live, hashMatches, drift };
 }
 
@@ -207,38 +264,39 @@ function compareContainer(spec: ContainerSpec, node: string, live: LiveContainer
  */
 function fieldDrift(resource: string, spec: ContainerSpec, live: LiveContainer): DriftEntry[] {
   const out: DriftEntry[] = [];
-  const changed = (field: DriftEntry['field'], desired: unknown, liveValue: unknown): DriftEntry => ({
-    resource,
-    change: 'changed',
-    field,
-    ...(desired !== undefined ? { desired } : {}),
-    ...(liveValue !== undefined ? { live: liveValue } : {}),
-  });
-
-  if (!sameCommit(spec.source?.commit, live.commit)) out.push(changed('commit', spec.source?.commit, live.commit));
+  if (!sameCommit(spec.source?.commit, live.commit)) out.push(changed(resource, 'commit', spec.source?.commit, live.commit));
 
   if ('image' in spec.build && live.image && !live.image.startsWith('sha256:')) {
-    if (normImage(spec.build.image) !== normImage(live.image)) out.push(changed('image', spec.build.image, live.image));
+    if (normImage(spec.build.image) !== normImage(live.image)) out.push(changed(resource, 'image', spec.build.image, live.image));
   }
 
-  out.push(...envDrift(spec, live).map((e) => changed('env', e.desired, e.live)));
+  envDrift(resource, spec, live, out);
 
   const desiredPorts = spec.hostPort !== undefined ? [`${spec.hostPort}:${spec.port}`] : [];
   const livePorts = normPorts(live.ports);
-  if (!sameList(desiredPorts, livePorts)) out.push(changed('ports', desiredPorts, livePorts));
+  if (!sameList(desiredPorts, livePorts)) out.push(changed(resource, 'ports', desiredPorts, livePorts));
 
-  const dr = resourcesView(spec.resources.cpu, spec.resources.memoryBytes);
-  const lr = resourcesView(live.resources.cpu, live.resources.memoryBytes);
-  if (dr.cpu !== lr.cpu || dr.memoryBytes !== lr.memoryBytes) out.push(changed('resources', dr, lr));
+  const dCpu = cpuNano(spec.resources.cpu);
+  const dMem = memoryBytes(spec.resources.memoryBytes);
+  const lCpu = cpuNano(live.resources.cpu);
+  const lMem = memoryBytes(live.resources.memoryBytes);
+  if (dCpu !== lCpu || dMem !== lMem) out.push(changed(resource, 'resources', resourcesView(dCpu, dMem), resourcesView(lCpu, lMem)));
 
   if (out.length === 0) {
     const secrets = spec.secretEnv.length > 0;
     const files = spec.files.length > 0;
-    if (secrets && !files) out.push(changed('env', REDACTED, REDACTED));
-    else if (files && !secrets) out.push(changed('files', spec.files.map((f) => f.path).sort(), undefined));
+    if (secrets && !files) out.push(changed(resource, 'env', REDACTED, REDACTED));
+    else if (files && !secrets) out.push(changed(resource, 'files', spec.files.map((f) => f.path).sort(), undefined));
     else out.push({ resource, change: 'changed', desired: `spec ${spec.specHash.slice(0, 12)}`, live: `spec ${(live.specHash ?? 'none').slice(0, 12)}` });
   }
   return out;
+}
+
+function changed(resource: string, field: DriftEntry['field'], desired: unknown, live: unknown): DriftEntry {
+  const e: DriftEntry = { resource, change: 'changed', field };
+  if (desired !== undefined) e.desired = desired;
+  if (live !== undefined) e.live = live;
+  return e;
 }
 
 /**
@@ -246,37 +304,47 @@ function fieldDrift(resource: string, spec: ContainerSpec, live: LiveContainer):
  * PATH) unless the agent redacted them: then they were secrets sdp set and the spec dropped.
  * Values of secret keys are never read: both sides show '(redacted)'.
  */
-function envDrift(spec: ContainerSpec, live: LiveContainer): { desired?: string; live?: string }[] {
-  const out: { desired?: string; live?: string }[] = [];
-  const secret = new Set(spec.secretEnv);
-  const redacted = (k: string) => `${k}=${REDACTED}`;
-  for (const k of Object.keys(spec.env).sort()) {
-    if (secret.has(k)) continue;
+function envDrift(resource: string, spec: ContainerSpec, live: LiveContainer, out: DriftEntry[]): void {
+  const secret = spec.secretEnv;
+  // found entries sort by group (plain keys, secret keys, dropped secrets), then key
+  const found: { group: number; key: string; entry: DriftEntry }[] = [];
+  for (const k in spec.env) {
+    if (secret.includes(k)) continue;
     const d = String(spec.env[k]);
     const l = live.env[k];
-    if (l === undefined) out.push({ desired: `${k}=${d}` });
-    else if (l === REDACTED) out.push({ desired: `${k}=${d}`, live: redacted(k) });
-    else if (String(l) !== d) out.push({ desired: `${k}=${d}`, live: `${k}=${String(l)}` });
+    if (l === undefined) found.push({ group: 0, key: k, entry: changed(resource, 'env', `${k}=${d}`, undefined) });
+    else if (l === REDACTED) found.push({ group: 0, key: k, entry: changed(resource, 'env', `${k}=${d}`, `${k}=${REDACTED}`) });
+    else if (String(l) !== d) found.push({ group: 0, key: k, entry: changed(resource, 'env', `${k}=${d}`, `${k}=${String(l)}`) });
   }
-  for (const k of [...secret].sort()) {
+  for (const k of secret) {
     const l = live.env[k];
-    if (l === undefined) out.push({ desired: redacted(k) });
+    if (l === undefined) found.push({ group: 1, key: k, entry: changed(resource, 'env', `${k}=${REDACTED}`, undefined) });
     // a live value that is not '(redacted)' means the key was not a secret when deployed
-    else if (l !== REDACTED) out.push({ desired: redacted(k), live: redacted(k) });
+    else if (l !== REDACTED) found.push({ group: 1, key: k, entry: changed(resource, 'env', `${k}=${REDACTED}`, `${k}=${REDACTED}`) });
   }
-  for (const k of Object.keys(live.env).sort()) {
-    if (live.env[k] === REDACTED && !secret.has(k) && !(k in spec.env)) out.push({ live: redacted(k) });
+  for (const k in live.env) {
+    if (live.env[k] === REDACTED && !secret.includes(k) && !(k in spec.env)) {
+      found.push({ group: 2, key: k, entry: changed(resource, 'env', undefined, `${k}=${REDACTED}`) });
+    }
   }
-  return out;
+  if (found.length > 1) found.sort((a, b) => a.group - b.group || cmp(a.key, b.key));
+  for (const f of found) out.push(f.entry);
 }
 
-function resourcesView(cpu: number | undefined, memory: number | undefined): { cpu?: number; memoryBytes?: number } {
-  const nano = cpuNano(cpu);
-  const bytes = memoryBytes(memory);
-  return { ...(nano !== undefined ? { cpu: nano / 1e9 } : {}), ...(bytes !== undefined ? { memoryBytes: bytes } : {}) };
+/** Resources as drift values: cpu in cores, memory in bytes, unset when unlimited. */
+function resourcesView(nanoCpu: number | undefined, bytes: number | undefined): { cpu?: number; memoryBytes?: number } {
+  const r: { cpu?: number; memoryBytes?: number } = {};
+  if (nanoCpu !== undefined) r.cpu = nanoCpu / 1e9;
+  if (bytes !== undefined) r.memoryBytes = bytes;
+  return r;
 }
 
-function compareRoutes(s: DesiredSandbox, live: RouteTable): DriftEntry[] {
+function compareRoutes(s: DesiredSandbox, live: RouteTable): readonly DriftEntry[] {
+  // the common case: the gateway routes exactly as desired, spelled the same
+  let liveCount = 0;
+  for (const _ in live) liveCount++;
+  if (liveCount === s.routes.length && s.routes.every((r) => live[r.service] === r.target)) return NO_DRIFT;
+
   const out: DriftEntry[] = [];
   const desired = new Map(s.routes.map((r) => [r.service, r.target]));
   for (const svc of [...new Set([...desired.keys(), ...Object.keys(live)])].sort()) {
@@ -299,16 +367,27 @@ function liveSummary(live: LiveContainer): string {
   return live.commit ?? live.image;
 }
 
-function sortedDesired(s: DesiredSandbox): DesiredContainer[] {
-  return [...[...s.services].sort((a, b) => cmp(a.service, b.service)), s.gateway];
+/** Every node of the sandbox, sorted: its declared nodes plus any its containers are placed on. */
+function nodesOf(s: DesiredSandbox, services: readonly DesiredContainer[]): string[] {
+  const complete = services.every((d) => s.nodes.includes(d.node)) && s.nodes.includes(s.gateway.node);
+  if (complete && isSortedBy(s.nodes, (n) => n)) return s.nodes;
+  const nodes = [...s.nodes];
+  for (const d of [...services, s.gateway]) if (!nodes.includes(d.node)) nodes.push(d.node);
+  return nodes.sort();
 }
 
-function sortedRoutes(s: DesiredSandbox) {
-  return [...s.routes].sort((a, b) => cmp(a.service, b.service));
+/** The sandbox's services by name; the compiler's own order is used when it is sorted already. */
+function sortedServices(s: DesiredSandbox): readonly DesiredContainer[] {
+  return isSortedBy(s.services, (d) => d.service) ? s.services : [...s.services].sort((a, b) => cmp(a.service, b.service));
 }
 
-function key(node: string, name: string): string {
-  return `${node}\u0000${name}`;
+function sortedRoutes(s: DesiredSandbox): readonly DesiredSandbox['routes'][number][] {
+  return isSortedBy(s.routes, (r) => r.service) ? s.routes : [...s.routes].sort((a, b) => cmp(a.service, b.service));
+}
+
+function isSortedBy<T>(xs: readonly T[], by: (x: T) => string): boolean {
+  for (let i = 1; i < xs.length; i++) if (by(xs[i - 1] as T) > by(xs[i] as T)) return false;
+  return true;
 }
 
 function cmp(a: string, b: string): number {

@@ -23,12 +23,13 @@ export function containerHealth(live: LiveContainer | undefined): ContainerHealt
 }
 
 /**
- * A sandbox's health from its desired containers' health: Missing only when none of them exists,
- * Degraded when any is down or missing while others run, then Progressing, else Healthy.
+ * A sandbox's health from how many of its desired containers are in each state: Missing only when
+ * none of them exists, Degraded when any is down or missing while others run, then Progressing,
+ * else Healthy.
  */
-export function aggregateHealth(parts: readonly ContainerHealth[]): HealthStatus {
-  if (parts.length > 0 && parts.every((h) => h === 'Missing')) return 'Missing';
-  if (parts.some((h) => h === 'Degraded' || h === 'Missing')) return 'Degraded';
-  if (parts.some((h) => h === 'Progressing')) return 'Progressing';
+export function aggregateHealth(n: { total: number; missing: number; degraded: number; progressing: number }): HealthStatus {
+  if (n.total > 0 && n.missing === n.total) return 'Missing';
+  if (n.degraded > 0 || n.missing > 0) return 'Degraded';
+  if (n.progressing > 0) return 'Progressing';
   return 'Healthy';
 }

@@ -57,8 +57,7 @@ export function planSandbox(input: DiffInput, opts: PlanOptions): PlannedStep[] 
       steps.push(st);
     }
     // a gateway deploy applies the routes itself; the env adapter can only apply them by a deploy
-    const gatewayLive = c.containers.find((cc) => cc.resource === 'gateway')?.live;
-    if (c.routeDrift.length > 0 && !gatewayDeployed && gatewayLive && s.gateway.adapter.adapter !== 'env') {
+    if (c.routeDrift.length > 0 && !gatewayDeployed && c.gatewayLive && s.gateway.adapter.adapter !== 'env') {
       steps.push(step(WAVE.routes, 'apply-routes', 'routes', s.gateway.node, 'update', c.routeDrift.map((e) => routeReason(s, e)).join('; '), {
         kind: 'apply-routes',
         sandbox: s.name,
