@@ -47,6 +47,8 @@ export interface Reconciler {
   initialAdmin: { username: string; password?: string } | null;
   /** A fresh token for the node (replacing any previous one), e.g. for the agent `sdp up` starts. */
   addLocalAgentToken(name: string): string;
+  /** Every role the Platform in force names (what a local all-in-one agent should offer). */
+  platformRoles(): string[];
   stop(): Promise<void>;
 }
 
@@ -193,11 +195,13 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     port: http.port,
     initialAdmin: auth.initialAdmin,
     addLocalAgentToken: (name) => auth.rotateAgentToken(name),
+    platformRoles: () => [...new Set((revisions.current?.desired.platform.nodes ?? []).flatMap((n) => n.roles))].sort(),
     async stop() {
       clearInterval(resolveTimer);
       controller?.close();
       await source.close();
       agentHub.close();
+      await executor?.idle();
       uiHub.close();
       await http.close();
       store.close();

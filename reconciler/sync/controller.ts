@@ -65,6 +65,7 @@ export class Controller {
   private healTimer: NodeJS.Timeout | undefined;
   private readonly heal = new Map<string, { attempts: number; nextAt: number }>();
   private closed = false;
+  private autoSyncQueued = false;
 
   constructor(private readonly d: ControllerDeps) {}
 
@@ -157,7 +158,14 @@ export class Controller {
     }
     metrics.reconcileLatency.observe((performance.now() - since) / 1000);
     this.armTtl(now);
-    this.autoSync(now);
+    // after this evaluation, never inside it: a sync started here evaluates again (evaluateNow)
+    if (!this.autoSyncQueued) {
+      this.autoSyncQueued = true;
+      setImmediate(() => {
+        this.autoSyncQueued = false;
+        if (!this.closed) this.autoSync(Date.now());
+      });
+    }
   }
 
   /** spec-change and last-sync times of a sandbox (persisted), and when its ttl runs out. */

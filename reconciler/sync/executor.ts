@@ -72,8 +72,14 @@ export interface ExecutorDeps {
 
 export class Executor {
   private readonly running = new Map<string, string>();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly d: ExecutorDeps) {}
+
+  /** Resolves when every started job has finished (their agent jobs fail once the hub closes). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
 
   isRunning(sandbox: string): boolean {
     return this.running.has(sandbox);
@@ -135,6 +141,8 @@ export class Executor {
         for (const node of new Set(steps.map((s) => s.node))) this.d.hub.requestInventory(node);
         controller.schedule();
       });
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
     const view = jobs.view(id);
     if (!view) throw new Error(`job ${id} was not stored`);
     this.pushJob(id);

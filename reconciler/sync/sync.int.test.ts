@@ -80,13 +80,14 @@ describe('reconciler with a real agent', () => {
     await stack.waitSandbox('t-rec-one', (s) => s.sync === 'Synced' && s.health === 'Healthy', 'healed by sync');
   });
 
-  it('selfHeal brings a killed container back without a manual sync', async () => {
+  it('selfHeal brings a removed container back without a manual sync', async () => {
     await stack.writeSpec('sb-heal.yaml', sandboxYaml('t-rec-heal', { payment: 'main' }, { syncPolicy: '{ automated: true, selfHeal: true }' }));
     // automated: the new sandbox syncs by itself
     await stack.waitSandbox('t-rec-heal', (s) => s.sync === 'Synced' && s.health === 'Healthy', 'auto-synced', 90_000);
-    docker('kill', 'sandbox-t-rec-heal-payment');
-    await stack.waitSandbox('t-rec-heal', (s) => s.sync === 'OutOfSync', 'drift after kill', 10_000);
-    await stack.waitSandbox('t-rec-heal', (s) => s.sync === 'Synced' && s.health === 'Healthy', 'self-healed', 60_000);
+    // removed, not killed: Docker's restart policy would bring a killed one back by itself
+    docker('rm', '-f', 'sandbox-t-rec-heal-payment');
+    await stack.waitSandbox('t-rec-heal', (s) => s.drift.some((d) => d.resource === 'service/payment' && d.change === 'missing'), 'drift after removal', 10_000);
+    await stack.waitSandbox('t-rec-heal', (s) => s.sync === 'Synced' && s.health === 'Healthy' && s.lastSync?.status === 'succeeded', 'self-healed', 60_000);
     const history = (await stack.detail('t-rec-heal')).history;
     expect(history.some((j) => j.user === 'sdp:self-heal' && j.status === 'succeeded')).toBe(true);
   });
