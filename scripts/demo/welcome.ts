@@ -97,7 +97,8 @@ export function welcomeText(
     }
     lines.push('');
   }
-  const first = list?.find((s) => s.sync === 'OutOfSync') ?? list?.[0];
+  // the example specs' showcase first, else any sandbox with something to do
+  const first = list?.find((s) => s.name === 'qa-login-error') ?? list?.find((s) => s.sync === 'OutOfSync') ?? list?.[0];
   const gw = first ? localUrl(first.gatewayUrl) : 'http://127.0.0.1:<gateway port>';
   const feature = first?.routes.find((r) => r.mode === 'sandbox')?.service ?? 'account';
   const baseline = first?.routes.find((r) => r.mode === 'baseline')?.service ?? 'payment';
@@ -107,8 +108,8 @@ export function welcomeText(
     '     read its drift, press Sync and watch the job (build, health check, gateway, routes).',
     `  2. curl ${gw}/${feature}/        -> answers from its feature branch (service, branch, commit)`,
     `     curl ${gw}/${baseline}/rest    -> answers from the baseline`,
-    '  3. or from a shell: export SDP_TOKEN=$(curl -s -XPOST ' +
-      `${server}/api/login -H 'content-type: application/json' -d '{"username":"admin","password":"..."}' | sed 's/.*"token":"\\([^"]*\\)".*/\\1/')`,
+    '  3. or from a shell (the password on stdin):',
+    `     export SDP_TOKEN=$(node bin/sdp.js login --server ${server})`,
     `     node bin/sdp.js status;  node bin/sdp.js plan ${first?.name ?? 'qa-login-error'};  node bin/sdp.js sync ${first?.name ?? 'qa-login-error'} --wait`,
     '  4. edit a file in specs/ (e.g. route a service to baseline): the sandbox turns OutOfSync with a',
     '     field-by-field drift; an invalid edit is rejected with file:line and nothing changes.',
