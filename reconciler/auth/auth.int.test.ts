@@ -146,6 +146,24 @@ describe('request bodies', () => {
     expect(big.json['error']).toMatch(/65536 bytes/);
   });
 
+  it('caps a chunked body (no Content-Length) too', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(16 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(ctrl) {
+        if (sent++ < 8) ctrl.enqueue(chunk);
+        else ctrl.close();
+      },
+    });
+    const res = await fetch(`${h.url}/api/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    expect(res.status).toBe(413);
+  });
+
   it('checks names in paths', async () => {
     expect((await call('PUT', '/api/secrets/Bad_Env/KEY', { token: admin, body: { value: 'v' } })).status).toBe(400);
     expect((await call('PUT', '/api/secrets/dev/BAD-KEY', { token: admin, body: { value: 'v' } })).status).toBe(400);

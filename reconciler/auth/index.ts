@@ -1,5 +1,5 @@
 // Authentication and authorisation for the reconciler. The server calls `createAuth` once at start
-// and mounts what it returns (see ARCHITECTURE.md, "Auth"):
+// and mounts what it returns, in this order (reconciler/auth/testing.ts mounts it the same way):
 //
 //   const auth = await createAuth(store, { audit, secrets, adminPassword: process.env.SDP_ADMIN_PASSWORD, ... });
 //   if (auth.initialAdmin?.password) print it once
