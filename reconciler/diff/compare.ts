@@ -3,7 +3,7 @@
 // are both read off this one structure, so they can never disagree.
 import type { DriftEntry, HealthStatus, RouteView, SyncStatus } from '../../schema/api.ts';
 import type { ContainerSpec, RouteTable } from '../../schema/container.ts';
-import type { DesiredContainer, DesiredSandbox } from '../../schema/desired.ts';
+import type { DesiredContainer, DesiredRoute, DesiredSandbox } from '../../schema/desired.ts';
 import type { LiveContainer, LiveRoutes } from '../../schema/protocol.ts';
 import { resourceOf, type BindResult } from '../resolve/bind.ts';
 import { aggregateHealth, containerHealth } from './health.ts';
@@ -89,7 +89,7 @@ export function compareSandbox(input: DiffInput): Comparison {
   const online = input.online;
   const services = sortedServices(s);
 
-  const sandboxNodes = nodesOf(s, services);
+  const sandboxNodes = nodesOf(s);
   const offline = sandboxNodes.every((n) => online.includes(n)) ? NONE : sandboxNodes.filter((n) => !online.includes(n));
 
   // live, indexed node -> container name (Docker names are unique per host only)
@@ -267,7 +267,7 @@ function fieldDrift(resource: string, spec: ContainerSpec, live: LiveContainer):
   if (!sameCommit(spec.source?.commit, live.commit)) out.push(changed(resource, 'commit', spec.source?.commit, live.commit));
 
   if ('image' in spec.build && live.image && !live.image.startsWith('sha256:')) {
-    if (normImage(spec.build.image) !== normImage(live.image)) out.push(changed(resource, 'image', spec.build.image, live.image));
+    if (spec.build.image !== live.image && normImage(spec.build.image) !== normImage(live.image)) out.push(changed(resource, 'image', spec.build.image, live.image));
   }
 
   envDrift(resource, spec, live, out);
@@ -346,7 +346,7 @@ function compareRoutes(s: DesiredSandbox, live: RouteTable): readonly DriftEntry
   if (liveCount === s.routes.length && s.routes.every((r) => live[r.service] === r.target)) return NO_DRIFT;
 
   const out: DriftEntry[] = [];
-  const desired = new Map(s.routes.map((r) => [r.service, r.target]));
+  const desired = desiredRouteTargets(s);
   for (const svc of [...new Set([...desired.keys(), ...Object.keys(live)])].sort()) {
     const d = desired.get(svc);
     const l = live[svc];
@@ -367,27 +367,37 @@ function liveSummary(live: LiveContainer): string {
   return live.commit ?? live.image;
 }
 
+// A DesiredSandbox is immutable once compiled and is diffed again on every live change: its sorted
+// views are computed once per object.
+const sortedServicesOf = new WeakMap<DesiredSandbox, readonly DesiredContainer[]>();
+const sortedRoutesOf = new WeakMap<DesiredSandbox, readonly DesiredRoute[]>();
+const nodesOfSandbox = new WeakMap<DesiredSandbox, readonly string[]>();
+const routeTargetsOf = new WeakMap<DesiredSandbox, ReadonlyMap<string, string>>();
+
+function desiredRouteTargets(s: DesiredSandbox): ReadonlyMap<string, string> {
+  let out = routeTargetsOf.get(s);
+  if (!out) routeTargetsOf.set(s, (out = new Map(s.routes.map((r) => [r.service, r.target]))));
+  return out;
+}
+
 /** Every node of the sandbox, sorted: its declared nodes plus any its containers are placed on. */
-function nodesOf(s: DesiredSandbox, services: readonly DesiredContainer[]): string[] {
-  const complete = services.every((d) => s.nodes.includes(d.node)) && s.nodes.includes(s.gateway.node);
-  if (complete && isSortedBy(s.nodes, (n) => n)) return s.nodes;
-  const nodes = [...s.nodes];
-  for (const d of [...services, s.gateway]) if (!nodes.includes(d.node)) nodes.push(d.node);
-  return nodes.sort();
+function nodesOf(s: DesiredSandbox): readonly string[] {
+  let out = nodesOfSandbox.get(s);
+  if (!out) nodesOfSandbox.set(s, (out = [...new Set([...s.nodes, ...s.services.map((d) => d.node), s.gateway.node])].sort()));
+  return out;
 }
 
-/** The sandbox's services by name; the compiler's own order is used when it is sorted already. */
+/** The sandbox's services by service name. */
 function sortedServices(s: DesiredSandbox): readonly DesiredContainer[] {
-  return isSortedBy(s.services, (d) => d.service) ? s.services : [...s.services].sort((a, b) => cmp(a.service, b.service));
+  let out = sortedServicesOf.get(s);
+  if (!out) sortedServicesOf.set(s, (out = [...s.services].sort((a, b) => cmp(a.service, b.service))));
+  return out;
 }
 
-function sortedRoutes(s: DesiredSandbox): readonly DesiredSandbox['routes'][number][] {
-  return isSortedBy(s.routes, (r) => r.service) ? s.routes : [...s.routes].sort((a, b) => cmp(a.service, b.service));
-}
-
-function isSortedBy<T>(xs: readonly T[], by: (x: T) => string): boolean {
-  for (let i = 1; i < xs.length; i++) if (by(xs[i - 1] as T) > by(xs[i] as T)) return false;
-  return true;
+function sortedRoutes(s: DesiredSandbox): readonly DesiredRoute[] {
+  let out = sortedRoutesOf.get(s);
+  if (!out) sortedRoutesOf.set(s, (out = [...s.routes].sort((a, b) => cmp(a.service, b.service))));
+  return out;
 }
 
 function cmp(a: string, b: string): number {

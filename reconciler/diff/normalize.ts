@@ -52,7 +52,8 @@ export function sameUrl(a: string, b: string): boolean {
 
 /** Git commits: case-insensitive, and a short sha (>= 7 hex) equals the full sha it abbreviates. */
 export function sameCommit(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
   const x = a.trim().toLowerCase();
   const y = b.trim().toLowerCase();
   if (x === y) return true;
@@ -132,6 +133,7 @@ export interface PortLike {
  * address family (0.0.0.0 and ::), and unpublished ports with host 0: both are noise.
  */
 export function normPorts(ports: readonly PortLike[]): string[] {
+  if (ports.length === 0) return [];
   const out = new Set<string>();
   for (const p of ports) {
     const host = toNumber(p.host);
