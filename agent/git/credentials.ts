@@ -34,7 +34,7 @@ export function credentialSecrets(repo: string, creds?: Credentials): string[] {
   );
 }
 
-/** Credentials from the job win over the URL's userinfo. */
+/** Username: the job's, else the URL's, else 'git'; password: the job's, else the URL's. */
 export function gitAuth(repo: string, askpassPath: string, creds?: Credentials): GitAuth {
   const split = splitRepoUrl(repo);
   const secrets = credentialSecrets(repo, creds);

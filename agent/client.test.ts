@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS, backoffMs } from './client.ts';
+import { parseDockerEvent } from './events.ts';
+
+describe('reconnect backoff', () => {
+  it('doubles from 250 ms and is capped at 5 s', () => {
+    const top = (n: number) => backoffMs(n, () => 1);
+    expect([0, 1, 2, 3, 4, 5, 30].map(top)).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
+    expect(backoffMs(0, () => 0)).toBeGreaterThanOrEqual(BACKOFF_MIN_MS * 0.8);
+    expect(backoffMs(50, () => 0.5)).toBeLessThanOrEqual(BACKOFF_MAX_MS);
+  });
+});
+
+describe('docker events', () => {
+  it('keeps container lifecycle actions and drops noise', () => {
+    const ev = (action: string) => JSON.stringify({ Type: 'container', Action: action, Actor: { ID: 'c1', Attributes: { name: 'sandbox-a-x' } } });
+    expect(parseDockerEvent(ev('die'))).toEqual({ action: 'die', id: 'c1', name: 'sandbox-a-x' });
+    expect(parseDockerEvent(ev('health_status: unhealthy'))?.action).toBe('health_status');
+    expect(parseDockerEvent(ev('exec_start: sh'))).toBeUndefined();
+    expect(parseDockerEvent('not json')).toBeUndefined();
+  });
+});
