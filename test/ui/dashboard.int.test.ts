@@ -1,0 +1,340 @@
+// The dashboard in a real browser against the real thing: startReconciler + a real agent on the
+// real Docker engine, real git repos and baselines, headless Chromium. A person's flow: log in, see
+// the sandbox OutOfSync, read its drift, press Sync, review the plan, confirm, watch the steps reach
+// Synced without a reload, reach the sandbox through its gateway; then kill a container and watch
+// the drift appear live. Screenshots of every main page at desktop and phone width go to
+// test-artifacts/ui/ for a person to look at.
+//
+// Everything it makes belongs to sandboxes `t-ui-*` and host ports 23000-23999 (ARCHITECTURE.md).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startAgent, type Agent } from '../../agent/index.ts';
+import { startReconciler } from '../../reconciler/index.ts';
+import { ensureBaselines, removeBaselines, type BaselineSet } from '../../scripts/demo/baseline.ts';
+import { ensureDemoRepos } from '../../scripts/demo/repos.ts';
+
+const run = promisify(execFile);
+const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ARTIFACTS = join(PROJECT, 'test-artifacts', 'ui');
+const PREFIX = 't-ui-';
+const SANDBOX = `${PREFIX}login`;
+const ADMIN_PASSWORD = 'ui-admin-password-0123';
+const PORTS = {
+  server: 23000,
+  gateways: '23100-23149',
+  services: '23200-23249',
+  baselines: { account: 23901, payment: 23902, user: 23903, notification: 23904 } as Record<string, number>,
+};
+const BASELINES: BaselineSet = { namePrefix: `${PREFIX}baseline-`, label: 'ui-baseline', ports: PORTS.baselines };
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
+
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { maxBuffer: 8 * 1024 * 1024 });
+  return stdout.trim();
+}
+
+/** Every Docker object of a `t-ui-` sandbox, found by the labels and names sdp gives them. */
+async function removeUiDockerObjects(): Promise<void> {
+  const rows = await docker('ps', '-a', '--filter', 'label=sdp.managed=true', '--format', '{{.ID}} {{.Label "sdp.sandbox"}}');
+  const ids = rows
+    .split('\n')
+    .filter((r) => r.split(' ')[1]?.startsWith(PREFIX))
+    .map((r) => r.split(' ')[0] as string);
+  if (ids.length) await docker('rm', '-f', ...ids);
+  const nets = (await docker('network', 'ls', '--format', '{{.Name}}')).split('\n').filter((n) => n.startsWith(`sandbox-${PREFIX}`));
+  for (const n of nets) await docker('network', 'rm', n).catch(() => undefined);
+}
+
+function platformYaml(repos: Record<string, string>): string {
+  const services = Object.entries(repos)
+    .map(
+      ([s, repo]) => `    ${s}:
+      repo: ${repo}
+      role: micro
+      build: { type: host, command: "sh build.sh", image: sdp/busybox:local, run: ["httpd", "-f", "-p", "8080", "-h", "/src/public"] }
+      port: 8080
+      health: { path: /health, timeout: 2s, retries: 3, interval: 1s }
+      baseline: http://host.docker.internal:${PORTS.baselines[s]}
+`,
+    )
+    .join('');
+  return `apiVersion: sdp/v1
+kind: Platform
+metadata: { name: default }
+spec:
+  nodes:
+    - { name: local, roles: [micro, gateway], address: 127.0.0.1 }
+  ports: { gateway: ${PORTS.gateways}, services: ${PORTS.services} }
+  services:
+${services}  gateway:
+    role: gateway
+    proxy: { image: sdp/caddy:local }
+---
+apiVersion: sdp/v1
+kind: SandboxTemplate
+metadata: { name: ${PREFIX}qa }
+spec:
+  env: [${PREFIX}common]
+  ttl: 14d
+---
+apiVersion: sdp/v1
+kind: Environment
+metadata: { name: ${PREFIX}common }
+spec:
+  variables: { LOG_LEVEL: info }
+`;
+}
+
+const SANDBOX_YAML = `apiVersion: sdp/v1
+kind: Sandbox
+metadata: { name: ${SANDBOX}, owner: qa-ana, labels: { team: qa } }
+spec:
+  template: ${PREFIX}qa
+  services:
+    account: { branch: feature/login-error }
+    payment: { baseline: true }
+`;
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let error = '';
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${error ? ` (last error: ${error})` : ''}`);
+}
+
+/** The UI is served from ui/build; build it when missing (setup.sh normally has). */
+async function ensureUiBuilt(): Promise<void> {
+  if (existsSync(join(PROJECT, 'ui', 'build', 'index.html'))) return;
+  await run('npm', ['run', '--silent', 'build:ui'], { cwd: PROJECT, maxBuffer: 16 * 1024 * 1024, timeout: 180_000 });
+}
+
+/** Uncaught errors in the page: any is a defect, reported with the test that saw it. */
+const pageErrors: string[] = [];
+function watchErrors(p: Page): void {
+  p.on('pageerror', (e) => pageErrors.push(`${p.url()}: ${e.name}: ${e.stack || e.message || String(e)}`));
+  // SvelteKit reports a render error on the console before showing its error page
+  p.on('console', (m) => {
+    // an HTTP error status is logged by the browser too; the UI handles those, so they are not defects here
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(`${p.url()}: console: ${m.text()}`);
+  });
+  p.on('requestfailed', (r) => {
+    // a socket closed by a navigation is normal; a script or API call that fails is not
+    if (r.resourceType() !== 'websocket') pageErrors.push(`${p.url()}: request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`);
+  });
+}
+
+async function shot(page: Page, name: string, viewport: keyof typeof VIEWPORTS): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}-${VIEWPORTS[viewport].width}.png`), fullPage: true });
+}
+
+describe('dashboard in a real browser', () => {
+  let root = '';
+  let server = '';
+  let stopReconciler: (() => Promise<void>) | undefined;
+  let agent: Agent | undefined;
+  let browser: Browser | undefined;
+  let desktop: BrowserContext | undefined;
+  let page: Page;
+  let jobId = '';
+
+  beforeAll(async () => {
+    await removeUiDockerObjects();
+    await mkdir(ARTIFACTS, { recursive: true });
+    await ensureUiBuilt();
+    root = await mkdtemp(join(tmpdir(), 'sdp-ui-'));
+    const specsDir = join(root, 'specs');
+    await mkdir(specsDir, { recursive: true });
+    const repos = await ensureDemoRepos(join(root, 'repos'));
+    await ensureBaselines(BASELINES);
+    await writeFile(join(specsDir, 'platform.yaml'), platformYaml(repos));
+    await writeFile(join(specsDir, `${SANDBOX}.yaml`), SANDBOX_YAML);
+
+    process.env['SDP_ADMIN_PASSWORD'] = ADMIN_PASSWORD;
+    const rec = await startReconciler({ specsDir, dataDir: join(root, 'data'), port: PORTS.server, host: '127.0.0.1' });
+    stopReconciler = rec.stop;
+    server = rec.url.replace(/\/$/, '');
+    agent = await startAgent({
+      server: `${server.replace(/^http/, 'ws')}/ws/agent`,
+      name: 'local',
+      token: rec.addLocalAgentToken('local'),
+      roles: ['micro', 'gateway'],
+      address: '127.0.0.1',
+      workDir: join(root, 'agent'),
+    });
+
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    desktop = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    page = await desktop.newPage();
+    watchErrors(page);
+  }, 240_000);
+
+  afterEach(() => {
+    const seen = pageErrors.splice(0);
+    expect(seen, 'uncaught errors in the page').toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await agent?.stop().catch(() => undefined);
+    await stopReconciler?.().catch(() => undefined);
+    await removeUiDockerObjects();
+    await removeBaselines(BASELINES);
+    if (root) await rm(root, { recursive: true, force: true });
+  }, 120_000);
+
+  it('sends a signed-out visitor to the login page, then back where they were going', async () => {
+    await page.goto(`${server}/sandboxes/${SANDBOX}`);
+    await page.waitForURL(/\/login\?next=/);
+    await shot(page, 'login', 'desktop');
+    await page.fill('#u', 'admin');
+    await page.fill('#p', 'not-the-password');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('#login-error')).toMatch(/wrong|invalid|password/i);
+    await page.fill('#p', ADMIN_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${server}/sandboxes/${SANDBOX}`);
+    await expect.poll(() => page.textContent('[data-testid=user]')).toMatch(/admin\s+admin/);
+  });
+
+  it('shows the sandbox OutOfSync on the overview, with its gateway URL and drift count', async () => {
+    await page.click('nav[aria-label=Main] >> text=Sandboxes');
+    const row = page.locator(`tr[data-sandbox="${SANDBOX}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.locator('td[data-label=Sync]').textContent(), { timeout: 60_000 }).toContain('OutOfSync');
+    expect(await row.locator('td[data-label=Owner]').textContent()).toContain('qa-ana');
+    expect(Number(await row.locator('td[data-label=Drift]').textContent())).toBeGreaterThan(0);
+    expect(await row.locator('td[data-label=Gateway] code').textContent()).toMatch(/^http:\/\/127\.0\.0\.1:231\d\d$/);
+    await shot(page, 'overview', 'desktop');
+  });
+
+  it('shows the drift field by field, then syncs after a reviewed plan and follows it live to Synced', async () => {
+    await page.click(`tr[data-sandbox="${SANDBOX}"] a:has-text("${SANDBOX}")`);
+    await page.waitForURL(`${server}/sandboxes/${SANDBOX}`);
+    const drift = page.locator('[data-testid=drift]');
+    await drift.waitFor();
+    expect(await drift.locator('[data-resource="service/account"]').count()).toBe(1);
+    expect(await page.locator('[data-testid=services] tr[data-service=account] td[data-label=Branch]').textContent()).toContain('feature/login-error');
+    await shot(page, 'detail-out-of-sync', 'desktop');
+
+    // from here on the page must never reload: progress arrives over /ws/ui
+    let navigations = 0;
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) navigations++;
+    });
+    await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+
+    await page.click('[data-testid=sync]');
+    const plan = page.locator('[data-testid=plan]');
+    await plan.waitFor();
+    const planText = (await plan.textContent()) ?? '';
+    expect(planText).toContain('service/account');
+    expect(planText).toMatch(/create/);
+    expect(await page.locator('[data-testid=prune]').isChecked()).toBe(false);
+    await shot(page, 'sync-review', 'desktop');
+    await page.click('[data-testid=confirm-sync]');
+
+    const job = page.locator('[data-testid=job]');
+    await job.waitFor();
+    jobId = (await job.getAttribute('data-job')) ?? '';
+    expect(jobId).not.toBe('');
+    await until('a step to be seen running or done', 60_000, async () =>
+      (await page.locator('[data-testid=steps] li[data-status=running], [data-testid=steps] li[data-status=succeeded]').count()) > 0 ? true : undefined,
+    );
+    await shot(page, 'sync-progress', 'desktop');
+    await until('the job to finish', 180_000, async () => {
+      const s = await job.getAttribute('data-status');
+      return s === 'succeeded' || s === 'failed' ? s : undefined;
+    });
+    const failure = (await page.locator('[data-testid=job-failure]').count()) ? await page.locator('[data-testid=job-failure]').textContent() : '';
+    expect(await job.getAttribute('data-status'), `sync failed: ${failure}`).toBe('succeeded');
+    expect(await page.locator('[data-testid=job-outcome]').textContent()).toBe('Synced');
+    const statuses = await page.locator('[data-testid=steps] li[data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 'succeeded' || s === 'skipped')).toBe(true);
+    await expect.poll(() => page.locator('.badges').textContent(), { timeout: 30_000 }).toContain('Synced');
+    await page.locator('[data-testid=no-drift]').waitFor({ timeout: 30_000 });
+
+    expect(navigations).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    await shot(page, 'detail-synced', 'desktop');
+  });
+
+  it('gives QA a gateway URL that reaches the sandbox branch', async () => {
+    const url = (await page.locator('[data-testid=gateway-url] code').textContent())?.trim() ?? '';
+    expect(url).toMatch(/^http:\/\//);
+    const res = await fetch(`${url}/account/rest`, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { service: string; branch: string };
+    expect(body).toMatchObject({ service: 'account', branch: 'feature/login-error' });
+    const baseline = (await (await fetch(`${url}/payment/rest`, { signal: AbortSignal.timeout(5000) })).json()) as { env: string };
+    expect(baseline.env).toBe('baseline');
+  });
+
+  it('shows drift appear live when a container dies', async () => {
+    await docker('kill', `sandbox-${SANDBOX}-account`);
+    const account = page.locator('[data-testid=drift] [data-resource="service/account"]');
+    await account.waitFor({ timeout: 60_000 });
+    expect(await account.textContent()).toMatch(/state|missing/);
+    await expect.poll(() => page.locator('.badges').textContent(), { timeout: 30_000 }).toContain('OutOfSync');
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    await shot(page, 'detail-drift-live', 'desktop');
+  });
+
+  it('renders every main page at desktop and phone width', async () => {
+    const pages: [string, string, string][] = [
+      ['overview', '/', `tr[data-sandbox="${SANDBOX}"]`],
+      ['detail', `/sandboxes/${SANDBOX}`, '[data-testid=services] tr[data-service]'],
+      ['job', `/jobs/${jobId}`, '[data-testid=steps] li[data-step]'],
+      ['agents', '/agents', 'tr[data-agent=local]'],
+      ['audit', '/audit', '[data-testid=audit] td[data-label=Action]'],
+      ['templates', '/templates', '[data-testid=templates] td[data-label=Template], [data-testid=templates] td.empty'],
+      ['environments', '/environments', '[data-env], [data-testid=environments-missing]'],
+    ];
+    for (const viewport of ['desktop', 'phone'] as const) {
+      const ctx = viewport === 'desktop' ? desktop : await browser?.newContext({ viewport: VIEWPORTS.phone });
+      if (!ctx) throw new Error('no browser context');
+      const p = viewport === 'desktop' ? page : await ctx.newPage();
+      if (p !== page) watchErrors(p);
+      if (viewport === 'phone') {
+        await p.goto(`${server}/login`);
+        await p.fill('#u', 'admin');
+        await p.fill('#p', ADMIN_PASSWORD);
+        await p.click('button[type=submit]');
+        await p.waitForURL(`${server}/`);
+      }
+      for (const [name, path, ready] of pages) {
+        await p.goto(`${server}${path}`);
+        await p
+          .locator(ready)
+          .first()
+          .waitFor()
+          .catch(async (err: unknown) => {
+            await shot(p, `FAILED-${name}`, viewport);
+            throw err;
+          });
+        // nothing may stick out sideways on a phone
+        const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${name} overflows at ${VIEWPORTS[viewport].width}px`).toBeLessThanOrEqual(0);
+        if (name === 'agents') expect(await p.locator('tr[data-agent=local] td[data-label=Status]').textContent()).toContain('online');
+        await shot(p, name, viewport);
+      }
+      if (viewport === 'phone') await ctx.close();
+    }
+  });
+});
