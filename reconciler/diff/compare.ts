@@ -181,12 +181,13 @@ export function compareSandbox(input: DiffInput): Comparison {
   let routesUnknown = false;
   let liveRoutes: RouteTable | null = null;
   const gatewayLive = online.includes(s.gateway.node) ? index.get(s.gateway.node)?.get(s.gateway.name) : undefined;
-  if (!s.suspended && gatewayLive && s.gateway.adapter.adapter !== 'env') {
+  const envAdapter = s.gateway.adapter.adapter === 'env';
+  if (!s.suspended && gatewayLive) {
     if (gatewayRoutes && gatewayRoutes.error === undefined) {
       liveRoutes = gatewayRoutes.routes;
-      routeDrift = compareRoutes(s, gatewayRoutes.routes);
+      if (!envAdapter) routeDrift = compareRoutes(s, gatewayRoutes.routes);
       for (const e of routeDrift) drift.push(e);
-    } else if (gatewayLive.state === 'running') {
+    } else if (!envAdapter && gatewayLive.state === 'running') {
       routesUnknown = true;
     }
   }

@@ -348,6 +348,11 @@ describe('diffSandbox: routes', () => {
     const b = bind(envSandbox);
     const live = liveInSync(envSandbox, b).map((ln) => ({ ...ln, gateways: [] }));
     expect(diffSandbox(diffInput(envSandbox, { bound: b, live }))).toMatchObject({ sync: 'Synced', drift: [] });
+    // a route table the agent does report is shown, not compared
+    const reported = withRoutes(liveInSync(envSandbox, b), { account: 'http://elsewhere:1' });
+    const d = diffSandbox(diffInput(envSandbox, { bound: b, live: reported }));
+    expect(d.drift).toEqual([]);
+    expect(d.routes.find((r) => r.service === 'account')!.live).toBe('http://elsewhere:1');
   });
 });
 
