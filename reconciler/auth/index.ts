@@ -30,6 +30,8 @@ export type { AuthEnv, Principal } from './middleware.ts';
 export { ROLES, atLeast, isRole, roleForSync } from './roles.ts';
 export type { Role } from './roles.ts';
 export type { AuthLogger, PasswordVerifier } from './routes.ts';
+export { gitLoginVerifier, lsRemoteWithGit, type GitCredentials, type LsRemote } from './git-login.ts';
+export { WEBHOOK_SIGNATURE_HEADER, signWebhook, webhookSignatureOk } from './webhook.ts';
 
 export interface AuthOptions {
   audit: Audit;
