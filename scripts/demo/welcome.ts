@@ -66,8 +66,8 @@ async function setDemoSecrets(server: string, token: string): Promise<string[]> 
 
 /** The gateway URL as someone on this machine reaches it. */
 function localUrl(gatewayUrl: string): string {
-  const url = new URL(gatewayUrl);
-  return `http://127.0.0.1:${url.port || 80}`;
+  const port = URL.canParse(gatewayUrl) ? new URL(gatewayUrl).port : '';
+  return `http://127.0.0.1:${port || 80}`;
 }
 
 export function welcomeText(
@@ -106,8 +106,8 @@ export function welcomeText(
     bold('Try this first'),
     `  1. open ${server}, log in; sandbox ${first?.name ?? 'qa-login-error'} is ${first?.sync ?? 'OutOfSync'}: open it,`,
     '     read its drift, press Sync and watch the job (build, health check, gateway, routes).',
-    `  2. curl ${gw}/${feature}/        -> answers from its feature branch (service, branch, commit)`,
-    `     curl ${gw}/${baseline}/rest    -> answers from the baseline`,
+    `  2. curl ${`${gw}/${feature}/`.padEnd(40)} -> answers from its feature branch (service, branch, commit)`,
+    `     curl ${`${gw}/${baseline}/rest`.padEnd(40)} -> answers from the baseline`,
     '  3. or from a shell (the password on stdin):',
     `     export SDP_TOKEN=$(node bin/sdp.js login --server ${server})`,
     `     node bin/sdp.js status;  node bin/sdp.js plan ${first?.name ?? 'qa-login-error'};  node bin/sdp.js sync ${first?.name ?? 'qa-login-error'} --wait`,
@@ -128,7 +128,8 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 3000));
   const token = password ? await login(server, password).catch(() => undefined) : undefined;
   const secretsSet = token ? await setDemoSecrets(server, token).catch(() => []) : [];
-  const list = token ? await sandboxes(server, token).catch(() => undefined) : undefined;
+  // sandboxes with no gateway are leftovers no spec asks for (orphans): not part of the tour
+  const list = token ? (await sandboxes(server, token).catch(() => undefined))?.filter((s) => s.gatewayUrl) : undefined;
   console.log(welcomeText(server, password, list, secretsSet));
 }
 
