@@ -140,6 +140,7 @@ export function authRoutes(d: RouteDeps): Hono<AuthEnv> {
       const parsed = await readJson(c, ChangePasswordBody);
       if (!parsed.ok) return parsed.response;
       const p = me(c);
+      if (p.source === 'git') return errorJson(c, 400, `${p.username} logs in with git; change the password there`);
       if (!(await accounts.checkPassword(p.username, parsed.body.current))) return errorJson(c, 403, 'current password is wrong');
       await accounts.updateUser(p.username, { password: parsed.body.password });
       audit.record({ action: 'user.update', actor: p.username, target: p.username, outcome: 'success', ip: clientIp(c), detail: { password: 'changed' } });
