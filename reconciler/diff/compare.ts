@@ -307,29 +307,40 @@ function changed(resource: string, field: DriftEntry['field'], desired: unknown,
  */
 function envDrift(resource: string, spec: ContainerSpec, live: LiveContainer, out: DriftEntry[]): void {
   const secret = spec.secretEnv;
-  // found entries sort by group (plain keys, secret keys, dropped secrets), then key
-  const found: { group: number; key: string; entry: DriftEntry }[] = [];
+  // entries sort by group (plain keys, secret keys, dropped secrets), then key
+  let found: EnvFinding[] | undefined;
   for (const k in spec.env) {
     if (secret.includes(k)) continue;
     const d = String(spec.env[k]);
     const l = live.env[k];
-    if (l === undefined) found.push({ group: 0, key: k, entry: changed(resource, 'env', `${k}=${d}`, undefined) });
-    else if (l === REDACTED) found.push({ group: 0, key: k, entry: changed(resource, 'env', `${k}=${d}`, `${k}=${REDACTED}`) });
-    else if (String(l) !== d) found.push({ group: 0, key: k, entry: changed(resource, 'env', `${k}=${d}`, `${k}=${String(l)}`) });
+    if (l === undefined) (found ??= []).push(envFinding(0, k, resource, `${k}=${d}`, undefined));
+    else if (l === REDACTED) (found ??= []).push(envFinding(0, k, resource, `${k}=${d}`, `${k}=${REDACTED}`));
+    else if (String(l) !== d) (found ??= []).push(envFinding(0, k, resource, `${k}=${d}`, `${k}=${String(l)}`));
   }
   for (const k of secret) {
     const l = live.env[k];
-    if (l === undefined) found.push({ group: 1, key: k, entry: changed(resource, 'env', `${k}=${REDACTED}`, undefined) });
+    if (l === undefined) (found ??= []).push(envFinding(1, k, resource, `${k}=${REDACTED}`, undefined));
     // a live value that is not '(redacted)' means the key was not a secret when deployed
-    else if (l !== REDACTED) found.push({ group: 1, key: k, entry: changed(resource, 'env', `${k}=${REDACTED}`, `${k}=${REDACTED}`) });
+    else if (l !== REDACTED) (found ??= []).push(envFinding(1, k, resource, `${k}=${REDACTED}`, `${k}=${REDACTED}`));
   }
   for (const k in live.env) {
     if (live.env[k] === REDACTED && !secret.includes(k) && !(k in spec.env)) {
-      found.push({ group: 2, key: k, entry: changed(resource, 'env', undefined, `${k}=${REDACTED}`) });
+      (found ??= []).push(envFinding(2, k, resource, undefined, `${k}=${REDACTED}`));
     }
   }
+  if (!found) return;
   if (found.length > 1) found.sort((a, b) => a.group - b.group || cmp(a.key, b.key));
   for (const f of found) out.push(f.entry);
+}
+
+interface EnvFinding {
+  group: number;
+  key: string;
+  entry: DriftEntry;
+}
+
+function envFinding(group: number, key: string, resource: string, desired: string | undefined, live: string | undefined): EnvFinding {
+  return { group, key, entry: changed(resource, 'env', desired, live) };
 }
 
 /** Resources as drift values: cpu in cores, memory in bytes, unset when unlimited. */
