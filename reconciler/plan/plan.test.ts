@@ -77,7 +77,7 @@ describe('planSandbox', () => {
       }),
     );
     expect(summary(steps)).toEqual([
-      '2-deploy-service/account@node-1 replace: image sdp/busybox:old -> sdp/busybox:local; env DB_HOST; resources cpu 1 -> cpu 0.5 memory 512Mi',
+      '2-deploy-service/account@node-1 replace: image sdp/busybox:old -> sdp/busybox:local; env DB_HOST; resources cpu 1 -> cpu 0.5, memory 512Mi',
     ]);
   });
 

@@ -230,7 +230,7 @@ function listText(v: unknown): string {
 function resourcesText(v: unknown): string {
   const r = (v ?? {}) as { cpu?: number; memoryBytes?: number };
   const parts = [r.cpu !== undefined ? `cpu ${r.cpu}` : '', r.memoryBytes !== undefined ? `memory ${formatMemory(r.memoryBytes)}` : ''];
-  return parts.filter(Boolean).join(' ') || 'unlimited';
+  return parts.filter(Boolean).join(', ') || 'unlimited';
 }
 
 function cmp(a: string, b: string): number {

@@ -39,7 +39,7 @@ describe('renderPlan', () => {
     expect(md).toContain('| service/account | changed | resources | `cpu 0.5, memory 512Mi` | `cpu 1, memory 256Mi` |');
     expect(md).toContain('| route/account | changed | target | `http://account:8080` | `https://account-dev.example.com` |');
     expect(md).toContain('| service/legacy | extra |  |  |');
-    expect(md).toMatch(/^1\. \*\*deploy\*\* `service\/account` on `node-1` \(wave 2\): commit 1a2b3c4 -> [0-9a-f]{7}; env DB_HOST, DB_PASSWORD; resources cpu 1 memory 256Mi -> cpu 0\.5 memory 512Mi$/m);
+    expect(md).toMatch(/^1\. \*\*deploy\*\* `service\/account` on `node-1` \(wave 2\): commit 1a2b3c4 -> [0-9a-f]{7}; env DB_HOST, DB_PASSWORD; resources cpu 1, memory 256Mi -> cpu 0\.5, memory 512Mi$/m);
     expect(md).toMatch(/^2\. \*\*start\*\* `service\/orders`/m);
     expect(md).toMatch(/^3\. \*\*apply-routes\*\* `routes`/m);
     expect(md).toMatch(/^4\. \*\*remove\*\* `service\/legacy`/m);
