@@ -24,6 +24,8 @@ const handlers: { [K in JobKind]: Handler<K> } = {
 const READ_ONLY: ReadonlySet<JobKind> = new Set(['resolve', 'logs']);
 /** Acked results kept to answer a repeated job id without running it again. */
 const DONE_KEPT = 500;
+/** Unacked results kept for re-sending; a server that never acks must not grow this forever. */
+const UNACKED_KEPT = 1000;
 
 export interface RunnerHooks {
   send: (msg: AgentMessage) => void;
@@ -83,6 +85,7 @@ export class JobRunner {
     if (!READ_ONLY.has(job.kind)) await this.hooks.inventory().catch(() => undefined);
     result = redactor.value({ ...result, durationMs: Date.now() - started });
     this.unacked.set(job.id, result);
+    if (this.unacked.size > UNACKED_KEPT) this.unacked.delete(this.unacked.keys().next().value as string);
     this.running.delete(job.id);
     this.hooks.send(result);
   }
