@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DesiredContainer, DesiredSandbox } from '../../schema/desired.ts';
 import { MI, desiredSandbox, fakeCommit, fakeDigest } from '../diff/fixtures.ts';
@@ -160,6 +161,44 @@ describe('spec hash', () => {
       const { specHash: h, ...rest } = c;
       expect(specHash(rest, c.secretEnv.length > 0 ? 'digest' : '')).toBe(h);
     }
+  });
+});
+
+describe('spec hash, properties', () => {
+  const envKey = fc.stringMatching(/^[A-Z][A-Z0-9_]{0,11}$/);
+  const env = fc.dictionary(envKey, fc.string({ maxLength: 20 }), { maxKeys: 12 });
+  const shuffled = <T,>(xs: T[], seed: number): T[] =>
+    xs
+      .map((x, i) => ({ x, k: (i * 7919 + seed) % 104729 }))
+      .sort((a, b) => a.k - b.k)
+      .map((p) => p.x);
+
+  it('any env, any secrets, in any order: one hash', () => {
+    fc.assert(
+      fc.property(env, fc.uniqueArray(envKey, { maxLength: 5 }), fc.nat(), (vars, secretKeys, seed) => {
+        const make = (order: (xs: [string, string][]) => [string, string][], keys: string[]) =>
+          hashes(
+            withAccount((d) => ({
+              ...d,
+              env: Object.fromEntries(order(Object.entries(vars))),
+              secrets: keys.map((key) => ({ key, environment: 'e' })),
+            })),
+          )[0];
+        expect(make((xs) => shuffled(xs, seed), shuffled(secretKeys, seed + 1))).toBe(make((xs) => xs, secretKeys));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('any two different envs: two hashes', () => {
+    fc.assert(
+      fc.property(env, env, (a, b) => {
+        fc.pre(canonicalJson(a) !== canonicalJson(b));
+        const h = (vars: Record<string, string>) => hashes(withAccount((d) => ({ ...d, env: vars })))[0];
+        expect(h(a)).not.toBe(h(b));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
