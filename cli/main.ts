@@ -14,6 +14,8 @@ const modules: Array<{ register: (program: Command) => void }> = [
   await import('./commands/plan.ts'),
   await import('./commands/secret.ts'),
   await import('./commands/server.ts'),
+  await import('./commands/status.ts'),
+  await import('./commands/sync.ts'),
   await import('./commands/token.ts'),
   await import('./commands/up.ts'),
   await import('./commands/user.ts'),

@@ -1,17 +1,22 @@
 // `sdp plan [SANDBOX]`. With --offline: compiles the local specs and shows what they mean (containers
 // per node, images, branches, ports, env with secret names only, network, routes, gateway URL) so a
 // PR author sees their YAML's effect without a server. Exit 0, or 2 on spec errors.
-// The server mode (drift and the actions a sync would take: exit 0 none / 1 some / 2 error) is a
-// second runner next to `planOffline`, chosen in the action below.
+// Without --offline (`planOnline`): the server's drift and the actions a sync would take; exit 0
+// none / 1 some / 2 error.
 import { Option, type Command } from 'commander';
 import { formatSpecErrors } from '../../reconciler/specs/format.ts';
 import { renderDesired } from '../../reconciler/specs/render.ts';
 import { compileFolder, shownPath, type SpecsOptions } from './validate.ts';
+import type { Plan, SandboxSummary } from '../../schema/api.ts';
+import { renderPlan } from '../../reconciler/plan/index.ts';
+import { DEFAULT_SERVER, ServerError, api } from '../server-client.ts';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
 
 export interface PlanOptions extends SpecsOptions {
   offline?: boolean;
+  server: string;
+  prune?: boolean;
   format: PlanFormat;
 }
 
@@ -32,11 +37,34 @@ export async function planOffline(sandbox: string | undefined, opts: PlanOptions
   return 0;
 }
 
+/**
+ * Against the server: the drift and the actions a sync would take, for one sandbox or all.
+ * Exit 0 when nothing would change, 1 when something would, 2 on an error (argocd app diff, flux diff).
+ */
+export async function planOnline(sandbox: string | undefined, opts: PlanOptions, print = console.log, printErr = console.error): Promise<number> {
+  try {
+    const names = sandbox !== undefined ? [sandbox] : (await api<SandboxSummary[]>(opts.server, 'GET', '/api/sandboxes')).map((s) => s.name);
+    const plans: Plan[] = [];
+    for (const name of names) {
+      plans.push(await api<Plan>(opts.server, 'GET', `/api/sandboxes/${encodeURIComponent(name)}/plan${opts.prune ? '?prune=true' : ''}`));
+    }
+    if (opts.format === 'json') print(JSON.stringify(sandbox !== undefined ? plans[0] : plans, null, 2));
+    else if (plans.length === 0) print('no sandboxes');
+    else print(plans.map((p) => renderPlan(p, opts.format).trimEnd()).join(opts.format === 'markdown' ? '\n\n---\n\n' : '\n\n'));
+    return plans.every((p) => p.noop) ? 0 : 1;
+  } catch (err) {
+    printErr(`sdp plan: ${err instanceof ServerError ? err.message : (err as Error).message}`);
+    return 2;
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('plan [sandbox]')
     .description('what a sync would do; with --offline, what the local specs compile to (exit 2 on spec errors)')
     .option('--offline', 'compile the local specs only; no server needed')
+    .addOption(new Option('--server <url>', 'reconciler URL (token from env SDP_TOKEN)').default(DEFAULT_SERVER))
+    .option('--prune', 'plan as a sync with prune would')
     .option('--specs <dir>', 'specs folder (with --offline)', './specs')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .action(async (sandbox: string | undefined, opts: PlanOptions) => {
@@ -44,7 +72,6 @@ export function register(program: Command): void {
         process.exitCode = await planOffline(sandbox, opts);
         return;
       }
-      console.error('sdp plan: the server mode is not available in this build yet; use --offline');
-      process.exitCode = 2;
+      process.exitCode = await planOnline(sandbox, opts);
     });
 }

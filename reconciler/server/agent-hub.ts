@@ -59,6 +59,7 @@ export class AgentHub {
   private readonly hellos = new Map<string, Hello>();
   private readonly pending = new Map<string, PendingJob>();
   private readonly waiters = new Map<string, Array<() => void>>();
+  private closed = false;
 
   constructor(
     private readonly store: Store,
@@ -71,6 +72,7 @@ export class AgentHub {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closed) return refuseUpgrade(socket, 503, 'reconciler stopping');
     const auth = req.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
     if (!token) return refuseUpgrade(socket, 401, 'agent token required (Authorization: Bearer <node token>)');
@@ -81,6 +83,7 @@ export class AgentHub {
   private attach(ws: WebSocket, token: string, from: string | undefined): void {
     let node: string | null = null;
     ws.on('message', (raw) => {
+      if (this.closed) return;
       const checked = validateAgentMessage(raw.toString());
       if (!checked.ok) {
         this.log.warn({ node, error: checked.error }, 'invalid agent message dropped');
@@ -130,6 +133,7 @@ export class AgentHub {
       }
     });
     ws.on('close', () => {
+      if (this.closed) return;
       if (node && this.sockets.get(node) === ws) {
         this.sockets.delete(node);
         this.store.db.update(agents).set({ online: false, lastSeen: new Date().toISOString() }).where(eq(agents.name, node)).run();
@@ -227,6 +231,7 @@ export class AgentHub {
   }
 
   close(): void {
+    this.closed = true;
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.resolve(failed(p.job, 'reconciler stopping', Date.now()));

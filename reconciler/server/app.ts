@@ -56,6 +56,14 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     if (controller.state(name)) return errorJson(c, 404, `sandbox ${name} is in no spec; its live objects are listed in GET /api/sandboxes and a sync with prune removes them`);
     return errorJson(c, 404, `no sandbox ${name}`);
   });
+  app.get('/api/sandboxes/:name/plan', auth.requireRole('viewer'), (c) => {
+    try {
+      return c.json(executor.plan(c.req.param('name'), c.req.query('prune') === 'true'));
+    } catch (err) {
+      if (err instanceof UnknownSandbox) return errorJson(c, 404, err.message);
+      throw err;
+    }
+  });
   app.post('/api/sandboxes/:name/sync', auth.requireRole('qa'), async (c) => {
     const body = await syncBody(c);
     if (!body.ok) return body.response;

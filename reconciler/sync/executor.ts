@@ -85,16 +85,25 @@ export class Executor {
     return this.running.has(sandbox);
   }
 
+  /** What a sync would do now (drift and actions), without doing it. */
+  plan(sandbox: string, prune: boolean): Plan {
+    return this.planNow(sandbox, prune).plan;
+  }
+
+  private planNow(sandbox: string, prune: boolean): { st: SandboxState; steps: PlannedStep[]; plan: Plan } {
+    const st = this.d.controller.evaluateNow(sandbox);
+    if (!st) throw new UnknownSandbox(sandbox);
+    const steps = st.evaluated.plan(prune);
+    return { st, steps, plan: planView(sandbox, st.summary.revision, st.summary.drift, steps) };
+  }
+
   /** Plans and (unless dry-run) starts a sync; returns as soon as the job is persisted. */
   start(req: SyncRequest): SyncStarted {
     const busy = this.running.get(req.sandbox);
     if (busy && !req.dryRun) throw new SyncConflict(req.sandbox, busy);
     const { controller, jobs } = this.d;
-    if (req.trigger === 'manual' || req.trigger === 'automated') controller.renew(req.sandbox);
-    const st = controller.evaluateNow(req.sandbox);
-    if (!st) throw new UnknownSandbox(req.sandbox);
-    const steps = st.evaluated.plan(req.prune);
-    const plan = planView(req.sandbox, st.summary.revision, st.summary.drift, steps);
+    if (!req.dryRun && (req.trigger === 'manual' || req.trigger === 'automated')) controller.renew(req.sandbox);
+    const { st, steps, plan } = this.planNow(req.sandbox, req.prune);
     if (req.dryRun) return { job: null, plan, done: Promise.resolve() };
 
     const id = `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;

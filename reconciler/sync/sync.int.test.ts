@@ -1,7 +1,7 @@
 // The reconciler end to end on a real agent, real Docker, real git and SQLite: spec edit -> drift
 // -> sync -> Synced, a moved branch, a killed container (and self-heal), prune of a deleted sandbox,
 // an invalid edit that keeps the last good state.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UiMessage } from '../../schema/api.ts';
 import { branchApp, httpGet, sandboxYaml, startStack, type Stack, type TestRepo } from '../../test/support/reconciler.ts';
@@ -28,6 +28,17 @@ afterAll(async () => {
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 
+/** Runs the real `sdp` CLI against the stack's server (async: the server runs in this process). */
+function sdp(...args: Array<string | { token: string }>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const opts = args.find((a): a is { token: string } => typeof a !== 'string');
+  const argv = args.filter((a): a is string => typeof a === 'string');
+  return new Promise((resolve) => {
+    execFile('node', ['bin/sdp.js', ...argv, '--server', stack.url], { env: { ...process.env, SDP_TOKEN: opts ? opts.token : stack.token } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
 describe('reconciler with a real agent', () => {
   it('spec edit -> drift -> sync -> Synced, and the gateway serves the branch', async () => {
     await stack.writeSpec('sb-one.yaml', sandboxYaml('t-rec-one', { account: 'feature/a' }));
@@ -52,6 +63,27 @@ describe('reconciler with a real agent', () => {
     const again = await stack.sync('t-rec-one');
     expect(again.plan.noop).toBe(true);
     expect((await stack.waitJob(again.job!.id)).status).toBe('succeeded');
+  });
+
+  it('the CLI: plan exits 1 on drift, sync --wait follows the job, then plan exits 0; status', async () => {
+    await stack.writeSpec('sb-cli.yaml', sandboxYaml('t-rec-cli', { payment: 'main' }));
+    await stack.waitSandbox('t-rec-cli', (s) => s.drift.some((d) => d.resource === 'service/payment'), 'service drift');
+    const before = await sdp('plan', 't-rec-cli');
+    expect(before.code).toBe(1);
+    expect(before.stdout).toContain('service/payment');
+    const md = await sdp('plan', 't-rec-cli', '--format', 'markdown');
+    expect(md.code).toBe(1);
+    const synced = await sdp('sync', 't-rec-cli', '--wait');
+    expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+    expect(synced.stdout).toMatch(/\[succeeded\] deploy service\/payment on local/);
+    expect(synced.stdout).toContain('sync of t-rec-cli succeeded');
+    await stack.waitSandbox('t-rec-cli', (s) => s.sync === 'Synced', 'Synced');
+    expect((await sdp('plan', 't-rec-cli')).code).toBe(0);
+    const status = JSON.parse((await sdp('status', '--format', 'json')).stdout) as { sandboxes: { name: string; sync: string }[] };
+    expect(status.sandboxes.find((s) => s.name === 't-rec-cli')?.sync).toBe('Synced');
+    expect((await sdp('status')).stdout).toMatch(/t-rec-cli\s+Synced\s+Healthy/);
+    // no token: refused, exit 2
+    expect((await sdp('plan', 't-rec-cli', { token: '' })).code).toBe(2);
   });
 
   it('a branch that moves shows commit drift; sync deploys the new head', async () => {

@@ -1,0 +1,44 @@
+// `sdp status [--format json]`: the spec revision in force (and a rejected newer one, with its
+// errors), the agents, and every sandbox's sync, health and drift, from the server.
+import { Option, type Command } from 'commander';
+import type { RevisionView, StatusView } from '../../schema/api.ts';
+import { ServerError, api, serverOption } from '../server-client.ts';
+
+export function renderStatus(st: StatusView): string {
+  const rev = (r: RevisionView) => `revision ${r.id}${r.commit ? ` (commit ${r.commit.slice(0, 12)}${r.dirty ? ', dirty' : ''})` : r.dirty ? ' (dirty)' : ''} at ${r.at}`;
+  const lines: string[] = [];
+  lines.push(st.current ? `specs: ${rev(st.current)}` : 'specs: no valid revision yet');
+  if (st.rejected) {
+    lines.push(`REJECTED: ${rev(st.rejected)} — the revision above stays in force`);
+    for (const e of st.rejected.errors) lines.push(`  ${e.file}:${e.line}:${e.col}: ${e.message}${e.field ? ` (${e.field})` : ''}`);
+  }
+  lines.push('', 'agents:');
+  if (st.agents.length === 0) lines.push('  none');
+  for (const a of st.agents) lines.push(`  ${a.name.padEnd(16)} ${a.online ? 'online ' : 'OFFLINE'} ${a.address.padEnd(15)} roles ${a.roles.join(',')}  ${a.containers} containers`);
+  lines.push('', 'sandboxes:');
+  if (st.sandboxes.length === 0) lines.push('  none');
+  const w = Math.max(8, ...st.sandboxes.map((s) => s.name.length));
+  for (const s of st.sandboxes) {
+    const last = s.lastSync ? `  last sync ${s.lastSync.status} ${s.lastSync.at}` : '';
+    lines.push(`  ${s.name.padEnd(w)}  ${s.sync.padEnd(9)} ${s.health.padEnd(11)} ${String(s.drift.length).padStart(3)} drift  ${s.gatewayUrl}${last}`);
+    for (const d of s.drift) lines.push(`  ${' '.repeat(w)}    ${d.change} ${d.resource}${d.field ? ` ${d.field}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  serverOption(
+    program
+      .command('status')
+      .description('revision in force, agents, and every sandbox with its drift')
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
+  ).action(async (o: { server: string; format: 'text' | 'json' }) => {
+    try {
+      const st = await api<StatusView>(o.server, 'GET', '/api/status');
+      console.log(o.format === 'json' ? JSON.stringify(st, null, 2) : renderStatus(st));
+    } catch (err) {
+      console.error(`sdp status: ${err instanceof ServerError ? err.message : (err as Error).message}`);
+      process.exitCode = 2;
+    }
+  });
+}
