@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DriftEntry } from '../../schema/api.ts';
 import type { LiveContainer } from '../../schema/protocol.ts';
@@ -477,6 +478,33 @@ describe('diffSandbox: determinism', () => {
     const a = diffSandbox(diffInput(s, { bound, live: base }));
     const b = diffSandbox(diffInput({ ...s, services: [...s.services].reverse() }, { bound, live: shuffled }));
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+});
+
+describe('diffSandbox: properties', () => {
+  const name = fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/);
+  it('any sandbox against the live side built from it: Synced, Healthy, no drift; one removal: OutOfSync', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(name, { minLength: 1, maxLength: 6 }),
+        fc.uniqueArray(name, { maxLength: 3 }),
+        fc.constantFrom('node-1', 'node-2'),
+        fc.constantFrom('node-1', 'gw-1'),
+        fc.nat(),
+        (services, baseline, serviceNode, gatewayNode, pick) => {
+          const s = desiredSandbox({ services, baseline: baseline.filter((b) => !services.includes(b)), serviceNode, gatewayNode });
+          const bound = bind(s);
+          const live = liveInSync(s, bound);
+          expect(diffSandbox(diffInput(s, { bound, live }))).toMatchObject({ sync: 'Synced', health: 'Healthy', drift: [] });
+          const victim = bound.containers[pick % bound.containers.length]!.name;
+          const without = live.map((ln) => ({ ...ln, containers: ln.containers.filter((c) => c.name !== victim) }));
+          const d = diffSandbox(diffInput(s, { bound, live: without }));
+          expect(d.sync).toBe('OutOfSync');
+          expect(d.drift.filter((e) => e.change === 'missing')).toHaveLength(1);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
 
