@@ -370,7 +370,7 @@ function compareRoutes(s: DesiredSandbox, live: RouteTable): readonly DriftEntry
   return out;
 }
 
-export function specSummary(spec: ContainerSpec): string {
+function specSummary(spec: ContainerSpec): string {
   if (spec.source) return spec.source.commit;
   return 'image' in spec.build ? spec.build.image : spec.build.dockerfile;
 }
