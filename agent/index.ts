@@ -12,6 +12,7 @@ import { Gateways } from './gateway/routes.ts';
 import { GitWorkspace } from './git/workspace.ts';
 import { readInventory } from './inventory.ts';
 import { JobRunner } from './jobs/runner.ts';
+import { KeyedLock } from './lock.ts';
 
 export interface AgentOptions {
   /** ws://host:port/ws/agent */
@@ -46,7 +47,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const sendInventory = async () => {
     send(await readInventory(opts.name, docker, gateways));
   };
-  const runner = new JobRunner({ docker, git, gateways }, { send, inventory: sendInventory });
+  const runner = new JobRunner({ docker, git, gateways, containers: new KeyedLock() }, { send, inventory: sendInventory });
 
   const onMessage = (msg: ServerMessage) => {
     switch (msg.type) {

@@ -13,6 +13,8 @@ import { childEnv, run } from '../exec.ts';
 import { splitRepoUrl } from '../git/url.ts';
 
 const DEFAULT_MOUNT = '/src';
+/** A hung build must not hold its container's deploys forever. */
+const HOST_BUILD_TIMEOUT_MS = 30 * 60_000;
 
 export interface BuildContext {
   docker: DockerHost;
@@ -46,7 +48,7 @@ export async function prepareRun(ctx: BuildContext): Promise<RunPlan> {
     case 'host': {
       const { worktree } = needSource(ctx);
       ctx.log(`$ ${build.command}`);
-      const res = await run('sh', ['-c', build.command], { cwd: worktree, env: childEnv(), onLine: (l) => ctx.log(l) });
+      const res = await run('sh', ['-c', build.command], { cwd: worktree, env: childEnv(), onLine: (l) => ctx.log(l), timeoutMs: HOST_BUILD_TIMEOUT_MS });
       if (res.code !== 0) throw new Error(`build command exited with ${res.code}`);
       await ctx.docker.ensureImage(build.image, ctx.log);
       return { image: build.image, cmd: build.run, binds: [`${worktree}:${build.mount ?? DEFAULT_MOUNT}`] };

@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import { LABELS } from '../../schema/container.ts';
 import type { LiveContainer, LiveNetwork } from '../../schema/protocol.ts';
+import { KeyedLock } from '../lock.ts';
 import { liveContainer } from './live.ts';
 import { demuxLogs } from './logs.ts';
 
@@ -12,7 +13,7 @@ export class DockerHost {
   readonly docker: Docker;
   /** image id -> its Config.Env; images are immutable, so this cache never goes stale */
   private readonly imageEnv = new Map<string, string[]>();
-  private readonly networkLocks = new Map<string, Promise<{ created: boolean }>>();
+  private readonly networkLocks = new KeyedLock();
 
   constructor(socketPath?: string) {
     this.docker = new Docker(socketPath ? { socketPath } : {});
@@ -61,8 +62,7 @@ export class DockerHost {
    * name: Docker accepts two networks with one name, so concurrent jobs must not both create it.
    */
   ensureNetwork(sandbox: string, name: string): Promise<{ created: boolean }> {
-    const prev = this.networkLocks.get(name) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(async () => {
+    return this.networkLocks.run(name, async () => {
       const existing = await this.network(name);
       if (existing) {
         if (existing.Labels?.[LABELS.managed] !== 'true') throw new Error(`network ${name} exists and is not managed by sdp`);
@@ -71,11 +71,6 @@ export class DockerHost {
       await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABELS.managed]: 'true', [LABELS.sandbox]: sandbox } });
       return { created: true };
     });
-    this.networkLocks.set(name, next);
-    void next.catch(() => undefined).then(() => {
-      if (this.networkLocks.get(name) === next) this.networkLocks.delete(name);
-    });
-    return next;
   }
 
   /** Removes every managed network of this name (duplicates left by older agents included). */

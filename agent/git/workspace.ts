@@ -6,6 +6,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Credentials } from '../../schema/protocol.ts';
 import { childEnv, run, type RunResult } from '../exec.ts';
+import { KeyedLock } from '../lock.ts';
 import { gitAuth, writeAskpass, type GitAuth } from './credentials.ts';
 import { mirrorKey } from './url.ts';
 
@@ -24,8 +25,8 @@ export interface Checkout {
 export class GitWorkspace {
   private readonly root: string;
   private askpass: Promise<string> | undefined;
-  /** Per-mirror queue: concurrent fetches and worktree edits of one mirror would fight over its locks. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** Per mirror: concurrent fetches and worktree edits of one mirror would fight over git's lock files. */
+  private readonly locks = new KeyedLock();
 
   constructor(workDir: string) {
     this.root = join(workDir, 'git');
@@ -65,7 +66,7 @@ export class GitWorkspace {
   ): Promise<Checkout> {
     const auth = await this.auth(repo, creds);
     const mirror = this.mirrorPath(repo);
-    return this.locked(mirror, async () => {
+    return this.locks.run(mirror, async () => {
       if (!(await exists(join(mirror, 'HEAD')))) {
         log(`cloning ${auth.url}`);
         await mkdir(join(this.root, 'mirrors'), { recursive: true });
@@ -106,7 +107,7 @@ export class GitWorkspace {
     if (!(await exists(mirrors))) return;
     for (const m of await readdir(mirrors)) {
       const path = join(mirrors, m);
-      await this.locked(path, () => this.git(['--git-dir', path, 'worktree', 'prune'], { url: '', env: {}, secrets: [] }));
+      await this.locks.run(path, () => this.git(['--git-dir', path, 'worktree', 'prune'], { url: '', env: {}, secrets: [] }));
     }
   }
 
@@ -130,17 +131,6 @@ export class GitWorkspace {
     const verb = args[0] === '--git-dir' ? args[2] : args[0];
     if (res.code !== 0) throw new GitError(`git ${verb} failed: ${lastLines(res.stderr)}`);
     return res;
-  }
-
-  private locked<R>(key: string, fn: () => Promise<R>): Promise<R> {
-    const prev = this.locks.get(key) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const settled = next.catch(() => undefined);
-    this.locks.set(key, settled);
-    void settled.then(() => {
-      if (this.locks.get(key) === settled) this.locks.delete(key);
-    });
-    return next;
   }
 }
 

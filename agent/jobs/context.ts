@@ -3,12 +3,15 @@ import type { AgentMessage, Result } from '../../schema/protocol.ts';
 import type { DockerHost } from '../docker/host.ts';
 import type { Gateways } from '../gateway/routes.ts';
 import type { GitWorkspace } from '../git/workspace.ts';
+import type { KeyedLock } from '../lock.ts';
 import type { Redactor } from '../redact.ts';
 
 export interface AgentDeps {
   docker: DockerHost;
   git: GitWorkspace;
   gateways: Gateways;
+  /** Per container name: two jobs never change one container at the same time. */
+  containers: KeyedLock;
 }
 
 /** What a handler returns on success; the runner adds type, jobId, kind, ok and durationMs. */

@@ -19,7 +19,11 @@ const STOP_TIMEOUT_S = 5;
 
 export const nextName = (name: string) => `${name}.next`;
 
-export async function deploy(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutcome> {
+export function deploy(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutcome> {
+  return ctx.deps.containers.run(job.container.name, () => deployNow(job, ctx));
+}
+
+async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutcome> {
   const { docker, git, gateways } = ctx.deps;
   const spec = job.container;
   const adapter = job.gateway?.adapter;

@@ -24,7 +24,9 @@ export async function ensureNetwork(job: JobOf<'ensure-network'>, ctx: JobContex
 export async function applyRoutes(job: JobOf<'apply-routes'>, ctx: JobContext): Promise<JobOutcome> {
   const info = await ctx.deps.docker.inspectManaged(job.container, job.sandbox);
   if (!info) throw new Error(`gateway ${job.container} does not exist`);
-  const live = await ctx.step('routes', () => ctx.deps.gateways.apply(info, job.adapter, job.routes, ctx.logger('routes')));
+  const live = await ctx.deps.containers.run(job.container, () =>
+    ctx.step('routes', () => ctx.deps.gateways.apply(info, job.adapter, job.routes, ctx.logger('routes'))),
+  );
   for (const [service, target] of Object.entries(live)) ctx.log('routes', `${service} -> ${target}`);
   return {};
 }
@@ -32,26 +34,26 @@ export async function applyRoutes(job: JobOf<'apply-routes'>, ctx: JobContext): 
 /** Suspend: stopped containers keep their config, name and port. A missing container is already stopped. */
 export async function stop(job: JobOf<'stop'>, ctx: JobContext): Promise<JobOutcome> {
   for (const name of job.containers) {
-    await ctx.step('stop', async () => {
+    await ctx.deps.containers.run(name, () => ctx.step('stop', async () => {
       const info = await ctx.deps.docker.inspectManaged(name, job.sandbox);
       if (!info) return ctx.log('stop', `${name} does not exist`);
       if (!info.State.Running) return ctx.log('stop', `${name} already stopped`);
       await ctx.deps.docker.docker.getContainer(info.Id).stop({ t: STOP_TIMEOUT_S });
       ctx.log('stop', `${name} stopped`);
-    }, name);
+    }, name));
   }
   return {};
 }
 
 export async function start(job: JobOf<'start'>, ctx: JobContext): Promise<JobOutcome> {
   for (const name of job.containers) {
-    await ctx.step('start', async () => {
+    await ctx.deps.containers.run(name, () => ctx.step('start', async () => {
       const info = await ctx.deps.docker.inspectManaged(name, job.sandbox);
       if (!info) throw new Error(`${name} does not exist: deploy it instead`);
       if (info.State.Running) return ctx.log('start', `${name} already running`);
       await ctx.deps.docker.docker.getContainer(info.Id).start();
       ctx.log('start', `${name} started`);
-    }, name);
+    }, name));
   }
   return {};
 }
@@ -62,14 +64,14 @@ export async function remove(job: JobOf<'remove'>, ctx: JobContext): Promise<Job
   const names = new Set(job.containers.flatMap((n) => [n, nextName(n)]));
   if (job.all) for (const info of await docker.sandboxContainers(job.sandbox)) names.add(info.Name.replace(/^\//, ''));
   for (const name of names) {
-    await ctx.step('remove', async () => {
+    await ctx.deps.containers.run(name.replace(/\.next$/, ''), () => ctx.step('remove', async () => {
       const info = await docker.inspectManaged(name, job.sandbox);
       if (!info) return;
       await docker.docker.getContainer(info.Id).remove({ force: true });
       ctx.log('remove', `${name} removed`);
       const service = info.Config.Labels?.[LABELS.service];
       if (service && !job.all) await git.removeWorktrees(job.sandbox, service);
-    }, name);
+    }, name));
   }
   if (job.all) {
     await ctx.step('network', async () => {
