@@ -43,7 +43,7 @@ export class Stack {
   readonly specsDir: string;
   readonly dataDir: string;
   readonly node: string;
-  rec!: Reconciler;
+  rec: Reconciler | undefined;
   token = '';
   private agent: { stop(): Promise<void> } | null = null;
   private readonly ui: UiMessage[] = [];
@@ -57,8 +57,32 @@ export class Stack {
     this.node = opts.node ?? 'local';
   }
 
+  private externalUrl: string | undefined;
+
   get url(): string {
-    return this.rec.url;
+    return this.externalUrl ?? this.reconciler.url;
+  }
+
+  /** Uses a reconciler running elsewhere (e.g. `sdp up` as a child process, started with SDP_ADMIN_PASSWORD=ADMIN_PASSWORD). */
+  async attach(url: string): Promise<void> {
+    this.externalUrl = url;
+    await this.login();
+    await this.watchUi();
+  }
+
+  private async login(): Promise<void> {
+    const res = await fetch(`${this.url}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+    this.token = ((await res.json()) as { token: string }).token;
+  }
+
+  get reconciler(): Reconciler {
+    if (!this.rec) throw new Error('the stack runs no reconciler in this process');
+    return this.rec;
   }
 
   /** Starts the reconciler (first free port from opts.port) and, unless `agent: false`, the local agent. */
@@ -82,13 +106,7 @@ export class Stack {
       }
     }
     if (lastErr) throw lastErr;
-    const res = await fetch(`${this.url}/api/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
-    });
-    if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-    this.token = ((await res.json()) as { token: string }).token;
+    await this.login();
     if (o.agent !== false) await this.startAgent();
     await this.watchUi();
   }
@@ -97,7 +115,7 @@ export class Stack {
     this.agent = await startAgent({
       server: `${this.url.replace(/^http/, 'ws')}/ws/agent`,
       name: this.node,
-      token: this.rec.addLocalAgentToken(this.node),
+      token: this.reconciler.addLocalAgentToken(this.node),
       roles: ['micro', 'gateway'],
       address: '127.0.0.1',
       workDir: join(this.dataDir, 'agent'),
@@ -116,6 +134,7 @@ export class Stack {
     this.uiSocket = null;
     await this.stopAgent();
     await this.rec?.stop();
+    this.rec = undefined;
   }
 
   /** Stops everything and removes the suite's sandboxes and the temp dirs. */
