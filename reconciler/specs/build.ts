@@ -54,6 +54,8 @@ export function buildDesired(set: SpecSet, opts: BuildOptions, errors: Errors): 
     services: parsePortRange(spec.ports.services) as [number, number],
   };
   const catalog = new Map(Object.entries(spec.services).sort(([a], [b]) => cmp(a, b)));
+  const byRole = new Map<string, DesiredNode[]>();
+  for (const node of nodes) for (const role of node.roles) byRole.set(role, [...(byRole.get(role) ?? []), node]);
   const environments = new Map(set.environments.map((e) => [e.name, e]));
   const templates = new Map(set.templates.map((t) => [t.name, t]));
   const repos = new Map<string, string>();
@@ -71,7 +73,7 @@ export function buildDesired(set: SpecSet, opts: BuildOptions, errors: Errors): 
       const services = Object.entries(merged.services ?? {})
         .filter(([, selection]) => selection.baseline !== true)
         .sort(([a], [b]) => cmp(a, b));
-      const pick = placement(nodes, loaded.name);
+      const pick = placement(byRole, loaded.name);
       return { loaded, spec: merged, services, gatewayNode: pick(spec.gateway.role), nodeOf: pick };
     });
 
@@ -90,7 +92,22 @@ export function buildDesired(set: SpecSet, opts: BuildOptions, errors: Errors): 
   }
   if (exhausted.length > 0) return undefined;
 
-  const sandboxes = placed.map((p) => buildSandbox(p, { platform, catalog, environments, ports, repoOf }, errors));
+  const health = new Map<string, HealthSpec>();
+  for (const [name, entry] of catalog) if (entry.health) health.set(name, healthOf(entry.health));
+  const merged = new Map<string, MergedEnv>();
+  const envOf = (names: readonly string[]): MergedEnv => {
+    const key = names.join(',');
+    let env = merged.get(key);
+    if (!env) merged.set(key, (env = mergeEnvironments(names, environments)));
+    return env;
+  };
+  const memory = new Map<string | number, number | undefined>();
+  const bytes = (size: string | number): number | undefined => {
+    if (!memory.has(size)) memory.set(size, parseMemory(size));
+    return memory.get(size);
+  };
+  const ctx: Context = { platform, catalog, environments, ports, repoOf, health, envOf, bytes };
+  const sandboxes = placed.map((p) => buildSandbox(p, ctx, errors));
   return {
     platform: {
       name: platform.name,
@@ -119,6 +136,11 @@ interface Context {
   environments: Map<string, Loaded<Environment>>;
   ports: Record<string, number>;
   repoOf: (repo: string) => string;
+  /** per catalog service, parsed once */
+  health: Map<string, HealthSpec>;
+  /** environments merged, once per list */
+  envOf: (names: readonly string[]) => MergedEnv;
+  bytes: (size: string | number) => number | undefined;
 }
 
 function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
@@ -146,12 +168,21 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
   }
 
   const sandboxEnvs = spec.env ?? [];
+  // Containers of one sandbox on one node with the same environments get the same env: interpolate once.
+  const interpolated = new Map<string, Record<string, string>>();
+  const envFor = (names: readonly string[], node: DesiredNode): { env: MergedEnv; vars: Record<string, string> } => {
+    const env = ctx.envOf(names);
+    const key = `${node.name}\n${names.join(',')}`;
+    let vars = interpolated.get(key);
+    if (!vars) interpolated.set(key, (vars = interpolate(env, (s) => urlOf(s, node), name, ctx.environments, errors)));
+    return { env, vars: { ...vars } };
+  };
   const baseResources = spec.resources;
   const common = { sandbox: name, network };
   const services: DesiredContainer[] = p.services.map(([service, selection]) => {
     const entry = ctx.catalog.get(service)!;
     const node = inSandbox.get(service)!;
-    const env = mergeEnvironments([...sandboxEnvs, ...(selection.env ?? [])], ctx.environments);
+    const { env, vars } = envFor(selection.env ? [...sandboxEnvs, ...selection.env] : sandboxEnvs, node);
     return {
       name: `${network}-${service}`,
       ...common,
@@ -163,11 +194,11 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
       build: entry.build,
       port: entry.port,
       hostPort: ctx.ports[`service/${name}/${service}`]!,
-      env: interpolate(env, (s) => urlOf(s, node), name, ctx.environments, errors),
-      secrets: env.secrets,
-      files: env.files,
-      resources: resourcesOf(baseResources, selection.resources),
-      ...(entry.health ? { health: healthOf(entry.health) } : {}),
+      env: vars,
+      secrets: [...env.secrets],
+      files: [...env.files],
+      resources: resourcesOf(baseResources, selection.resources, ctx.bytes),
+      ...(ctx.health.has(service) ? { health: ctx.health.get(service)! } : {}),
     };
   });
 
@@ -180,7 +211,7 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
     node: gatewayNode.name,
     alias: 'gateway',
     hostPort: gatewayPort,
-    resources: resourcesOf(baseResources, undefined),
+    resources: resourcesOf(baseResources, undefined, ctx.bytes),
   };
   if (gatewaySpec.proxy) {
     gateway = {
@@ -196,8 +227,7 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
     // A custom gateway app gets the sandbox's environments like any service, plus its routes as
     // <SERVICE>_URL variables when it reads them from env.
     const adapter = gatewaySpec.routes!;
-    const env = mergeEnvironments(sandboxEnvs, ctx.environments);
-    const vars = interpolate(env, (s) => urlOf(s, gatewayNode), name, ctx.environments, errors);
+    const { env, vars } = envFor(sandboxEnvs, gatewayNode);
     if (adapter.adapter === 'env') for (const r of routes) vars[envKey(adapter.key ?? DEFAULT_ENV_KEY, r.service)] = r.target;
     gateway = {
       ...gatewayBase,
@@ -205,8 +235,8 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
       build: gatewaySpec.build as BuildSpec,
       port: gatewaySpec.port!,
       env: vars,
-      secrets: env.secrets,
-      files: env.files,
+      secrets: [...env.secrets],
+      files: [...env.files],
       ...(gatewaySpec.health ? { health: healthOf(gatewaySpec.health) } : {}),
       adapter: adapter as RouteAdapter,
     };
@@ -227,7 +257,7 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
       prune: spec.syncPolicy?.prune ?? false,
       selfHeal: spec.syncPolicy?.selfHeal ?? false,
     },
-    source: loaded.doc.at([]),
+    source: loaded.doc.start,
     network,
     nodes: [...new Set([...services.map((s) => s.node), gatewayNode.name])].sort(cmp),
     services,
@@ -239,16 +269,19 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
 }
 
 /** Placement by role: among the nodes with the role, the one a stable hash of the sandbox name picks. */
-export function placement(nodes: readonly DesiredNode[], sandbox: string): (role: string) => DesiredNode {
+export function placement(byRole: ReadonlyMap<string, readonly DesiredNode[]>, sandbox: string): (role: string) => DesiredNode {
   const hash = Number.parseInt(createHash('sha256').update(sandbox).digest('hex').slice(0, 8), 16);
   return (role) => {
-    const candidates = nodes.filter((n) => n.roles.includes(role));
+    const candidates = byRole.get(role)!; // every role in use is on some node (checked)
     return candidates[hash % candidates.length]!;
   };
 }
 
+/** A variable's value split around its `${services.<name>.url}` references: text, service, text, ... */
+type Template = string[];
+
 interface MergedEnv {
-  variables: Map<string, { value: string; environment: string }>;
+  variables: Map<string, { value: string; environment: string; template?: Template }>;
   secrets: SecretRef[];
   files: FileSpec[];
 }
@@ -261,7 +294,9 @@ function mergeEnvironments(names: readonly string[], environments: Map<string, L
   for (const environment of names) {
     const spec = environments.get(environment)!.value.spec;
     for (const [key, value] of Object.entries(spec.variables ?? {})) {
-      variables.set(key, { value: String(value), environment });
+      const text = String(value);
+      const template = text.includes('${') ? text.split(SERVICE_URL_REF) : undefined;
+      variables.set(key, { value: text, environment, ...(template && template.length > 1 ? { template } : {}) });
       secrets.delete(key);
     }
     for (const key of spec.secrets ?? []) {
@@ -285,26 +320,41 @@ function interpolate(
   errors: Errors,
 ): Record<string, string> {
   const out: [string, string][] = [];
-  for (const [key, { value, environment }] of env.variables) {
-    const text = value.replace(SERVICE_URL_REF, (ref, service: string) => {
-      const url = urlOf(service);
-      if (url !== undefined) return url;
+  for (const [key, { value, environment, template }] of env.variables) {
+    if (!template) {
+      out.push([key, value]);
+      continue;
+    }
+    // split() with a capturing group leaves the service names at the odd indices
+    let text = '';
+    for (let i = 0; i < template.length; i++) {
+      const part = template[i]!;
+      if (i % 2 === 0) {
+        text += part;
+        continue;
+      }
+      const url = urlOf(part);
+      if (url !== undefined) {
+        text += url;
+        continue;
+      }
+      const ref = `\${services.${part}.url}`;
+      text += ref;
       errors.at(
         environments.get(environment)!.doc,
         ['spec', 'variables', key],
-        `${ref} has no URL in sandbox ${sandbox}: service ${service} is not in the sandbox and the catalog gives it no baseline`,
+        `${ref} has no URL in sandbox ${sandbox}: service ${part} is not in the sandbox and the catalog gives it no baseline`,
       );
-      return ref;
-    });
+    }
     out.push([key, text]);
   }
   return Object.fromEntries(out.sort(([a], [b]) => cmp(a, b)));
 }
 
-function resourcesOf(base: ResourcesInput | undefined, own: ResourcesInput | undefined): Resources {
+function resourcesOf(base: ResourcesInput | undefined, own: ResourcesInput | undefined, bytes: (size: string | number) => number | undefined): Resources {
   const cpu = own?.cpu ?? base?.cpu;
   const memory = own?.memory ?? base?.memory;
-  const memoryBytes = memory === undefined ? undefined : parseMemory(memory);
+  const memoryBytes = memory === undefined ? undefined : bytes(memory);
   return { ...(cpu === undefined ? {} : { cpu }), ...(memoryBytes === undefined ? {} : { memoryBytes }) };
 }
 

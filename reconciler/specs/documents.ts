@@ -10,6 +10,8 @@ export interface SpecDoc {
   file: string;
   /** the plain value (JSON-like) of the document */
   value: unknown;
+  /** where the document's content starts */
+  start: SourceRef;
   /** where the value at `path` starts; with `key`, where its key starts (for unknown or misnamed keys) */
   at(path: Path, key?: boolean): SourceRef;
 }
@@ -25,11 +27,15 @@ export function parseSpecFile(file: string, text: string): { docs: SpecDoc[]; pr
   const lineCounter = new LineCounter();
   const docs: SpecDoc[] = [];
   const problems: YamlProblem[] = [];
+  // The syntax trees are not kept: holding thousands of them costs more in garbage collection than
+  // parsing the file once more when (rarely) an error needs a position. Offsets are the same both times.
+  let trees: Document[] | undefined;
+  const tree = (index: number): Document => (trees ??= parseAllDocuments(text, { prettyErrors: false }) as Document[])[index]!;
   const pos = (offset: number): SourceRef => {
     const { line, col } = lineCounter.linePos(Math.max(0, offset));
     return { file, line: Math.max(1, line), col: Math.max(1, col) };
   };
-  for (const doc of parseAllDocuments(text, { lineCounter, prettyErrors: false })) {
+  for (const [index, doc] of parseAllDocuments(text, { lineCounter, prettyErrors: false }).entries()) {
     if (doc.errors.length > 0) {
       for (const e of doc.errors) problems.push({ ...pos(e.pos[0]), message: `YAML: ${firstLine(e.message)}` });
       continue;
@@ -42,7 +48,7 @@ export function parseSpecFile(file: string, text: string): { docs: SpecDoc[]; pr
       continue;
     }
     if (value === null || value === undefined) continue; // an empty document, e.g. after a trailing `---`
-    docs.push({ file, value, at: (path, key = false) => pos(locate(doc, path, key)) });
+    docs.push({ file, value, start: pos(doc.contents?.range?.[0] ?? 0), at: (path, key = false) => pos(locate(tree(index), path, key)) });
   }
   return { docs, problems };
 }

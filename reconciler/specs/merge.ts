@@ -40,9 +40,14 @@ function withoutSource<T extends object>(base: T, over: object): T {
 /** Mappings merge recursively; anything else (lists, scalars) is replaced by `over`. */
 export function deepMerge(base: unknown, over: unknown): unknown {
   if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
-  // fromEntries defines own properties, so a key such as __proto__ stays data, never a prototype.
-  const keys = new Set([...Object.keys(base), ...Object.keys(over)]);
-  return Object.fromEntries(
-    [...keys].map((k) => [k, Object.hasOwn(over, k) ? deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, over[k]) : base[k]]),
-  );
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(base)) define(out, k, Object.hasOwn(over, k) ? deepMerge(base[k], over[k]) : base[k]);
+  for (const k of Object.keys(over)) if (!Object.hasOwn(base, k)) define(out, k, over[k]);
+  return out;
+}
+
+/** Own data property even for a key such as __proto__ (which plain assignment would turn into a prototype). */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }

@@ -14,10 +14,10 @@ export function allocatePorts(
   claims: readonly PortClaim[],
   previous: Readonly<Record<string, number>>,
 ): { ports: Record<string, number>; exhausted: PortClaim[] } {
-  const ports = new Map<string, number>();
+  const ports: Record<string, number> = {};
   const taken = new Set<number>();
   const take = (claim: PortClaim, port: number): void => {
-    ports.set(claim.key, port);
+    ports[claim.key] = port;
     taken.add(port);
   };
   for (const c of claims) if (c.fixed !== undefined) take(c, c.fixed);
@@ -39,6 +39,5 @@ export function allocatePorts(
     if (port > c.range[1]) exhausted.push(c);
     else take(c, port);
   }
-  const sorted = [...ports.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return { ports: Object.fromEntries(sorted), exhausted };
+  return { ports, exhausted };
 }

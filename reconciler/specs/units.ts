@@ -4,18 +4,23 @@
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const TTL_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
-function sumUnits(text: string, pattern: RegExp, units: Record<string, number>): number | undefined {
-  if (!new RegExp(`^(${pattern.source})+$`).test(text)) return undefined;
-  let total = 0;
-  for (const m of text.matchAll(new RegExp(pattern.source, 'g'))) total += Number(m[1]) * (units[m[2] ?? ''] ?? Number.NaN);
-  return Number.isFinite(total) ? total : undefined;
+/** A whole-string matcher and a global one for `<number><unit>` parts, built once per kind of duration. */
+function unitParser(part: string, units: Record<string, number>): (text: string) => number | undefined {
+  const whole = new RegExp(`^(${part})+$`);
+  const parts = new RegExp(part, 'g');
+  return (text) => {
+    if (!whole.test(text)) return undefined;
+    let total = 0;
+    for (const m of text.matchAll(parts)) total += Number(m[1]) * (units[m[2] ?? ''] ?? Number.NaN);
+    return Number.isFinite(total) ? total : undefined;
+  };
 }
 
 /** `10s`, `500ms`, `1m30s` -> milliseconds; undefined when not a duration. */
-export const parseDuration = (text: string): number | undefined => sumUnits(text, /([0-9]+)(ms|s|m|h)/, DURATION_MS);
+export const parseDuration = unitParser('([0-9]+)(ms|s|m|h)', DURATION_MS);
 
 /** `14d`, `12h`, `30m`, `90s`, `2w` -> seconds; undefined when not a ttl. */
-export const parseTtl = (text: string): number | undefined => sumUnits(text, /([0-9]+)([wdhms])/, TTL_SECONDS);
+export const parseTtl = unitParser('([0-9]+)([wdhms])', TTL_SECONDS);
 
 const MEMORY_UNITS: Record<string, number> = {
   '': 1,
@@ -30,10 +35,12 @@ const MEMORY_UNITS: Record<string, number> = {
   T: 1e12,
 };
 
+const MEMORY = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/;
+
 /** `512Mi`, `1Gi`, `1G`, `256M`, `1048576` or a number -> bytes (whole); undefined when not a size >= 1 byte. */
 export function parseMemory(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 1 ? value : undefined;
-  const m = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(value);
+  const m = MEMORY.exec(value);
   if (!m) return undefined;
   const bytes = Math.round(Number(m[1]) * (MEMORY_UNITS[m[2] ?? ''] ?? Number.NaN));
   return Number.isSafeInteger(bytes) && bytes >= 1 ? bytes : undefined;
