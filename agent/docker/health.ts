@@ -6,7 +6,7 @@ import type { HealthSpec } from '../../schema/container.ts';
 export type Probe = { ok: true } | { ok: false; reason: string };
 
 /** Without a health spec the port must accept a connection within this long. */
-const PORT_BUDGET_MS = 15_000;
+export const PORT_BUDGET_MS = 15_000;
 const PORT_INTERVAL_MS = 100;
 
 /**
@@ -38,9 +38,9 @@ export async function httpHealth(
   return { ok: false, reason: `health check GET ${health.path} failed after ${health.retries + 1} attempts: ${last}` };
 }
 
-/** A container without a health spec is healthy once its port accepts connections. */
-export async function portOpen(ip: string, port: number, stillRunning: () => Promise<boolean>): Promise<Probe> {
-  const deadline = Date.now() + PORT_BUDGET_MS;
+/** Polls until the port accepts a TCP connection (the app is listening), within `budgetMs`. */
+export async function portOpen(ip: string, port: number, stillRunning: () => Promise<boolean>, budgetMs = PORT_BUDGET_MS): Promise<Probe> {
+  const deadline = Date.now() + budgetMs;
   let last = 'no attempt';
   while (Date.now() < deadline) {
     if (!(await stillRunning())) return { ok: false, reason: 'container exited before its port opened' };
@@ -52,7 +52,7 @@ export async function portOpen(ip: string, port: number, stillRunning: () => Pro
     }
     await sleep(PORT_INTERVAL_MS);
   }
-  return { ok: false, reason: `port ${port} did not accept connections within ${PORT_BUDGET_MS / 1000}s: ${last}` };
+  return { ok: false, reason: `port ${port} did not accept connections within ${budgetMs / 1000}s: ${last}` };
 }
 
 function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {

@@ -97,9 +97,13 @@ async function checkHealth(ctx: JobContext, spec: ContainerSpec, info: Docker.Co
   const ip = containerIp(info, spec.network);
   if (!ip) return { ok: false, reason: 'the new container has no IP on its network' };
   const running = async () => (await ctx.deps.docker.inspect(info.Id))?.State.Running === true;
-  return spec.health
-    ? httpHealth(ip, spec.port, spec.health, running, ctx.logger('health'))
-    : portOpen(ip, spec.port, running);
+  if (!spec.health) return portOpen(ip, spec.port, running);
+  // wait for the app to listen first, within the time its checks would take, so the HTTP attempts
+  // are spent on answers rather than on a process still starting
+  const { retries, intervalMs, timeoutMs } = spec.health;
+  const listening = await portOpen(ip, spec.port, running, (retries + 1) * (intervalMs + timeoutMs));
+  if (!listening.ok) return listening;
+  return httpHealth(ip, spec.port, spec.health, running, ctx.logger('health'));
 }
 
 function holdsPort(info: Docker.ContainerInspectInfo, hostPort: number | undefined): boolean {
