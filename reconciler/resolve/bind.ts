@@ -45,16 +45,33 @@ export function bindSandbox(s: DesiredSandbox, commits: CommitLookup, secretDige
   return { containers, unresolved };
 }
 
+// The runtime re-binds every sandbox on every live change; hashing is the costly part. A compiled
+// DesiredContainer is immutable, so its last binding is kept per object and reused while the commit
+// and the secret digest are the same.
+const lastBinding = new WeakMap<DesiredContainer, { commit: string; digest: string; spec: ContainerSpec }>();
+
 function bindContainer(d: DesiredContainer, commits: CommitLookup, secretDigest: SecretDigest): ContainerSpec | undefined {
-  let source: ContainerSpec['source'];
+  let commit = '';
   if (d.source) {
-    const commit = (d.source.commit ?? (d.source.branch !== undefined ? commits(d.source.repo, d.source.branch) : undefined))
+    const found = (d.source.commit ?? (d.source.branch !== undefined ? commits(d.source.repo, d.source.branch) : undefined))
       ?.trim()
       .toLowerCase();
-    if (commit === undefined || !COMMIT.test(commit)) return undefined;
-    source = { repo: d.source.repo, commit, ...(d.source.branch !== undefined ? { branch: d.source.branch } : {}) };
+    if (found === undefined || !COMMIT.test(found)) return undefined;
+    commit = found;
   }
   const secrets = [...d.secrets].sort((a, b) => cmp(a.key, b.key) || cmp(a.environment, b.environment));
+  const digest = secrets.length > 0 ? secretDigest(secrets) : '';
+  const last = lastBinding.get(d);
+  if (last && last.commit === commit && last.digest === digest) return last.spec;
+  const spec = makeSpec(d, commit, secrets, digest);
+  lastBinding.set(d, { commit, digest, spec });
+  return spec;
+}
+
+function makeSpec(d: DesiredContainer, commit: string, secrets: SecretRef[], digest: string): ContainerSpec {
+  const source: ContainerSpec['source'] = d.source
+    ? { repo: d.source.repo, commit, ...(d.source.branch !== undefined ? { branch: d.source.branch } : {}) }
+    : undefined;
   const unhashed: Omit<ContainerSpec, 'specHash'> = {
     name: d.name,
     sandbox: d.sandbox,
@@ -72,7 +89,7 @@ function bindContainer(d: DesiredContainer, commits: CommitLookup, secretDigest:
     resources: d.resources,
     ...(d.health ? { health: d.health } : {}),
   };
-  return { ...unhashed, specHash: specHash(unhashed, secrets.length > 0 ? secretDigest(secrets) : '') };
+  return { ...unhashed, specHash: specHash(unhashed, digest) };
 }
 
 /** sha256 hex of the canonical JSON of the normalised spec, then the secret digest. */
