@@ -138,21 +138,27 @@ export class E2E {
   readonly server = `http://127.0.0.1:${PORTS.server}`;
   token = '';
   repos: Record<string, string> = {};
-  private proc: ChildProcess | undefined;
+  /** split mode: the agent `sdp agent` process */
+  agent: ChildProcess | undefined;
+  private procs: ChildProcess[] = [];
   private output = '';
 
   private constructor(
+    readonly split: boolean,
     readonly root: string,
     readonly specsDir: string,
     readonly dataDir: string,
     readonly reposDir: string,
   ) {}
 
-  /** Repos, baselines and specs in a temp dir, then `sdp up` on them; answers once its agent is online. */
-  static async start(sandboxes: Record<string, string> = {}): Promise<E2E> {
+  /**
+   * Repos, baselines and specs in a temp dir, then `sdp up` on them (with `split`: `sdp server` and
+   * `sdp agent` apart); answers once the agent is online.
+   */
+  static async start(sandboxes: Record<string, string> = {}, opts: { split?: boolean } = {}): Promise<E2E> {
     await removeE2EDockerObjects();
     const root = await mkdtemp(join(tmpdir(), 'sdp-e2e-'));
-    const e = new E2E(root, join(root, 'specs'), join(root, 'data'), join(root, 'repos'));
+    const e = new E2E(opts.split ?? false, root, join(root, 'specs'), join(root, 'data'), join(root, 'repos'));
     try {
       await mkdir(e.specsDir, { recursive: true });
       e.repos = await ensureDemoRepos(e.reposDir);
@@ -167,25 +173,45 @@ export class E2E {
     return e;
   }
 
+  /** `sdp up`, or in split mode `sdp server` plus `sdp agent` with a node token, as on two machines. */
   private async up(): Promise<void> {
-    this.proc = spawn(
-      process.execPath,
-      ['bin/sdp.js', 'up', '--specs', this.specsDir, '--data', this.dataDir, '--port', String(PORTS.server)],
-      { cwd: PROJECT, env: { ...process.env, SDP_ADMIN_PASSWORD: ADMIN_PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    if (this.split) {
+      this.spawnSdp('server', ['server', '--specs', this.specsDir, '--data', this.dataDir, '--port', String(PORTS.server)]);
+      await this.ready();
+      this.agent = this.startAgent(await this.issueNodeToken('local'));
+    } else {
+      this.spawnSdp('up', ['up', '--specs', this.specsDir, '--data', this.dataDir, '--port', String(PORTS.server)]);
+      await this.ready();
+    }
+    await this.waitForAgent('local', true);
+  }
+
+  /** Runs `node bin/sdp.js ARGS` in the background; its output goes to log(). */
+  private spawnSdp(label: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+    const proc = spawn(process.execPath, ['bin/sdp.js', ...args], {
+      cwd: PROJECT,
+      env: { ...process.env, SDP_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const keep = (b: Buffer): void => {
-      this.output = (this.output + b.toString()).slice(-20_000);
+      this.output = (this.output + b.toString().replace(/^(?=.)/gm, `[${label}] `)).slice(-20_000);
     };
-    this.proc.stdout?.on('data', keep);
-    this.proc.stderr?.on('data', keep);
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    this.procs.push(proc);
+    return proc;
+  }
+
+  /** Waits for /api/health, then logs in as admin. */
+  private async ready(): Promise<void> {
     const exited = new Promise<never>((_, reject) =>
-      this.proc?.once('exit', (code) => reject(new Error(`sdp up exited with ${code}:\n${this.output}`))),
+      this.procs[0]?.once('exit', (code) => reject(new Error(`sdp exited with ${code}:\n${this.output}`))),
     );
     exited.catch(() => undefined);
-    const ready = until('sdp up to answer /api/health', 60_000, async () =>
+    const healthy = until('sdp to answer /api/health', 60_000, async () =>
       (await fetch(`${this.server}/api/health`, { signal: AbortSignal.timeout(1000) })).ok ? true : undefined,
     );
-    await Promise.race([ready, exited]);
+    await Promise.race([healthy, exited]);
     const login = await fetch(`${this.server}/api/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -193,15 +219,32 @@ export class E2E {
     });
     if (!login.ok) throw new Error(`POST /api/login: HTTP ${login.status} ${await login.text()}`);
     this.token = ((await login.json()) as { token: string }).token;
-    await until('the local agent to come online', 60_000, async () => {
+  }
+
+  /** A node token from docker/node-token.ts, the documented way to issue one for `sdp agent`. */
+  async issueNodeToken(node: string): Promise<string> {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'docker/node-token.ts', '--data', this.dataDir, node], { cwd: PROJECT });
+    return stdout.trim();
+  }
+
+  /** `sdp agent` for `name` with `token` (from SDP_AGENT_TOKEN, as the docs say), every demo role. */
+  startAgent(token: string, name = 'local'): ChildProcess {
+    return this.spawnSdp(`agent ${name}`, [
+      'agent', '--server', `ws://127.0.0.1:${PORTS.server}/ws/agent`, '--name', name,
+      '--roles', 'micro,gateway', '--address', '127.0.0.1', '--work-dir', join(this.dataDir, 'agent'),
+    ], { SDP_AGENT_TOKEN: token });
+  }
+
+  async waitForAgent(name: string, online: boolean): Promise<void> {
+    await until(`agent ${name} to be ${online ? 'online' : 'offline'}`, 60_000, async () => {
       const agents = await this.api<{ name: string; online: boolean }[]>('GET', '/api/agents');
-      return agents.some((a) => a.name === 'local' && a.online) ? true : undefined;
+      return agents.some((a) => a.name === name && a.online) === online ? true : undefined;
     }, () => this.log());
   }
 
-  /** The last lines sdp up printed, for failure messages. */
+  /** The last lines the sdp processes printed, for failure messages. */
   log(): string {
-    return `--- sdp up output (tail) ---\n${this.output.slice(-4000)}`;
+    return `--- sdp output (tail) ---\n${this.output.slice(-4000)}`;
   }
 
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -290,14 +333,20 @@ export class E2E {
     await this.up();
   }
 
-  private async interrupt(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  /** Stops one process as Ctrl-C does (SIGINT; SIGKILL after 10 s). */
+  async stopProcess(proc: ChildProcess): Promise<void> {
+    this.procs = this.procs.filter((p) => p !== proc);
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise<void>((r) => proc.once('exit', () => r()));
     proc.kill('SIGINT');
     const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
     await gone;
     clearTimeout(timer);
+  }
+
+  /** Stops every sdp process, agents first. */
+  private async interrupt(): Promise<void> {
+    for (const proc of [...this.procs].reverse()) await this.stopProcess(proc);
   }
 
   async stop(): Promise<void> {
