@@ -100,12 +100,16 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   if (body !== undefined) headers['content-type'] = 'application/json';
   const token = csrf();
   if (method !== 'GET' && token) headers['X-SDP-CSRF'] = token;
-  const res = await fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const init: RequestInit = { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) };
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    // a dropped connection (a phone changing networks): a GET is safe to ask again, once
+    if (method !== 'GET') throw err;
+    await new Promise((r) => setTimeout(r, 400));
+    res = await fetch(path, init);
+  }
   const text = await res.text();
   let data: unknown = undefined;
   if (text) {
