@@ -1,5 +1,6 @@
-// Tags a revision with the specs folder's git commit: `git rev-parse HEAD` of the repository the
-// folder is in, and dirty when the folder has uncommitted edits. No repository: no commit, not dirty.
+// Tags a revision with the specs folder's git commit: HEAD of the repository the folder is in, and
+// dirty when the folder has uncommitted edits. No repository: no commit, not dirty. One `git status`
+// answers both (it runs on every save, so one process rather than three).
 import { simpleGit } from 'simple-git';
 
 export interface SpecsCommit {
@@ -8,14 +9,21 @@ export interface SpecsCommit {
 }
 
 export async function specsCommit(dir: string): Promise<SpecsCommit> {
-  const git = simpleGit({ baseDir: dir });
+  let out: string;
   try {
-    if (!(await git.checkIsRepo())) return { dirty: false };
-    const commit = (await git.revparse(['HEAD'])).trim();
-    const status = await git.raw(['status', '--porcelain', '--untracked-files=all', '--', '.']);
-    return { commit, dirty: status.trim().length > 0 };
+    out = await simpleGit({ baseDir: dir }).raw(['status', '--porcelain=v2', '--branch', '--untracked-files=all', '--', '.']);
   } catch {
-    // a repository without commits yet: every file is an uncommitted edit
-    return { dirty: true };
+    return { dirty: false }; // not in a git repository
   }
+  let commit: string | undefined;
+  let dirty = false;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('# branch.oid ')) {
+      const oid = line.slice('# branch.oid '.length).trim();
+      if (/^[0-9a-f]{40,64}$/.test(oid)) commit = oid; // "(initial)": no commit yet
+    } else if (line && !line.startsWith('#')) {
+      dirty = true;
+    }
+  }
+  return { ...(commit ? { commit } : {}), dirty };
 }

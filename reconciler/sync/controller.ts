@@ -66,20 +66,23 @@ export class Controller {
   private readonly heal = new Map<string, { attempts: number; nextAt: number }>();
   private closed = false;
   private autoSyncQueued = false;
+  /** something changed since the last evaluation */
+  private stale = true;
 
   constructor(private readonly d: ControllerDeps) {}
 
   /** Something changed: re-evaluate soon (coalesced). `statusChanged` also pushes the full status. */
   schedule(statusChanged = false): void {
     if (statusChanged) this.statusDirty = true;
+    this.stale = true;
     if (this.pendingSince !== null || this.closed) return;
     this.pendingSince = performance.now();
     setImmediate(() => this.recompute());
   }
 
-  /** Evaluates now and returns one sandbox's state (fresh, for planning a sync). */
+  /** One sandbox's state as of now (for planning a sync): re-evaluated only if something changed. */
   evaluateNow(name: string): SandboxState | undefined {
-    this.recompute();
+    if (this.stale) this.recompute();
     return this.states.get(name);
   }
 
@@ -87,6 +90,7 @@ export class Controller {
     const since = this.pendingSince ?? performance.now();
     this.pendingSince = null;
     if (this.closed) return;
+    this.stale = false;
     const { revisions, live, hub, heads, jobs, metrics, broadcast } = this.d;
     const current = revisions.current;
     const revision = current?.view.id ?? '';
@@ -191,6 +195,7 @@ export class Controller {
   renew(sandbox: string): void {
     const at = new Date().toISOString();
     this.d.store.db.update(sandboxStatus).set({ lastSyncedAt: at }).where(eq(sandboxStatus.name, sandbox)).run();
+    this.stale = true;
   }
 
   private persist(st: SandboxState): void {
