@@ -155,6 +155,18 @@ describe('spec hash', () => {
     expect(v2[2]).toEqual(v1[2]); // the gateway has no secrets
   });
 
+  it('re-binding the same desired objects follows every change of commit and digest (the memo never serves a stale spec)', () => {
+    const s = desiredSandbox();
+    const at = (sha: string, version: string) =>
+      bindSandbox(s, (repo, ref) => (repo.endsWith('account.git') ? sha : fakeCommit(repo, ref)), fakeDigest(version)).containers[0]!;
+    const a = at('aaaaaaa1', 'v1');
+    const b = at('bbbbbbb2', 'v1');
+    const c = at('bbbbbbb2', 'v2');
+    expect(new Set([a.specHash, b.specHash, c.specHash]).size).toBe(3);
+    expect(b.source!.commit).toBe('bbbbbbb2');
+    expect(at('aaaaaaa1', 'v1')).toEqual(a);
+  });
+
   it('is the sha256 of the canonical spec: specHash() agrees with bindSandbox', () => {
     const { containers } = bindSandbox(desiredSandbox(), lookup, () => 'digest');
     for (const c of containers) {
