@@ -20,3 +20,12 @@ describe('docker events', () => {
     expect(parseDockerEvent('not json')).toBeUndefined();
   });
 });
+
+describe('startAgent options', () => {
+  it('refuses a node name that is not an RFC 1123 label and a server that is not ws://', async () => {
+    const { startAgent } = await import('./index.ts');
+    const base = { server: 'ws://127.0.0.1:1/ws/agent', name: 'ok-name', token: 't', roles: [], address: '127.0.0.1', workDir: '/nonexistent' };
+    await expect(startAgent({ ...base, name: 'Bad_Name' })).rejects.toThrow(/RFC 1123/);
+    await expect(startAgent({ ...base, server: 'http://x/ws/agent' })).rejects.toThrow(/ws:\/\//);
+  });
+});

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
 import pino, { type Logger } from 'pino';
+import { Name } from '../schema/container.ts';
 import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../schema/protocol.ts';
 import { AgentConnection } from './client.ts';
 import { DockerHost } from './docker/host.ts';
@@ -33,6 +35,8 @@ export interface Agent {
 export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  if (!Value.Check(Name, opts.name)) throw new Error(`agent name ${JSON.stringify(opts.name)} must be an RFC 1123 label (lowercase letters, digits, '-')`);
+  if (!/^wss?:\/\//.test(opts.server)) throw new Error(`agent server ${JSON.stringify(opts.server)} must be a ws:// or wss:// URL`);
   const log = opts.logger ?? pino({ name: 'sdp-agent', level: process.env.SDP_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const workDir = resolve(opts.workDir);
   await mkdir(workDir, { recursive: true });

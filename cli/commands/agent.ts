@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .command('agent')
     .description('run the agent on this Docker host and join a reconciler')
     .requiredOption('--server <url>', 'reconciler WebSocket, e.g. ws://HOST:3452/ws/agent')
-    .option('--name <node>', 'node name, as in the Platform spec', hostname())
+    .option('--name <node>', 'node name, as in the Platform spec', hostname().toLowerCase())
     .option('--token <token>', 'node token (default: env SDP_AGENT_TOKEN)')
     .option('--roles <roles>', 'comma-separated roles', '')
     .option('--address <ip>', 'address other nodes reach this host at', '127.0.0.1')
