@@ -160,6 +160,18 @@ describe('planSandbox', () => {
     });
   });
 
+  it('two extra containers of one service on one node get distinct ids', () => {
+    const s = desiredSandbox();
+    const bound = bind(s);
+    const stale = (name: string) => liveContainer({ ...specOf(bound, 'orders'), name, service: 'legacy' });
+    const live = liveInSync(s, bound).map((ln) => ({ ...ln, containers: [...ln.containers, stale('sandbox-qa-legacy-b'), stale('sandbox-qa-legacy-a')] }));
+    const steps = planSandbox(diffInput(s, { bound, live }), { prune: true });
+    expect(steps.map((x) => [x.id, x.job])).toEqual([
+      ['5-remove-service/legacy@node-1', { kind: 'remove', sandbox: 'qa', containers: ['sandbox-qa-legacy-a'], all: false }],
+      ['5-remove-service/legacy@node-1#2', { kind: 'remove', sandbox: 'qa', containers: ['sandbox-qa-legacy-b'], all: false }],
+    ]);
+  });
+
   describe('suspend and resume', () => {
     it('suspended: stop every running container, services then gateway', () => {
       const steps = plan((l) => setLive(ORDERS, { state: 'exited' })(l), { suspended: true });

@@ -69,7 +69,18 @@ export function planSandbox(input: DiffInput, opts: PlanOptions): PlannedStep[] 
   }
 
   if (opts.prune) steps.push(...pruneSteps(c));
-  return steps.sort(byOrder);
+  return uniqueIds(steps.sort(byOrder));
+}
+
+/** Two extras of one service on one node would share an id: the later ones get "#2", "#3"... */
+function uniqueIds(steps: PlannedStep[]): PlannedStep[] {
+  const seen = new Map<string, number>();
+  for (const st of steps) {
+    const n = (seen.get(st.id) ?? 0) + 1;
+    seen.set(st.id, n);
+    if (n > 1) st.id = `${st.id}#${n}`;
+  }
+  return steps;
 }
 
 /**
