@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { BuildSpec, FileSpec, HealthSpec, Resources, RouteAdapter } from '../../schema/container.ts';
 import type {
   DesiredContainer,
+  DesiredGitSource,
   DesiredNode,
   DesiredRoute,
   DesiredSandbox,
@@ -175,7 +176,7 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
     const key = `${node.name}\n${names.join(',')}`;
     let vars = interpolated.get(key);
     if (!vars) interpolated.set(key, (vars = interpolate(env, (s) => urlOf(s, node), name, ctx.environments, errors)));
-    return { env, vars: { ...vars } };
+    return { env, vars: Object.assign({}, vars) };
   };
   const baseResources = spec.resources;
   const common = { sandbox: name, network };
@@ -183,23 +184,27 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
     const entry = ctx.catalog.get(service)!;
     const node = inSandbox.get(service)!;
     const { env, vars } = envFor(selection.env ? [...sandboxEnvs, ...selection.env] : sandboxEnvs, node);
-    return {
+    // Written out without object spreads: this runs for every container of every sandbox.
+    const container: DesiredContainer = {
       name: `${network}-${service}`,
-      ...common,
+      sandbox: name,
+      network,
       service,
       kind: 'service',
       node: node.name,
       alias: service,
-      source: { repo: ctx.repoOf(entry.repo), ...(selection.commit !== undefined ? { commit: selection.commit } : { branch: selection.branch! }) },
+      source: sourceOf(ctx.repoOf(entry.repo), selection),
       build: entry.build,
       port: entry.port,
       hostPort: ctx.ports[`service/${name}/${service}`]!,
       env: vars,
-      secrets: [...env.secrets],
-      files: [...env.files],
+      secrets: env.secrets.slice(),
+      files: env.files.slice(),
       resources: resourcesOf(baseResources, selection.resources, ctx.bytes),
-      ...(ctx.health.has(service) ? { health: ctx.health.get(service)! } : {}),
     };
+    const health = ctx.health.get(service);
+    if (health) container.health = health;
+    return container;
   });
 
   let gateway: DesiredSandbox['gateway'];
@@ -231,7 +236,7 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
     if (adapter.adapter === 'env') for (const r of routes) vars[envKey(adapter.key ?? DEFAULT_ENV_KEY, r.service)] = r.target;
     gateway = {
       ...gatewayBase,
-      source: { repo: ctx.repoOf(gatewaySpec.repo!), ...(spec.gateway?.commit !== undefined ? { commit: spec.gateway.commit } : { branch: spec.gateway!.branch! }) },
+      source: sourceOf(ctx.repoOf(gatewaySpec.repo!), spec.gateway!),
       build: gatewaySpec.build as BuildSpec,
       port: gatewaySpec.port!,
       env: vars,
@@ -352,10 +357,18 @@ function interpolate(
 }
 
 function resourcesOf(base: ResourcesInput | undefined, own: ResourcesInput | undefined, bytes: (size: string | number) => number | undefined): Resources {
+  const out: Resources = {};
   const cpu = own?.cpu ?? base?.cpu;
+  if (cpu !== undefined) out.cpu = cpu;
   const memory = own?.memory ?? base?.memory;
   const memoryBytes = memory === undefined ? undefined : bytes(memory);
-  return { ...(cpu === undefined ? {} : { cpu }), ...(memoryBytes === undefined ? {} : { memoryBytes }) };
+  if (memoryBytes !== undefined) out.memoryBytes = memoryBytes;
+  return out;
+}
+
+/** Exactly one of branch / commit (the checks made sure one is there). */
+function sourceOf(repo: string, from: { branch?: string; commit?: string }): DesiredGitSource {
+  return from.commit !== undefined ? { repo, commit: from.commit } : { repo, branch: from.branch! };
 }
 
 function healthOf(h: NonNullable<CatalogService['health']>): HealthSpec {

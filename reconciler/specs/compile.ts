@@ -19,16 +19,29 @@ export interface SpecFile {
   text: string;
 }
 
-/** Pure: compiles files already read. */
+type Parsed = ReturnType<typeof parseSpecFile>;
+
+/**
+ * The last compile's parsed files, by path. The reconciler recompiles the whole folder on every
+ * change, usually of one file; parsing YAML is most of a compile, so unchanged files are not parsed
+ * again. Parsed values are never mutated downstream (merging copies), which makes sharing them safe.
+ */
+let lastParsed = new Map<string, { text: string; parsed: Parsed }>();
+
+/** Compiles files already read (no I/O). */
 export function compileDocuments(files: readonly SpecFile[], opts: CompileOptions = {}): CompileResult {
   const errors = new Errors();
   const ordered = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const docs: SpecDoc[] = [];
+  const parsedNow = new Map<string, { text: string; parsed: Parsed }>();
   for (const file of ordered) {
-    const parsed = parseSpecFile(file.path, file.text);
+    const cached = lastParsed.get(file.path);
+    const parsed = cached?.text === file.text ? cached.parsed : parseSpecFile(file.path, file.text);
+    parsedNow.set(file.path, { text: file.text, parsed });
     docs.push(...parsed.docs);
     for (const problem of parsed.problems) errors.add(problem);
   }
+  lastParsed = parsedNow;
   const set = loadSpecs(docs, errors);
   checkReferences(set, errors, ordered[0]?.path ?? '.');
   if (errors.size > 0) return { ok: false, errors: errors.sorted() };

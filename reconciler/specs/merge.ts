@@ -10,8 +10,19 @@ import { isObject } from './errors.ts';
 
 const SOURCE_KEYS = ['branch', 'commit', 'baseline'] as const;
 
+/** Expansions by sandbox spec object: parsed specs are reused across compiles while their file is unchanged. */
+const expanded = new WeakMap<SandboxSpec, { template: TemplateSpec; merged: SandboxSpec }>();
+
 export function expandTemplate(template: TemplateSpec | undefined, sandbox: SandboxSpec): SandboxSpec {
   if (!template) return sandbox;
+  const known = expanded.get(sandbox);
+  if (known?.template === template) return known.merged;
+  const merged = mergeOver(template, sandbox);
+  expanded.set(sandbox, { template, merged });
+  return merged;
+}
+
+function mergeOver(template: TemplateSpec, sandbox: SandboxSpec): SandboxSpec {
   const merged = deepMerge(template, sandbox) as SandboxSpec; // fresh objects all the way down
   if (merged.services && template.services && sandbox.services) {
     const [base, over] = [template.services, sandbox.services];
