@@ -339,6 +339,53 @@ describe('dashboard in a real browser', () => {
     await shot(page, 'detail-drift-live', 'desktop');
   });
 
+  it('tells a viewer why they may not sync and a qa why they may not prune; the review closes with Esc', async () => {
+    const login = await fetch(`${server}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    for (const role of ['viewer', 'qa']) {
+      const res = await fetch(`${server}/api/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ username: `ui-${role}`, role, password: `ui-${role}-password-1` }),
+      });
+      expect(res.status, await res.text()).toBe(201);
+    }
+    if (!browser) throw new Error('no browser');
+    for (const role of ['viewer', 'qa'] as const) {
+      const ctx = await browser.newContext({ viewport: VIEWPORTS.desktop });
+      const p = await ctx.newPage();
+      watchErrors(p);
+      await open(p, `${server}/login?next=/sandboxes/${SANDBOX}`, '#u', `login-${role}`);
+      await p.fill('#u', `ui-${role}`);
+      await p.fill('#p', `ui-${role}-password-1`);
+      await p.click('button[type=submit]');
+      await p.locator('[data-testid=services] tr[data-service]').first().waitFor();
+      expect(await p.textContent('[data-testid=user]')).toContain(role);
+      const sync = p.locator('[data-testid=sync]');
+      if (role === 'viewer') {
+        expect(await sync.isDisabled()).toBe(true);
+        expect(await p.textContent('#sync-why')).toMatch(/viewer.*may not sync/);
+        await shot(p, 'detail-viewer', 'desktop');
+      } else {
+        expect(await sync.isDisabled()).toBe(false);
+        // keyboard only: focus the button, open with Enter, leave with Escape
+        await sync.focus();
+        await p.keyboard.press('Enter');
+        await p.locator('dialog[open] [data-testid=plan], dialog[open] [data-testid=plan-noop]').first().waitFor();
+        expect(await p.locator('[data-testid=prune]').isDisabled()).toBe(true);
+        expect(await p.textContent('dialog[open]')).toMatch(/qa.*may not prune/);
+        await p.keyboard.press('Escape');
+        await expect.poll(() => p.locator('dialog[open]').count()).toBe(0);
+        expect(await p.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('sync');
+      }
+      await ctx.close();
+    }
+  });
+
   it('renders every main page at desktop and phone width', async () => {
     const pages: [string, string, string][] = [
       ['overview', '/', `tr[data-sandbox="${SANDBOX}"]`],
