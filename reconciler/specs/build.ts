@@ -32,7 +32,7 @@ export interface BuildOptions {
 
 const HEALTH_DEFAULTS = { timeout: '10s', retries: 3, interval: '5s' } as const;
 /** The built-in proxy (Caddy) listens here inside its container. */
-export const PROXY_PORT = 80;
+const PROXY_PORT = 80;
 const DEFAULT_ENV_KEY = '{SERVICE}_URL';
 
 interface Placed {
@@ -274,7 +274,7 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
 }
 
 /** Placement by role: among the nodes with the role, the one a stable hash of the sandbox name picks. */
-export function placement(byRole: ReadonlyMap<string, readonly DesiredNode[]>, sandbox: string): (role: string) => DesiredNode {
+function placement(byRole: ReadonlyMap<string, readonly DesiredNode[]>, sandbox: string): (role: string) => DesiredNode {
   const hash = Number.parseInt(createHash('sha256').update(sandbox).digest('hex').slice(0, 8), 16);
   return (role) => {
     const candidates = byRole.get(role)!; // every role in use is on some node (checked)
@@ -381,12 +381,12 @@ function healthOf(h: NonNullable<CatalogService['health']>): HealthSpec {
 }
 
 /** `{SERVICE}_URL` -> `ACCOUNT_URL`; `{service}_url` -> `account_url`. */
-export function envKey(template: string, service: string): string {
+function envKey(template: string, service: string): string {
   return template.replaceAll('{SERVICE}', service.toUpperCase().replaceAll('-', '_')).replaceAll('{service}', service);
 }
 
 /** `./x` and `../x` are relative to the folder of the file that declares them; they become file:// URLs. */
-export function resolveRepo(repo: string, file: string, baseDir: string | undefined): string {
+function resolveRepo(repo: string, file: string, baseDir: string | undefined): string {
   if (!repo.startsWith('./') && !repo.startsWith('../')) return repo;
   const dir = posix.dirname(file);
   const base = baseDir ?? process.cwd();

@@ -327,7 +327,16 @@ describe('compileSpecsDir', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it('reads *.yaml and *.yml recursively, multi-document files included, and ignores other files', async () => {
+  it('an empty folder is an error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sdp-specs-'));
+    dirs.push(dir);
+    expect(await compileSpecsDir(dir)).toEqual({
+      ok: false,
+      errors: [{ file: '.', line: 1, col: 1, message: 'no spec files (*.yaml, *.yml) in the specs folder' }],
+    });
+  });
+
+  it('reads *.yaml and *.yml recursively, multi-document files included, and ignores other files and dot-folders', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sdp-specs-'));
     dirs.push(dir);
     await mkdir(join(dir, 'a', 'b'), { recursive: true });
@@ -336,6 +345,8 @@ describe('compileSpecsDir', () => {
     await writeFile(join(dir, 'a', 'rest.yaml'), `${templates}---\n${environments}\n---\n`);
     await writeFile(join(dir, 'a', 'b', 'sandboxes.yaml'), `${qa}---\n${alpha}`);
     await writeFile(join(dir, 'a', 'README.md'), 'kind: nonsense');
+    await mkdir(join(dir, '.github', 'workflows'), { recursive: true });
+    await writeFile(join(dir, '.github', 'workflows', 'ci.yml'), 'on: push\njobs: {}\n');
     const result = await compileSpecsDir(dir);
     expect(result.ok ? [] : result.errors).toEqual([]);
     if (!result.ok) return;

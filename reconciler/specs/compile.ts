@@ -42,15 +42,16 @@ export function compileDocuments(files: readonly SpecFile[], opts: CompileOption
     for (const problem of parsed.problems) errors.add(problem);
   }
   lastParsed = parsedNow;
+  if (ordered.length === 0) errors.add({ file: '.', line: 1, col: 1, message: 'no spec files (*.yaml, *.yml) in the specs folder' });
   const set = loadSpecs(docs, errors);
-  checkReferences(set, errors, ordered[0]?.path ?? '.');
+  if (ordered.length > 0) checkReferences(set, errors, ordered[0]!.path);
   if (errors.size > 0) return { ok: false, errors: errors.sorted() };
   const desired = buildDesired(set, opts, errors);
   if (!desired || errors.size > 0) return { ok: false, errors: errors.sorted() };
   return { ok: true, desired };
 }
 
-/** Reads every *.yaml / *.yml under `dir` (recursively) and compiles them; repos like ./x resolve inside `dir`. */
+/** Reads every *.yaml / *.yml under `dir` (recursively, dot-folders aside) and compiles them; repos like ./x resolve inside `dir`. */
 export async function compileSpecsDir(dir: string, opts: Omit<CompileOptions, 'baseDir'> = {}): Promise<CompileResult> {
   const files = await readSpecFiles(dir);
   return compileDocuments(files, { ...opts, baseDir: resolve(dir) });
@@ -59,8 +60,9 @@ export async function compileSpecsDir(dir: string, opts: Omit<CompileOptions, 'b
 export async function readSpecFiles(dir: string): Promise<SpecFile[]> {
   const root = resolve(dir);
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  // Dot-folders (.git, .github: workflow YAML is not a spec) and dot-files are not specs.
   const paths = entries
-    .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name))
+    .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name) && !relative(root, join(e.parentPath, e.name)).split(sep).some((p) => p.startsWith('.')))
     .map((e) => join(e.parentPath, e.name))
     .sort();
   return Promise.all(
