@@ -124,6 +124,31 @@ describe('reconciler with a real agent', () => {
     expect(history.some((j) => j.user === 'sdp:self-heal' && j.status === 'succeeded')).toBe(true);
   });
 
+  it('suspended: true stops the containers on sync and keeps their ports', async () => {
+    const before = await stack.detail('t-rec-cli');
+    await stack.writeSpec('sb-cli.yaml', sandboxYaml('t-rec-cli', { payment: 'main' }, { suspended: 'true' }));
+    await stack.waitSandbox('t-rec-cli', (s) => s.suspended && s.sync === 'OutOfSync', 'suspended, OutOfSync');
+    const job = await stack.syncAndWait('t-rec-cli');
+    expect(job.steps.map((s) => s.kind)).toContain('stop');
+    const after = await stack.waitSandbox('t-rec-cli', (s) => s.sync === 'Synced' && s.health === 'Suspended', 'Synced + Suspended');
+    expect(after.gatewayUrl).toBe(before.gatewayUrl);
+    expect(docker('inspect', '-f', '{{.State.Running}}', 'sandbox-t-rec-cli-payment')).toBe('false');
+  });
+
+  it('a ttl that runs out marks the sandbox Expired and suspends it', async () => {
+    await stack.writeSpec('sb-cli.yaml', sandboxYaml('t-rec-cli', { payment: 'main' }, { ttl: '12s' }));
+    // resumed by a manual sync (which also restarts the ttl) ...
+    await stack.waitSandbox('t-rec-cli', (s) => !s.suspended && s.expiresAt !== undefined, 'not suspended, with expiry');
+    await stack.syncAndWait('t-rec-cli');
+    await stack.waitSandbox('t-rec-cli', (s) => s.health === 'Healthy', 'running again');
+    // ... then expires: Expired, and the ttl sync stops it
+    const expired = await stack.waitSandbox('t-rec-cli', (s) => s.health === 'Expired' && s.sync === 'Synced', 'Expired and stopped', 60_000);
+    expect(expired.suspended).toBe(true);
+    expect(docker('inspect', '-f', '{{.State.Running}}', 'sandbox-t-rec-cli-payment')).toBe('false');
+    expect((await stack.detail('t-rec-cli')).history.some((j) => j.user === 'sdp:ttl')).toBe(true);
+    await stack.removeSpec('sb-cli.yaml');
+  });
+
   it('an invalid edit is rejected with its errors; the last good state stays in force', async () => {
     const before = await stack.api<{ current: { id: string } }>('GET', '/api/status');
     await stack.writeSpec('sb-one.yaml', sandboxYaml('t-rec-one', { account: 'feature/a' }, { bogusField: 'true' }));
