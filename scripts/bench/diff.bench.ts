@@ -30,7 +30,7 @@ function drift(c: LiveContainer, i: number, j: number): LiveContainer {
   }
 }
 
-export function build(): { inputs: DiffInput[]; counts: { containers: number } } {
+function build(): { inputs: DiffInput[]; counts: { containers: number } } {
   const inventories = new Map<string, { containers: LiveContainer[]; networks: NodeLive['networks'][number][]; gateways: NodeLive['gateways'][number][] }>(
     NODES.map((n) => [n, { containers: [], networks: [], gateways: [] }]),
   );
