@@ -33,7 +33,11 @@ export async function planOffline(sandbox: string | undefined, opts: PlanOptions
     return 2;
   }
   if (opts.format === 'json') print(JSON.stringify({ sandboxes: chosen }, null, 2));
-  else print(renderDesired(chosen, opts.format).trimEnd());
+  else {
+    print(renderDesired(chosen, opts.format).trimEnd());
+    // Offline there is no store of earlier allocations: unfixed ports are shown as on a first start.
+    print(`\n(offline: host ports not fixed in the specs are allocated as on a first start; a running sdp keeps earlier allocations)`);
+  }
   return 0;
 }
 

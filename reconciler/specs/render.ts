@@ -44,7 +44,7 @@ function text(s: DesiredSandbox): string {
 function markdown(s: DesiredSandbox): string {
   const cell = (v: string): string => v.replaceAll('|', '\\|').replaceAll('\n', ' ');
   const lines = [`### Sandbox \`${s.name}\``, '', headline(s), '', `Gateway: ${s.gatewayUrl} (${gatewayKind(s)}) · network \`${s.network}\``, ''];
-  lines.push('| Node | Container | Source | Image | Ports | Env | Secrets | Limits |', '|---|---|---|---|---|---|---|---|');
+  lines.push('| Node | Container | Source | Build | Ports | Env | Secrets | Limits |', '|---|---|---|---|---|---|---|---|');
   for (const c of [...s.services, s.gateway]) {
     const d = new Map(details(c));
     lines.push(
