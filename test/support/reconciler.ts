@@ -17,6 +17,7 @@ import WebSocket from 'ws';
 import { startAgent } from '../../agent/index.ts';
 import { TestRepo, cleanupSandboxes } from '../../agent/testing/fixtures.ts';
 import { startReconciler, type Reconciler } from '../../reconciler/index.ts';
+import type { GitSpecsOptions } from '../../reconciler/source/index.ts';
 import type { JobView, Plan, SandboxDetail, SandboxSummary, StatusView, UiMessage } from '../../schema/api.ts';
 
 export { TestRepo, branchApp, httpGet } from '../../agent/testing/fixtures.ts';
@@ -36,6 +37,8 @@ export interface StackOptions {
   dataDir?: string;
   specsDir?: string;
   resolveIntervalMs?: number;
+  /** follow a git repository of specs instead of the specs folder */
+  specsGit?: GitSpecsOptions;
 }
 
 export class Stack {
@@ -97,6 +100,7 @@ export class Stack {
           port,
           adminPassword: ADMIN_PASSWORD,
           ...(this.opts.resolveIntervalMs ? { resolveIntervalMs: this.opts.resolveIntervalMs } : {}),
+          ...(this.opts.specsGit ? { specsGit: this.opts.specsGit } : {}),
         });
         lastErr = undefined;
         break;
