@@ -7,7 +7,7 @@
 //
 // Everything it makes belongs to sandboxes `t-ui-*` and host ports 23000-23999 (ARCHITECTURE.md).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -118,9 +118,22 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${error ? ` (last error: ${error})` : ''}`);
 }
 
-/** The UI is served from ui/build; build it when missing (setup.sh normally has). */
+/** Newest modification time of any file under `dir`. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return t;
+}
+
+/** The UI is served from ui/build: (re)build it when missing or older than its sources, as setup.sh does. */
 async function ensureUiBuilt(): Promise<void> {
-  if (existsSync(join(PROJECT, 'ui', 'build', 'index.html'))) return;
+  const index = join(PROJECT, 'ui', 'build', 'index.html');
+  const ui = join(PROJECT, 'ui');
+  const sources = Math.max(newest(join(ui, 'src')), newest(join(ui, 'static')), statSync(join(ui, 'svelte.config.js')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   await run('npm', ['run', '--silent', 'build:ui'], { cwd: PROJECT, maxBuffer: 16 * 1024 * 1024, timeout: 180_000 });
 }
 
