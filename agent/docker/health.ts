@@ -6,7 +6,7 @@ import type { HealthSpec } from '../../schema/container.ts';
 export type Probe = { ok: true } | { ok: false; reason: string };
 
 /** Without a health spec the port must accept a connection within this long. */
-export const PORT_BUDGET_MS = 15_000;
+const PORT_BUDGET_MS = 15_000;
 const PORT_INTERVAL_MS = 100;
 
 /**

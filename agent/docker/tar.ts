@@ -33,7 +33,7 @@ function header(path: string, size: number, type: '0' | '5', mode: number): Buff
   let prefix = '';
   if (Buffer.byteLength(name) > 100) {
     // ustar splits long paths at a '/' into prefix (155) + name (100)
-    const cut = path.lastIndexOf('/', path.length - 2 - 0);
+    const cut = path.lastIndexOf('/', path.length - 2);
     prefix = path.slice(0, cut);
     name = path.slice(cut + 1);
     if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155) throw new Error(`file path too long: ${path}`);

@@ -75,12 +75,18 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
   }
   if (failure !== undefined) {
     const lines = await docker.logs(created.id, FAILED_LOG_LINES).catch(() => []);
-    await ctx.step('rollback', async () => {
-      await created.remove({ force: true });
-      if (stoppedOld) await docker.docker.getContainer(old!.Id).start();
-    });
-    const rolledBack = old !== undefined;
-    throw new JobFailure(`${spec.name}: ${failure}${rolledBack ? '; the previous container was kept' : ''}`, { lines, rolledBack });
+    const restored = await ctx
+      .step('rollback', async () => {
+        await created.remove({ force: true });
+        if (stoppedOld) await docker.docker.getContainer(old!.Id).start();
+      })
+      .then(
+        () => undefined,
+        (err: Error) => `; rollback failed too: ${err.message}`,
+      );
+    const rolledBack = old !== undefined && restored === undefined;
+    const outcome = restored ?? (rolledBack ? '; the previous container was kept' : '');
+    throw new JobFailure(`${spec.name}: ${failure}${outcome}`, { lines, rolledBack });
   }
 
   await ctx.step('switch', async () => {
@@ -123,8 +129,8 @@ async function caddyResumeCmd(ctx: JobContext, plan: RunPlan): Promise<string[] 
   return isCaddyRun && !cmd.includes('--resume') ? [...(image.Config?.Cmd ?? []), '--resume'] : undefined;
 }
 
-/** Removes a managed container if it exists (used for leftovers of an interrupted deploy). */
-export async function removeContainer(ctx: JobContext, name: string, sandbox: string): Promise<boolean> {
+/** Removes a managed container if it exists (the leftover of an interrupted deploy). */
+async function removeContainer(ctx: JobContext, name: string, sandbox: string): Promise<boolean> {
   const info = await ctx.deps.docker.inspectManaged(name, sandbox);
   if (!info) return false;
   await ctx.deps.docker.docker.getContainer(info.Id).remove({ force: true });
