@@ -13,9 +13,15 @@ if (files.length === 0) {
   console.error(`no benchmark matches ${filters.join(' ')}`);
   process.exitCode = 1;
 }
+// One failing benchmark does not hide the others' figures; the exit code still says it failed.
 for (const file of files) {
-  const mod = (await import(pathToFileURL(join(here, file)).href)) as { run?: () => Promise<void> };
-  if (typeof mod.run !== 'function') throw new Error(`${file} does not export run(): Promise<void>`);
   console.log(`# ${file}`);
-  await mod.run();
+  try {
+    const mod = (await import(pathToFileURL(join(here, file)).href)) as { run?: () => Promise<void> };
+    if (typeof mod.run !== 'function') throw new Error(`${file} does not export run(): Promise<void>`);
+    await mod.run();
+  } catch (e) {
+    console.error(`${file} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exitCode = 1;
+  }
 }
