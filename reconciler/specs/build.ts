@@ -19,7 +19,7 @@ import type { ResourcesInput } from '../../schema/specs/common.ts';
 import { SERVICE_URL_REF } from './check.ts';
 import type { Errors } from './errors.ts';
 import type { Loaded, SpecSet } from './load.ts';
-import { expandTemplate, own } from './merge.ts';
+import { expandTemplate } from './merge.ts';
 import { allocatePorts, type PortClaim } from './ports.ts';
 import { parseDuration, parseMemory, parsePortRange, parseTtl } from './units.ts';
 
