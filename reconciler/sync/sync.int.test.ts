@@ -3,7 +3,7 @@
 // an invalid edit that keeps the last good state.
 import { execFile, execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UiMessage } from '../../schema/api.ts';
+import type { JobView, UiMessage } from '../../schema/api.ts';
 import { branchApp, httpGet, sandboxYaml, startStack, type Stack, type TestRepo } from '../../test/support/reconciler.ts';
 
 const PREFIX = 't-rec-';
@@ -178,9 +178,40 @@ describe('reconciler with a real agent', () => {
     await stack.syncAndWait('t-rec-heal', { prune: true });
     await stack.waitFor('orphan gone', async () => (await stack.sandbox('t-rec-heal')) === undefined);
     expect(docker('ps', '-a', '--filter', 'label=sdp.sandbox=t-rec-heal', '--format', '{{.Names}}')).toBe('');
-    // the freed gateway port goes to the next new sandbox
+    // the freed gateway port is handed out again (lowest free first, so with two new sandboxes
+    // one of them gets it whatever else was freed before)
     await stack.writeSpec('sb-two.yaml', sandboxYaml('t-rec-two', { payment: 'main' }));
-    await stack.waitSandbox('t-rec-two', () => true, 'exists');
-    expect((await stack.detail('t-rec-two')).desired.gatewayPort).toBe(port);
+    await stack.writeSpec('sb-three.yaml', sandboxYaml('t-rec-three', { payment: 'main' }));
+    await stack.waitSandbox('t-rec-three', () => true, 'exists');
+    const given = [(await stack.detail('t-rec-two')).desired.gatewayPort, (await stack.detail('t-rec-three')).desired.gatewayPort];
+    expect(given).toContain(port);
+    await stack.removeSpec('sb-two.yaml');
+    await stack.removeSpec('sb-three.yaml');
+  });
+
+  it('automated sync does not re-apply a revision + commit set whose sync failed', async () => {
+    const broken = stack.repo('broken');
+    broken.commit('main', branchApp('main', { healthy: false }));
+    await stack.writeSpec('platform.yaml', stack.platformYaml({ account: account.url, payment: payment.url, broken: broken.url }));
+    await stack.writeSpec('sb-auto.yaml', sandboxYaml('t-rec-auto', { broken: 'main' }, { syncPolicy: '{ automated: true }' }));
+    await stack.waitFor('the automated sync to fail', async () => {
+      const s = await stack.sandbox('t-rec-auto');
+      return s?.lastSync?.status === 'failed';
+    }, 90_000);
+    const failed = (await stack.detail('t-rec-auto')).history;
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.user).toBe('sdp:automated');
+    const job = await stack.api<JobView>('GET', `/api/jobs/${failed[0]!.id}`);
+    expect(job.error).toContain('service/broken');
+    expect(job.steps.find((s) => s.resource === 'service/broken')?.status).toBe('failed');
+    expect(job.steps.filter((s) => s.wave > (job.steps.find((x) => x.status === 'failed')?.wave ?? 0)).every((s) => s.status === 'skipped')).toBe(true);
+    // still OutOfSync, but no retry loop: the same state is not applied again by itself
+    await new Promise((r) => setTimeout(r, 6000));
+    expect((await stack.detail('t-rec-auto')).history).toHaveLength(1);
+    // a new commit is a new state: automated sync tries again
+    broken.commit('main', branchApp('main', { marker: 'fixed' }));
+    await stack.api('POST', '/api/refresh');
+    await stack.waitSandbox('t-rec-auto', (s) => s.sync === 'Synced' && s.lastSync?.status === 'succeeded', 'synced after the fix', 90_000);
+    expect((await stack.detail('t-rec-auto')).history).toHaveLength(2);
   });
 });
