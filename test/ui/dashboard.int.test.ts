@@ -212,6 +212,8 @@ describe('dashboard in a real browser', () => {
   beforeAll(async () => {
     await removeUiDockerObjects();
     await mkdir(ARTIFACTS, { recursive: true });
+    // a FAILED-* screenshot left by an earlier run would mislead whoever looks next
+    for (const f of readdirSync(ARTIFACTS)) if (f.startsWith('FAILED-')) await rm(join(ARTIFACTS, f));
     await ensureUiBuilt();
     root = await mkdtemp(join(tmpdir(), 'sdp-ui-'));
     const specsDir = join(root, 'specs');
