@@ -2,11 +2,15 @@
 // -> sync -> Synced, a moved branch, a killed container (and self-heal), prune of a deleted sandbox,
 // an invalid edit that keeps the last good state.
 import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView, UiMessage } from '../../schema/api.ts';
 import { branchApp, httpGet, sandboxYaml, startStack, type Stack, type TestRepo } from '../../test/support/reconciler.ts';
 
 const PREFIX = 't-rec-';
+const PROJECT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let stack: Stack;
 let account: TestRepo;
 let payment: TestRepo;
@@ -213,5 +217,23 @@ describe('reconciler with a real agent', () => {
     await stack.api('POST', '/api/refresh');
     await stack.waitSandbox('t-rec-auto', (s) => s.sync === 'Synced' && s.lastSync?.status === 'succeeded', 'synced after the fix', 90_000);
     expect((await stack.detail('t-rec-auto')).history).toHaveLength(2);
+  });
+
+  it('serves /metrics (public), the agents list, and the UI with an SPA fallback', async () => {
+    const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+    expect(metrics).toMatch(/^sdp_agents_connected 1$/m);
+    expect(metrics).toMatch(/^sdp_syncs_total\{sandbox="t-rec-one",trigger="manual",outcome="succeeded"\} [1-9]/m);
+    expect(metrics).toMatch(/^sdp_reconcile_latency_seconds_count [1-9]/m);
+    expect(metrics).toContain('sdp_drift_entries{sandbox="t-rec-one"}');
+    const agents = await stack.api<{ name: string; online: boolean; containers: number }[]>('GET', '/api/agents');
+    expect(agents.find((a) => a.name === 'local')).toMatchObject({ online: true });
+    // everything but health, login, metrics and the webhook needs a token
+    expect((await fetch(`${stack.url}/api/sandboxes`)).status).toBe(401);
+    expect((await fetch(`${stack.url}/api/health`)).status).toBe(200);
+    if (existsSync(join(PROJECT, 'ui', 'build', 'index.html'))) {
+      const page = await fetch(`${stack.url}/sandboxes/t-rec-one`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toContain('text/html');
+    }
   });
 });
