@@ -1,9 +1,8 @@
 // Prints the demo's "what to try first", once `sdp up` answers: the UI, the login, each sandbox
 // with its status and gateway, and the commands to poke it. Run by scripts/demo.sh beside `sdp up`.
 //
-//   node --import tsx scripts/demo/welcome.ts --server http://127.0.0.1:3452 [--password-file F]
+//   node --import tsx scripts/demo/welcome.ts --server http://127.0.0.1:3452   (login: SDP_ADMIN_PASSWORD)
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SandboxSummary } from '../../schema/api.ts';
@@ -121,8 +120,7 @@ export function welcomeText(
 
 async function main(): Promise<void> {
   const server = arg('--server') ?? 'http://127.0.0.1:3452';
-  const passwordFile = arg('--password-file');
-  const password = process.env.SDP_ADMIN_PASSWORD ?? (passwordFile ? readFileSync(passwordFile, 'utf8').trim() : undefined);
+  const password = process.env.SDP_ADMIN_PASSWORD || undefined;
   if (!(await waitForHealth(server, 120_000))) return; // sdp up says why it did not start
   // give the local agent a moment to join and report, so statuses are not all Unknown
   await new Promise((r) => setTimeout(r, 3000));
