@@ -7,20 +7,24 @@ const program = new Command('sdp')
   .version('0.1.0')
   .showHelpAfterError();
 
-// Each command module adds itself to `program`; keep this list sorted.
-const modules: Array<{ register: (program: Command) => void }> = [
-  await import('./commands/agent.ts'),
-  await import('./commands/login.ts'),
-  await import('./commands/plan.ts'),
-  await import('./commands/secret.ts'),
-  await import('./commands/server.ts'),
-  await import('./commands/status.ts'),
-  await import('./commands/sync.ts'),
-  await import('./commands/token.ts'),
-  await import('./commands/up.ts'),
-  await import('./commands/user.ts'),
-  await import('./commands/validate.ts'),
-];
-for (const m of modules) m.register(program);
+// Each command module adds itself to `program`. Only the module of the command being run is loaded
+// (a CI job running `sdp validate` should not pay for Docker, HTTP and SQLite clients); help loads all.
+const COMMANDS: Record<string, () => Promise<{ register: (program: Command) => void }>> = {
+  agent: () => import('./commands/agent.ts'),
+  login: () => import('./commands/login.ts'),
+  plan: () => import('./commands/plan.ts'),
+  secret: () => import('./commands/secret.ts'),
+  server: () => import('./commands/server.ts'),
+  status: () => import('./commands/status.ts'),
+  sync: () => import('./commands/sync.ts'),
+  token: () => import('./commands/token.ts'),
+  up: () => import('./commands/up.ts'),
+  user: () => import('./commands/user.ts'),
+  validate: () => import('./commands/validate.ts'),
+};
+
+const requested = process.argv[2];
+const loaders = requested !== undefined && requested in COMMANDS ? [COMMANDS[requested]!] : Object.values(COMMANDS);
+for (const load of loaders) (await load()).register(program);
 
 await program.parseAsync(process.argv);
