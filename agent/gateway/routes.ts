@@ -43,6 +43,8 @@ export class Gateways {
         const res = await adminRequest(ip, 'POST', '/load', caddyConfig(routes, exposedPort(info)), 10_000);
         if (res.status !== 200) throw new Error(`caddy rejected the routes: HTTP ${res.status} ${res.text.slice(0, 300)}`);
         log(`caddy: ${Object.keys(routes).length} routes loaded`);
+        // Caddy restarts its admin server after /load; read back only once it answers again
+        await waitAdmin(ip);
         break;
       }
       case 'file': {
