@@ -39,6 +39,7 @@ interface PendingJob {
 
 export class AgentOfflineError extends Error {}
 
+const TOUCH_EVERY_MS = 5_000;
 /** How long a job may wait for its agent to (re)connect before it fails. */
 const OFFLINE_GRACE_MS = 30_000;
 /** Upper bounds on one job; a deploy includes git fetch, build and health checks. */
@@ -60,6 +61,7 @@ export class AgentHub {
   private readonly pending = new Map<string, PendingJob>();
   private readonly waiters = new Map<string, Array<() => void>>();
   private closed = false;
+  private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -161,8 +163,12 @@ export class AgentHub {
     this.waiters.delete(hello.node);
   }
 
+  /** lastSeen, written at most every TOUCH_EVERY_MS: a build streams many log lines. */
   private touch(node: string): void {
-    this.store.db.update(agents).set({ lastSeen: new Date().toISOString() }).where(eq(agents.name, node)).run();
+    const now = Date.now();
+    if (now - (this.touched.get(node) ?? 0) < TOUCH_EVERY_MS) return;
+    this.touched.set(node, now);
+    this.store.db.update(agents).set({ lastSeen: new Date(now).toISOString() }).where(eq(agents.name, node)).run();
   }
 
   private finish(result: Result): void {

@@ -120,12 +120,17 @@ describe('reconciler with a real agent', () => {
     await stack.writeSpec('sb-heal.yaml', sandboxYaml('t-rec-heal', { payment: 'main' }, { syncPolicy: '{ automated: true, selfHeal: true }' }));
     // automated: the new sandbox syncs by itself
     await stack.waitSandbox('t-rec-heal', (s) => s.sync === 'Synced' && s.health === 'Healthy', 'auto-synced', 90_000);
-    // removed, not killed: Docker's restart policy would bring a killed one back by itself
+    // removed, not killed: Docker's restart policy would bring a killed one back by itself.
+    // Self-heal may repair it before a poll sees the drift: watch /ws/ui for it instead.
+    const drifted = stack.nextUi(
+      (m: UiMessage) => m.type === 'sandbox' && m.sandbox.name === 't-rec-heal' && m.sandbox.drift.some((d) => d.resource === 'service/payment' && d.change === 'missing'),
+      10_000,
+    );
     docker('rm', '-f', 'sandbox-t-rec-heal-payment');
-    await stack.waitSandbox('t-rec-heal', (s) => s.drift.some((d) => d.resource === 'service/payment' && d.change === 'missing'), 'drift after removal', 10_000);
-    await stack.waitSandbox('t-rec-heal', (s) => s.sync === 'Synced' && s.health === 'Healthy' && s.lastSync?.status === 'succeeded', 'self-healed', 60_000);
-    const history = (await stack.detail('t-rec-heal')).history;
-    expect(history.some((j) => j.user === 'sdp:self-heal' && j.status === 'succeeded')).toBe(true);
+    await drifted;
+    await stack.waitFor('a self-heal sync', async () => (await stack.detail('t-rec-heal')).history.some((j) => j.user === 'sdp:self-heal' && j.status === 'succeeded'), 60_000);
+    await stack.waitSandbox('t-rec-heal', (s) => s.sync === 'Synced' && s.health === 'Healthy', 'self-healed', 60_000);
+    expect(docker('inspect', '-f', '{{.State.Running}}', 'sandbox-t-rec-heal-payment')).toBe('true');
   });
 
   it('suspended: true stops the containers on sync and keeps their ports', async () => {
