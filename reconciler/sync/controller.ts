@@ -7,6 +7,7 @@
 // - ttl: an expired sandbox is suspended (once per desired state).
 // Changes are coalesced: a burst of events costs one evaluation.
 import { eq } from 'drizzle-orm';
+import { createHash } from 'node:crypto';
 import type { AgentView, SandboxDetail, SandboxSummary, ServiceView, StatusView, UiMessage } from '../../schema/api.ts';
 import type { DesiredSandbox } from '../../schema/desired.ts';
 import { groupLiveBySandbox, type LiveNodeState } from '../diff/live.ts';
@@ -21,7 +22,6 @@ import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../log.ts';
 import type { JobStore } from './job-store.ts';
 import { evaluateOrphans, evaluateSandbox, type Evaluated } from './pipeline.ts';
-import { createHash } from 'node:crypto';
 
 export interface SandboxState {
   name: string;
