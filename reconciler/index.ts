@@ -35,6 +35,8 @@ export interface ReconcilerOptions {
   specsGit?: GitSpecsOptions;
   /** branch heads re-resolved this often; default 60 s */
   resolveIntervalMs?: number;
+  /** the secret git signs POST /api/webhooks/git with; default env SDP_WEBHOOK_SECRET; none: the webhook answers 404 */
+  webhookSecret?: string;
   /** the first admin's password (first start only); default env SDP_ADMIN_PASSWORD, else generated */
   adminPassword?: string;
   logger?: Logger;
@@ -181,11 +183,24 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       await source.pull();
       await resolveBranches(false);
     },
+    ...((opts.webhookSecret ?? process.env['SDP_WEBHOOK_SECRET']) ? { webhookSecret: opts.webhookSecret ?? process.env['SDP_WEBHOOK_SECRET'] } : {}),
     uiDir: UI_DIR,
     version: VERSION,
   });
   const host = opts.host ?? '127.0.0.1';
-  const http = await listen({ app, auth, agentHub, uiHub, port: opts.port, host });
+  let http: Awaited<ReturnType<typeof listen>>;
+  try {
+    http = await listen({ app, auth, agentHub, uiHub, port: opts.port, host });
+  } catch (err) {
+    // e.g. the port is taken: release what started, so a caller can try another port or exit cleanly
+    clearInterval(resolveTimer);
+    controller.close();
+    await source.close();
+    agentHub.close();
+    uiHub.close();
+    store.close();
+    throw err;
+  }
   controller.schedule(true);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
   log.info({ url, specs: opts.specsGit?.url ?? opts.specsDir, data: dataDir }, 'reconciler listening');

@@ -1,6 +1,6 @@
 // Shapes of the HTTP API (/api) and the UI live feed (/ws/ui). The UI, the CLI and the tests read
 // these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
-import type { DesiredSandbox, SpecError } from './desired.ts';
+import type { DesiredSandbox, DesiredTemplate, SpecError } from './desired.ts';
 import type { LiveContainer, LiveNetwork, LiveRoutes } from './protocol.ts';
 
 export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
@@ -139,6 +139,23 @@ export interface AgentView {
   online: boolean;
   lastSeen?: string;
   containers: number;
+}
+
+/** GET /api/templates: the SandboxTemplates in force, as written */
+export type TemplateView = DesiredTemplate;
+
+/** GET /api/environments: the Environments in force; secrets by name only, files by path only */
+export interface EnvironmentView {
+  name: string;
+  variables: Record<string, string>;
+  secrets: string[];
+  files?: { path: string }[];
+}
+
+/** POST /api/agents/:node/token: the node's new token, shown this once (the previous one stops working) */
+export interface AgentTokenResponse {
+  node: string;
+  token: string;
 }
 
 export interface StatusView {

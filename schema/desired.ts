@@ -77,6 +77,17 @@ export interface DesiredNode {
   address: string;
 }
 
+/** A SandboxTemplate as written (before any sandbox merges over it), for people browsing templates. */
+export interface DesiredTemplate {
+  name: string;
+  gateway?: { branch?: string; commit?: string };
+  services?: Record<string, { branch?: string; commit?: string; baseline?: boolean }>;
+  /** Environment names every service of a sandbox from the template gets */
+  env?: string[];
+  ttl?: string;
+  resources?: { cpu?: number; memory?: string };
+}
+
 export interface DesiredState {
   platform: {
     name: string;
@@ -87,6 +98,8 @@ export interface DesiredState {
   };
   sandboxes: DesiredSandbox[];
   templates: string[];
+  /** the templates as written, sorted by name; absent in revisions stored before it was kept */
+  templateSpecs?: DesiredTemplate[];
   environments: { name: string; variables: Record<string, string>; secrets: string[]; files: FileSpec[] }[];
   /** Port allocations in force: `gateway/<sandbox>` or `service/<sandbox>/<service>` -> host port. */
   ports: Record<string, number>;

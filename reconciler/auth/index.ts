@@ -67,8 +67,8 @@ export interface Auth {
   authenticateUpgrade(req: { headers: IncomingHttpHeaders | Headers }): UpgradeCheck;
   /** Creates the node's agent token if it has none and returns it (the only time it is seen); null if it exists. */
   ensureAgentToken(node: string): string | null;
-  /** Replaces the node's agent token; the old one stops working. */
-  rotateAgentToken(node: string): string;
+  /** Replaces the node's agent token; the old one stops working. Audited with `by` (an admin's API call). */
+  rotateAgentToken(node: string, by?: { actor: string; ip?: string }): string;
   /** true when `token` is `node`'s agent token; a refusal is logged and audited (never the token). */
   verifyAgent(node: string, token: string, from?: string): boolean;
   accounts: Accounts;
@@ -132,10 +132,10 @@ export async function createAuth(store: Store, opts: AuthOptions): Promise<Auth>
       if (token) opts.audit.record({ action: 'agent.token', actor: null, target: node, outcome: 'success', detail: { created: true } });
       return token;
     },
-    rotateAgentToken(node) {
+    rotateAgentToken(node, by) {
       if (!isName(node)) throw new Error(`invalid node name ${JSON.stringify(node)}`);
       const token = accounts.rotateAgentToken(node);
-      opts.audit.record({ action: 'agent.token', actor: null, target: node, outcome: 'success', detail: { rotated: true } });
+      opts.audit.record({ action: 'agent.token', actor: by?.actor ?? null, target: node, outcome: 'success', ...(by?.ip ? { ip: by.ip } : {}), detail: { rotated: true } });
       return token;
     },
     verifyAgent(node, token, from) {

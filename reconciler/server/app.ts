@@ -8,12 +8,13 @@ import { Hono, type Context } from 'hono';
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Auth, AuthEnv } from '../auth/index.ts';
-import { bodyCap, clientIp, errorJson, forbidden, hasRole, readJson, roleForSync } from '../auth/index.ts';
+import { WEBHOOK_SIGNATURE_HEADER, bodyCap, clientIp, errorJson, forbidden, hasRole, isName, readJson, roleForSync, webhookSignatureOk } from '../auth/index.ts';
 import type { Controller } from '../sync/controller.ts';
 import { SyncConflict, UnknownSandbox, type Executor } from '../sync/executor.ts';
 import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
+import type { AgentTokenResponse, EnvironmentView, TemplateView } from '../../schema/api.ts';
 
 const SyncBody = T.Object({ prune: T.Optional(T.Boolean()), dryRun: T.Optional(T.Boolean()) }, { additionalProperties: false });
 
@@ -28,6 +29,8 @@ export interface AppDeps {
   refresh: () => Promise<void>;
   /** pull the git spec source (if any) and refresh */
   gitWebhook: () => Promise<void>;
+  /** the shared secret git signs webhooks with; without one POST /api/webhooks/git answers 404 */
+  webhookSecret?: string;
   /** ui/build, when it exists */
   uiDir?: string;
   version: string;
@@ -40,8 +43,14 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   app.route('/', d.auth.routes);
   app.get('/api/health', (c) => c.json({ ok: true, version: d.version }));
   app.get('/metrics', async (c) => c.text(await d.metrics.registry.metrics(), 200, { 'Content-Type': d.metrics.registry.contentType }));
-  // A push webhook only triggers a pull of what sdp already follows; it carries no data sdp acts on.
+  // A push webhook only triggers a pull of what sdp already follows, yet it comes without a user:
+  // it proves itself with an HMAC of its raw body (X-Hub-Signature-256) under the webhook secret.
   app.post('/api/webhooks/git', async (c) => {
+    if (!d.webhookSecret) return errorJson(c, 404, 'webhook not configured (start the server with SDP_WEBHOOK_SECRET or --webhook-secret-file)');
+    const body = await c.req.text();
+    if (!webhookSignatureOk(d.webhookSecret, body, c.req.header(WEBHOOK_SIGNATURE_HEADER))) {
+      return errorJson(c, 401, `missing or invalid ${WEBHOOK_SIGNATURE_HEADER} (sha256=<HMAC of the body under the webhook secret>)`);
+    }
     void d.gitWebhook();
     return c.json({ ok: true }, 202);
   });
@@ -90,6 +99,15 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return job ? c.json(job) : errorJson(c, 404, `no job ${c.req.param('id')}`);
   });
   app.get('/api/agents', auth.requireRole('viewer'), (c) => c.json(controller.agents()));
+  // For an agent started apart (`sdp agent`): a new token each call, shown once; the old one stops working.
+  app.post('/api/agents/:node/token', auth.requireRole('admin'), (c) => {
+    const node = c.req.param('node');
+    if (!isName(node)) return errorJson(c, 400, `invalid node name ${JSON.stringify(node)} (lowercase letters, digits and -, as in the Platform spec)`);
+    const token = auth.rotateAgentToken(node, { actor: c.get('principal').username, ip: clientIp(c) });
+    return c.json({ node, token } satisfies AgentTokenResponse);
+  });
+  app.get('/api/templates', auth.requireRole('viewer'), (c) => c.json(templates(d.revisions)));
+  app.get('/api/environments', auth.requireRole('viewer'), (c) => c.json(environments(d.revisions)));
   app.get('/api/revisions', auth.requireRole('viewer'), (c) => c.json(d.revisions.list()));
   app.post('/api/refresh', auth.requireRole('qa'), async (c) => {
     await d.refresh();
@@ -104,6 +122,22 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     app.get('*', serveStatic({ root, path: 'index.html' }));
   }
   return app;
+}
+
+/** The templates of the desired state in force; none before a first good revision. */
+function templates(revisions: Revisions): TemplateView[] {
+  const desired = revisions.current?.desired;
+  return desired?.templateSpecs ?? (desired?.templates ?? []).map((name) => ({ name }));
+}
+
+/** The environments in force: secret names but never values, file paths but not their content. */
+function environments(revisions: Revisions): EnvironmentView[] {
+  return (revisions.current?.desired.environments ?? []).map((e) => ({
+    name: e.name,
+    variables: e.variables,
+    secrets: [...e.secrets],
+    files: e.files.map((f) => ({ path: f.path })),
+  }));
 }
 
 /** The sync body is optional: no body is `{}`. */

@@ -8,6 +8,14 @@ import { refuseUpgrade, type Auth } from '../auth/index.ts';
 import type { AgentHub } from './agent-hub.ts';
 import type { UiHub } from './ui-hub.ts';
 
+/** The port is taken (often by another sdp); `code` stays EADDRINUSE for callers that try the next port. */
+export class PortInUse extends Error {
+  readonly code = 'EADDRINUSE';
+  constructor(readonly port: number) {
+    super(`port ${port} is in use: is sdp already running? use --port N`);
+  }
+}
+
 export interface HttpServer {
   port: number;
   close(): Promise<void>;
@@ -17,7 +25,7 @@ export async function listen(opts: { app: Hono<AuthEnv>; auth: Auth; agentHub: A
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: opts.app.fetch, port: opts.port, hostname: opts.host });
     s.once('listening', () => resolve(s));
-    s.once('error', reject);
+    s.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUse(opts.port) : err));
   });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;

@@ -150,6 +150,16 @@ describe('compileDocuments: the whole desired state', () => {
         },
       ],
       templates: ['qa'],
+      templateSpecs: [
+        {
+          name: 'qa',
+          gateway: { branch: 'develop' },
+          services: { account: { branch: 'develop' } },
+          env: ['common'],
+          resources: { cpu: 0.5, memory: '256Mi' },
+          ttl: '14d',
+        },
+      ],
       environments: [
         {
           name: 'account-dev',

@@ -4,7 +4,7 @@
 // every error found, sorted by file and line, and no desired state at all.
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import type { CompileResult } from '../../schema/desired.ts';
+import type { CompileResult, DesiredTemplate } from '../../schema/desired.ts';
 import { buildDesired, type BuildOptions } from './build.ts';
 import { checkReferences } from './check.ts';
 import { parseSpecFile, type SpecDoc } from './documents.ts';
@@ -48,7 +48,32 @@ export function compileDocuments(files: readonly SpecFile[], opts: CompileOption
   if (errors.size > 0) return { ok: false, errors: errors.sorted() };
   const desired = buildDesired(set, opts, errors);
   if (!desired || errors.size > 0) return { ok: false, errors: errors.sorted() };
-  return { ok: true, desired };
+  return { ok: true, desired: { ...desired, templateSpecs: templateSpecs(set) } };
+}
+
+/** What GET /api/templates shows: each template's own fields, not merged with anything. */
+function templateSpecs(set: ReturnType<typeof loadSpecs>): DesiredTemplate[] {
+  return set.templates
+    .map(({ name, value: { spec } }): DesiredTemplate => ({
+      name,
+      ...(spec.gateway ? { gateway: { ...spec.gateway } } : {}),
+      ...(spec.services
+        ? {
+            services: Object.fromEntries(
+              Object.entries(spec.services).map(([service, s]) => [
+                service,
+                { ...(s.branch !== undefined ? { branch: s.branch } : {}), ...(s.commit !== undefined ? { commit: s.commit } : {}), ...(s.baseline !== undefined ? { baseline: s.baseline } : {}) },
+              ]),
+            ),
+          }
+        : {}),
+      ...(spec.env ? { env: [...spec.env] } : {}),
+      ...(spec.ttl !== undefined ? { ttl: spec.ttl } : {}),
+      ...(spec.resources
+        ? { resources: { ...(spec.resources.cpu !== undefined ? { cpu: spec.resources.cpu } : {}), ...(spec.resources.memory !== undefined ? { memory: String(spec.resources.memory) } : {}) } }
+        : {}),
+    }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Reads every *.yaml / *.yml under `dir` (recursively, dot-folders aside) and compiles them; repos like ./x resolve inside `dir`. */
