@@ -80,6 +80,11 @@ export const ContainerSpec = T.Object(
   {
     name: T.String({ description: 'sandbox-<sandbox>-<service> or sandbox-<sandbox>-gateway' }),
     sandbox: Name,
+    /**
+     * The Platform (sdp installation) that owns it, stored as the sdp.platform label. The reconciler
+     * always sets it; absent means "no platform label" (objects made before labels existed).
+     */
+    platform: T.Optional(Name),
     service: T.String({ description: "catalog service name, or 'gateway'" }),
     kind: ContainerKind,
     network: T.String({ description: 'sandbox-<sandbox>' }),
@@ -127,6 +132,8 @@ export type RouteTable = Static<typeof RouteTable>;
 export const LABELS = {
   managed: 'sdp.managed',
   sandbox: 'sdp.sandbox',
+  /** The Platform's name: several sdp installations can share one Docker engine. */
+  platform: 'sdp.platform',
   service: 'sdp.service',
   kind: 'sdp.kind',
   commit: 'sdp.commit',

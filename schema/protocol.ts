@@ -15,13 +15,18 @@ export type Credentials = Static<typeof Credentials>;
 
 const jobBase = { id: T.String({ minLength: 1, maxLength: 128 }) };
 const opt = { additionalProperties: false } as const;
+/**
+ * The Platform whose objects a job creates or removes (the sdp.platform label). The reconciler always
+ * sets it; absent means objects without the label. A deploy carries it in `container.platform`.
+ */
+const platform = T.Optional(Name);
 
 export const ResolveJob = T.Object(
   { ...jobBase, kind: T.Literal('resolve'), repo: T.String(), refs: T.Array(T.String()), credentials: T.Optional(Credentials) },
   opt,
 );
 export const EnsureNetworkJob = T.Object(
-  { ...jobBase, kind: T.Literal('ensure-network'), sandbox: Name, network: T.String() },
+  { ...jobBase, kind: T.Literal('ensure-network'), sandbox: Name, platform, network: T.String() },
   opt,
 );
 export const DeployJob = T.Object(
@@ -48,6 +53,7 @@ export const RemoveJob = T.Object(
     ...jobBase,
     kind: T.Literal('remove'),
     sandbox: Name,
+    platform,
     /** Container names to remove; the network and worktrees go too when `all` is set. */
     containers: T.Array(T.String()),
     all: T.Boolean(),
@@ -75,6 +81,8 @@ export const LiveContainer = T.Object(
     id: T.String(),
     name: T.String(),
     sandbox: T.String(),
+    /** the sdp.platform label; absent on objects made before it existed */
+    platform: T.Optional(T.String()),
     service: T.String(),
     kind: ContainerKind,
     image: T.String(),
@@ -94,7 +102,10 @@ export const LiveContainer = T.Object(
 );
 export type LiveContainer = Static<typeof LiveContainer>;
 
-export const LiveNetwork = T.Object({ id: T.String(), name: T.String(), sandbox: T.String() }, opt);
+export const LiveNetwork = T.Object(
+  { id: T.String(), name: T.String(), sandbox: T.String(), platform: T.Optional(T.String()) },
+  opt,
+);
 export type LiveNetwork = Static<typeof LiveNetwork>;
 
 /** A gateway's route table as read back from the gateway itself; `error` when it could not be read. */

@@ -38,6 +38,19 @@ export class DockerHost {
     return info;
   }
 
+  /**
+   * inspectManaged, and the container must belong to `platform` too (undefined: carry no platform
+   * label). For the jobs that carry the platform (deploy, remove): one sdp installation never
+   * replaces or removes another's container that happens to share its name.
+   */
+  async inspectOwned(name: string, sandbox: string, platform: string | undefined): Promise<Docker.ContainerInspectInfo | undefined> {
+    const info = await this.inspectManaged(name, sandbox);
+    if (info && !ofPlatform(info.Config.Labels, platform)) {
+      throw new Error(`container ${name} belongs to ${platformText(info.Config.Labels?.[LABELS.platform])}, not ${platformText(platform)}`);
+    }
+    return info;
+  }
+
   async live(info: Docker.ContainerInspectInfo): Promise<LiveContainer> {
     return liveContainer(info, await this.envOfImage(info.Image));
   }
@@ -48,34 +61,43 @@ export class DockerHost {
     return infos.filter((i): i is Docker.ContainerInspectInfo => i !== undefined);
   }
 
-  async sandboxContainers(sandbox: string): Promise<Docker.ContainerInspectInfo[]> {
-    return (await this.managedContainers()).filter((i) => i.Config.Labels?.[LABELS.sandbox] === sandbox);
+  /** The containers of one sandbox of one platform (undefined: those without a platform label). */
+  async sandboxContainers(sandbox: string, platform: string | undefined): Promise<Docker.ContainerInspectInfo[]> {
+    return (await this.managedContainers()).filter((i) => i.Config.Labels?.[LABELS.sandbox] === sandbox && ofPlatform(i.Config.Labels, platform));
   }
 
+  /** Every managed network, of every platform: the reconciler keeps its own. */
   async networks(): Promise<LiveNetwork[]> {
     const list = await this.docker.listNetworks({ filters: { label: [MANAGED] } });
-    return list.map((n) => ({ id: n.Id, name: n.Name, sandbox: n.Labels?.[LABELS.sandbox] ?? '' }));
+    return list.map((n) => {
+      const platform = n.Labels?.[LABELS.platform];
+      return { id: n.Id, name: n.Name, sandbox: n.Labels?.[LABELS.sandbox] ?? '', ...(platform ? { platform } : {}) };
+    });
   }
 
   /**
    * Creates the sandbox network unless it exists; refuses one that sdp did not create. Serialised per
    * name: Docker accepts two networks with one name, so concurrent jobs must not both create it.
    */
-  ensureNetwork(sandbox: string, name: string): Promise<{ created: boolean }> {
+  ensureNetwork(sandbox: string, platform: string | undefined, name: string): Promise<{ created: boolean }> {
     return this.networkLocks.run(name, async () => {
       const existing = await this.network(name);
       if (existing) {
         if (existing.Labels?.[LABELS.managed] !== 'true') throw new Error(`network ${name} exists and is not managed by sdp`);
+        if (!ofPlatform(existing.Labels, platform)) {
+          throw new Error(`network ${name} belongs to ${platformText(existing.Labels?.[LABELS.platform])}, not ${platformText(platform)}`);
+        }
         return { created: false };
       }
-      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: { [LABELS.managed]: 'true', [LABELS.sandbox]: sandbox } });
+      const labels = { [LABELS.managed]: 'true', [LABELS.sandbox]: sandbox, ...(platform ? { [LABELS.platform]: platform } : {}) };
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels });
       return { created: true };
     });
   }
 
-  /** Removes every managed network of this name (duplicates left by older agents included). */
-  async removeNetwork(name: string): Promise<boolean> {
-    const found = await this.networksNamed(name);
+  /** Removes every managed network of this name and platform (duplicates left by older agents included). */
+  async removeNetwork(name: string, platform: string | undefined): Promise<boolean> {
+    const found = (await this.networksNamed(name)).filter((n) => ofPlatform(n.Labels, platform));
     if (found.some((n) => n.Labels?.[LABELS.managed] !== 'true')) throw new Error(`network ${name} is not managed by sdp`);
     for (const n of found) await this.docker.getNetwork(n.Id).remove();
     return found.length > 0;
@@ -146,4 +168,13 @@ export class DockerHost {
 
 function statusOf(err: unknown): number | undefined {
   return typeof err === 'object' && err !== null && 'statusCode' in err ? Number((err as { statusCode: unknown }).statusCode) : undefined;
+}
+
+/** Labels carry `platform` (undefined: carry no platform label, as objects made before it existed). */
+function ofPlatform(labels: Record<string, string> | undefined, platform: string | undefined): boolean {
+  return labels?.[LABELS.platform] === platform;
+}
+
+function platformText(platform: string | undefined): string {
+  return platform ? `platform ${platform}` : 'no platform';
 }

@@ -33,6 +33,8 @@ export function liveContainer(info: Docker.ContainerInspectInfo, imageEnv: strin
     ports: publishedPorts(info.HostConfig.PortBindings as Record<string, Array<{ HostPort?: string }> | null> | undefined),
     resources: {},
   };
+  const platform = labels[LABELS.platform];
+  if (platform) live.platform = platform;
   const commit = labels[LABELS.commit];
   const branch = labels[LABELS.branch];
   const specHash = labels[LABELS.specHash];

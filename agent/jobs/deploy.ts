@@ -30,7 +30,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
   const env = containerEnv(spec, job.secretValues);
   const log = ctx.logger('deploy');
 
-  const old = await docker.inspectManaged(spec.name, spec.sandbox);
+  const old = await docker.inspectOwned(spec.name, spec.sandbox, spec.platform);
   if (old && old.State.Running && old.Config.Labels?.[LABELS.specHash] === spec.specHash) {
     log(`${spec.name} already runs this spec (${spec.specHash.slice(0, 12)}): nothing to deploy`);
     if (job.gateway) await ctx.step('routes', () => gateways.apply(old, job.gateway!.adapter, job.gateway!.routes, ctx.logger('routes')));
@@ -51,7 +51,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
 
   const temp = nextName(spec.name);
   const created = await ctx.step('create', async () => {
-    await docker.ensureNetwork(spec.sandbox, spec.network);
+    await docker.ensureNetwork(spec.sandbox, spec.platform, spec.network);
     await removeContainer(ctx, temp, spec.sandbox);
     const c = await docker.docker.createContainer(createOptions(spec, plan, env, temp, adapter));
     if (spec.files.length) await c.putArchive(tarFiles(spec.files), { path: '/' });

@@ -16,7 +16,7 @@ export async function resolve(job: JobOf<'resolve'>, ctx: JobContext): Promise<J
 }
 
 export async function ensureNetwork(job: JobOf<'ensure-network'>, ctx: JobContext): Promise<JobOutcome> {
-  const { created } = await ctx.step('network', () => ctx.deps.docker.ensureNetwork(job.sandbox, job.network));
+  const { created } = await ctx.step('network', () => ctx.deps.docker.ensureNetwork(job.sandbox, job.platform, job.network));
   ctx.log('network', `${job.network} ${created ? 'created' : 'already exists'}`);
   return {};
 }
@@ -58,14 +58,18 @@ export async function start(job: JobOf<'start'>, ctx: JobContext): Promise<JobOu
   return {};
 }
 
-/** Removes containers (and their worktrees); with `all`, every container of the sandbox, its network and worktrees. */
+/**
+ * Removes containers (and their worktrees); with `all`, every container of the sandbox, its network
+ * and worktrees. Only objects of the job's platform: another sdp installation's sandbox of the same
+ * name on this engine is not touched.
+ */
 export async function remove(job: JobOf<'remove'>, ctx: JobContext): Promise<JobOutcome> {
   const { docker, git } = ctx.deps;
   const names = new Set(job.containers.flatMap((n) => [n, nextName(n)]));
-  if (job.all) for (const info of await docker.sandboxContainers(job.sandbox)) names.add(info.Name.replace(/^\//, ''));
+  if (job.all) for (const info of await docker.sandboxContainers(job.sandbox, job.platform)) names.add(info.Name.replace(/^\//, ''));
   for (const name of names) {
     await ctx.deps.containers.run(name.replace(/\.next$/, ''), () => ctx.step('remove', async () => {
-      const info = await docker.inspectManaged(name, job.sandbox);
+      const info = await docker.inspectOwned(name, job.sandbox, job.platform);
       if (!info) return;
       await docker.docker.getContainer(info.Id).remove({ force: true });
       ctx.log('remove', `${name} removed`);
@@ -75,8 +79,8 @@ export async function remove(job: JobOf<'remove'>, ctx: JobContext): Promise<Job
   }
   if (job.all) {
     await ctx.step('network', async () => {
-      for (const net of (await docker.networks()).filter((n) => n.sandbox === job.sandbox)) {
-        if (await docker.removeNetwork(net.name)) ctx.log('remove', `${net.name} removed`);
+      for (const net of (await docker.networks()).filter((n) => n.sandbox === job.sandbox && n.platform === job.platform)) {
+        if (await docker.removeNetwork(net.name, job.platform)) ctx.log('remove', `${net.name} removed`);
       }
     });
     await ctx.step('git', () => git.removeWorktrees(job.sandbox));

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DriftEntry } from '../../schema/api.ts';
+import type { DesiredSandbox } from '../../schema/desired.ts';
 import type { LiveContainer } from '../../schema/protocol.ts';
 import { bindSandbox } from '../resolve/bind.ts';
 import { diffSandbox } from './diff.ts';
@@ -522,6 +523,33 @@ describe('groupLiveBySandbox', () => {
     expect([...grouped.keys()].sort()).toEqual(['qa', 'qb']);
     expect(grouped.get('qa')).toEqual([a]);
     expect(diffSandbox(diffInput(qb, { live: grouped.get('qb')! })).sync).toBe('Synced');
+  });
+
+  it("keeps only its Platform's objects: another installation's, or unlabelled ones, are not ours", () => {
+    const inv = (s: DesiredSandbox, platform?: string) => liveInSync(s, bindSandbox(s, fakeCommit, fakeDigest(), platform))[0]!;
+    const qa = desiredSandbox();
+    const ours = inv(qa, 't-mine');
+    const foreign = inv(desiredSandbox({ name: 'qb' }), 'other');
+    const legacy = inv(desiredSandbox({ name: 'qc' }));
+    // the other installation also has a sandbox `qa`, on another engine (node) both reach
+    const twin = inv(qa, 'other');
+    const merge = (...ls: LiveNodeState[]) => ({
+      containers: ls.flatMap((l) => l.containers),
+      networks: ls.flatMap((l) => l.networks),
+      gateways: ls.flatMap((l) => l.gateways),
+    });
+    const nodes = new Map([
+      ['node-1', merge(ours, foreign, legacy)],
+      ['node-2', merge(twin)],
+    ]);
+    const grouped = groupLiveBySandbox(nodes, 't-mine');
+    expect([...grouped.keys()]).toEqual(['qa']);
+    expect(grouped.get('qa')).toEqual([ours]);
+    expect(ours.gateways).toHaveLength(1);
+    expect(diffOrphans(grouped, [], ['node-1', 'node-2']).map((o) => o.sandbox)).toEqual(['qa']);
+    expect([...groupLiveBySandbox(nodes, 'other').keys()].sort()).toEqual(['qa', 'qb']);
+    expect(groupLiveBySandbox(nodes, 'other').get('qa')!.map((ln) => ln.node)).toEqual(['node-2']);
+    expect([...groupLiveBySandbox(nodes).keys()]).toEqual(['qc']);
   });
 });
 

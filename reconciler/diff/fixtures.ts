@@ -114,6 +114,7 @@ export function liveContainer(spec: ContainerSpec, over: Partial<LiveContainer> 
     id: createHash('sha1').update(spec.name).digest('hex').slice(0, 12),
     name: spec.name,
     sandbox: spec.sandbox,
+    ...(spec.platform ? { platform: spec.platform } : {}),
     service: spec.service,
     kind: spec.kind,
     image: 'image' in spec.build ? spec.build.image : `sdp/${spec.sandbox}-${spec.service}:${spec.source?.commit ?? 'build'}`,
@@ -136,10 +137,11 @@ export function liveContainer(spec: ContainerSpec, over: Partial<LiveContainer> 
 /** A live side exactly in sync with the binding: containers, network on every node, routes applied. */
 export function liveInSync(s: DesiredSandbox, bound: BindResult): LiveNodeState[] {
   const byName = new Map([...s.services, s.gateway].map((d) => [d.name, d.node]));
+  const platform = bound.containers[0]?.platform;
   return s.nodes.map((node) => ({
     node,
     containers: bound.containers.filter((c) => byName.get(c.name) === node).map((c) => liveContainer(c)),
-    networks: [{ id: `net-${s.name}-${node}`, name: s.network, sandbox: s.name }],
+    networks: [{ id: `net-${s.name}-${node}`, name: s.network, sandbox: s.name, ...(platform ? { platform } : {}) }],
     gateways:
       node === s.gateway.node
         ? [{ sandbox: s.name, container: s.gateway.name, routes: Object.fromEntries(s.routes.map((r) => [r.service, r.target])) }]

@@ -15,8 +15,15 @@ export interface LiveNodeState extends NodeLive {
   node: string;
 }
 
-/** node -> inventory, sliced into sandbox -> per-node views (nodes in name order). */
-export function groupLiveBySandbox(nodes: ReadonlyMap<string, NodeLive>): Map<string, LiveNodeState[]> {
+/**
+ * node -> inventory, sliced into sandbox -> per-node views (nodes in name order), keeping only the
+ * objects of `platform` (the Platform's name; undefined keeps those without a platform label).
+ * Several sdp installations can share one Docker engine and every agent reports all it manages:
+ * another installation's objects must not show as ours, nor be pruned as orphans. Objects made
+ * before the sdp.platform label existed carry none, so a Platform ignores them (remove them by hand).
+ * A gateway's route table goes with its container.
+ */
+export function groupLiveBySandbox(nodes: ReadonlyMap<string, NodeLive>, platform?: string): Map<string, LiveNodeState[]> {
   const out = new Map<string, Map<string, { containers: LiveContainer[]; networks: LiveNetwork[]; gateways: LiveRoutes[] }>>();
   const slot = (sandbox: string, node: string) => {
     let byNode = out.get(sandbox);
@@ -28,9 +35,14 @@ export function groupLiveBySandbox(nodes: ReadonlyMap<string, NodeLive>): Map<st
   for (const node of [...nodes.keys()].sort()) {
     const inv = nodes.get(node);
     if (!inv) continue;
-    for (const c of inv.containers) slot(c.sandbox, node).containers.push(c);
-    for (const n of inv.networks) slot(n.sandbox, node).networks.push(n);
-    for (const g of inv.gateways) slot(g.sandbox, node).gateways.push(g);
+    const ours = new Set<string>();
+    for (const c of inv.containers) {
+      if (c.platform !== platform) continue;
+      ours.add(c.name);
+      slot(c.sandbox, node).containers.push(c);
+    }
+    for (const n of inv.networks) if (n.platform === platform) slot(n.sandbox, node).networks.push(n);
+    for (const g of inv.gateways) if (ours.has(g.container)) slot(g.sandbox, node).gateways.push(g);
   }
   const result = new Map<string, LiveNodeState[]>();
   for (const [sandbox, byNode] of out) result.set(sandbox, [...byNode].map(([node, s]) => ({ node, ...s })));

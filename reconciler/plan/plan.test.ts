@@ -247,4 +247,17 @@ describe('planOrphans', () => {
     expect(steps[1]!.job).toEqual({ kind: 'remove', sandbox: 'gone', containers: ['sandbox-gone-account', 'sandbox-gone-orders'], all: true });
     expect(planView('gone', 'rev', orphan!.drift, steps).noop).toBe(false);
   });
+
+  it("the jobs that create or remove networks and sandboxes carry the Platform's name", () => {
+    const gone = desiredSandbox({ name: 'gone' });
+    const grouped = groupLiveBySandbox(new Map(liveInSync(gone, bind(gone)).map((ln) => [ln.node, ln])));
+    const [orphan] = diffOrphans(grouped, [], ['node-1']);
+    const steps = planOrphans(orphan!, 't-plan');
+    expectValidJobs(steps);
+    expect(steps.map((st) => st.job)).toEqual([{ kind: 'remove', sandbox: 'gone', platform: 't-plan', containers: expect.any(Array), all: true }]);
+    const qa = desiredSandbox();
+    const fresh = planSandbox({ sandbox: qa, bound: bind(qa), live: [], online: ['node-1'] }, { prune: false, platform: 't-plan' });
+    expectValidJobs(fresh);
+    expect(fresh[0]!.job).toEqual({ kind: 'ensure-network', sandbox: 'qa', platform: 't-plan', network: 'sandbox-qa' });
+  });
 });

@@ -22,6 +22,11 @@ export type PlannedStep = PlanAction & { job: JobDraft };
 export interface PlanOptions {
   /** remove extra containers and networks (the sandbox's objects that no spec asks for) */
   prune: boolean;
+  /**
+   * The Platform's name, carried by the jobs that create or remove networks and whole sandboxes
+   * (deploys carry it in their bound spec). The runtime always sets it.
+   */
+  platform?: string;
 }
 
 export const WAVE = { network: 1, services: 2, gateway: 3, routes: 4, prune: 5 } as const;
@@ -45,6 +50,7 @@ export function planSandbox(input: DiffInput, opts: PlanOptions): PlannedStep[] 
       steps.push(step(WAVE.network, 'ensure-network', 'network', node, 'create', 'network missing', {
         kind: 'ensure-network',
         sandbox: s.name,
+        ...platformOf(opts.platform),
         network: s.network,
       }));
     }
@@ -68,7 +74,7 @@ export function planSandbox(input: DiffInput, opts: PlanOptions): PlannedStep[] 
     }
   }
 
-  if (opts.prune) steps.push(...pruneSteps(c));
+  if (opts.prune) steps.push(...pruneSteps(c, opts.platform));
   return uniqueIds(steps.sort(byOrder));
 }
 
@@ -87,12 +93,13 @@ function uniqueIds(steps: PlannedStep[]): PlannedStep[] {
  * Removes a deleted sandbox: per online node, its containers, network and worktrees in one
  * `remove` job with `all: true`.
  */
-export function planOrphans(orphan: OrphanSandbox): PlannedStep[] {
+export function planOrphans(orphan: OrphanSandbox, platform?: string): PlannedStep[] {
   return orphan.nodes.map((n) => {
     const what = [n.containers.length > 0 ? `${n.containers.length} container(s)` : '', 'network and worktrees'].filter(Boolean).join(', ');
     return step(WAVE.prune, 'remove', 'sandbox', n.node, 'remove', `sandbox ${orphan.sandbox} is in no spec: remove ${what}`, {
       kind: 'remove',
       sandbox: orphan.sandbox,
+      ...platformOf(platform),
       containers: n.containers,
       all: true,
     });
@@ -130,7 +137,7 @@ function containerStep(s: DesiredSandbox, cc: ContainerComparison, wave: number)
   return undefined;
 }
 
-function pruneSteps(c: Comparison): PlannedStep[] {
+function pruneSteps(c: Comparison, platform: string | undefined): PlannedStep[] {
   const s = c.sandbox;
   const steps: PlannedStep[] = [];
   // a node that should hold nothing of the sandbox: everything there goes, network and worktrees too
@@ -140,6 +147,7 @@ function pruneSteps(c: Comparison): PlannedStep[] {
     steps.push(step(WAVE.prune, 'remove', 'network', node, 'remove', `sandbox has nothing on ${node} any more`, {
       kind: 'remove',
       sandbox: s.name,
+      ...platformOf(platform),
       containers,
       all: true,
     }));
@@ -149,11 +157,16 @@ function pruneSteps(c: Comparison): PlannedStep[] {
     steps.push(step(WAVE.prune, 'remove', x.resource, x.node, 'remove', `not in the spec (${x.live.name})`, {
       kind: 'remove',
       sandbox: s.name,
+      ...platformOf(platform),
       containers: [x.live.name],
       all: false,
     }));
   }
   return steps;
+}
+
+function platformOf(platform: string | undefined): { platform?: string } {
+  return platform !== undefined ? { platform } : {};
 }
 
 function step(

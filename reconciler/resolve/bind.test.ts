@@ -167,6 +167,14 @@ describe('spec hash', () => {
     expect(at('aaaaaaa1', 'v1')).toEqual(a);
   });
 
+  it("carries the Platform's name, and it is part of the hash", () => {
+    const plain = bindSandbox(desiredSandbox(), lookup, () => 'digest').containers;
+    const mine = bindSandbox(desiredSandbox(), lookup, () => 'digest', 't-bind').containers;
+    expect(plain.every((c) => c.platform === undefined)).toBe(true);
+    expect(mine.every((c) => c.platform === 't-bind')).toBe(true);
+    expect(mine.map((c) => c.specHash)).not.toContain(plain[0]!.specHash);
+  });
+
   it('is the sha256 of the canonical spec: specHash() agrees with bindSandbox', () => {
     const { containers } = bindSandbox(desiredSandbox(), lookup, () => 'digest');
     for (const c of containers) {

@@ -32,13 +32,15 @@ export function resourceOf(c: { kind: 'service' | 'gateway'; service: string }):
  * An unresolved branch (or a lookup answer that is not a commit sha) leaves that container out and
  * lists it in `unresolved`; the diff then reports the sandbox `Unknown` rather than guessing, and
  * the planner neither deploys nor prunes it.
+ * `platform` is the Platform's name, stamped on every spec (and so in its hash): the runtime always
+ * passes it; without it the specs carry no platform.
  */
-export function bindSandbox(s: DesiredSandbox, commits: CommitLookup, secretDigest: SecretDigest): BindResult {
+export function bindSandbox(s: DesiredSandbox, commits: CommitLookup, secretDigest: SecretDigest, platform?: string): BindResult {
   const containers: ContainerSpec[] = [];
   const unresolved: string[] = [];
   const services = [...s.services].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
   for (const d of [...services, s.gateway]) {
-    const spec = bindContainer(d, commits, secretDigest);
+    const spec = bindContainer(d, commits, secretDigest, platform);
     if (spec) containers.push(spec);
     else unresolved.push(resourceOf(d));
   }
@@ -48,9 +50,9 @@ export function bindSandbox(s: DesiredSandbox, commits: CommitLookup, secretDige
 // The runtime re-binds every sandbox on every live change; hashing is the costly part. A compiled
 // DesiredContainer is immutable, so its last binding is kept per object and reused while the commit
 // and the secret digest are the same.
-const lastBinding = new WeakMap<DesiredContainer, { commit: string; digest: string; spec: ContainerSpec }>();
+const lastBinding = new WeakMap<DesiredContainer, { commit: string; digest: string; platform?: string; spec: ContainerSpec }>();
 
-function bindContainer(d: DesiredContainer, commits: CommitLookup, secretDigest: SecretDigest): ContainerSpec | undefined {
+function bindContainer(d: DesiredContainer, commits: CommitLookup, secretDigest: SecretDigest, platform?: string): ContainerSpec | undefined {
   let commit = '';
   if (d.source) {
     const found = (d.source.commit ?? (d.source.branch !== undefined ? commits(d.source.repo, d.source.branch) : undefined))
@@ -62,19 +64,20 @@ function bindContainer(d: DesiredContainer, commits: CommitLookup, secretDigest:
   const secrets = [...d.secrets].sort((a, b) => cmp(a.key, b.key) || cmp(a.environment, b.environment));
   const digest = secrets.length > 0 ? secretDigest(secrets) : '';
   const last = lastBinding.get(d);
-  if (last && last.commit === commit && last.digest === digest) return last.spec;
-  const spec = makeSpec(d, commit, secrets, digest);
-  lastBinding.set(d, { commit, digest, spec });
+  if (last && last.commit === commit && last.digest === digest && last.platform === platform) return last.spec;
+  const spec = makeSpec(d, commit, secrets, digest, platform);
+  lastBinding.set(d, { commit, digest, platform, spec });
   return spec;
 }
 
-function makeSpec(d: DesiredContainer, commit: string, secrets: SecretRef[], digest: string): ContainerSpec {
+function makeSpec(d: DesiredContainer, commit: string, secrets: SecretRef[], digest: string, platform?: string): ContainerSpec {
   const source: ContainerSpec['source'] = d.source
     ? { repo: d.source.repo, commit, ...(d.source.branch !== undefined ? { branch: d.source.branch } : {}) }
     : undefined;
   const unhashed: Omit<ContainerSpec, 'specHash'> = {
     name: d.name,
     sandbox: d.sandbox,
+    ...(platform !== undefined ? { platform } : {}),
     service: d.service,
     kind: d.kind,
     network: d.network,

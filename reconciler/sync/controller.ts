@@ -94,9 +94,11 @@ export class Controller {
     const { revisions, live, hub, heads, jobs, metrics, broadcast } = this.d;
     const current = revisions.current;
     const revision = current?.view.id ?? '';
-    const liveBySandbox = groupLiveBySandbox(live.all());
+    // before the first spec revision the Platform's name is unknown: no live object is known to be ours
+    const platform = current?.desired.platform.name ?? '';
+    const liveBySandbox = current ? groupLiveBySandbox(live.all(), platform) : new Map<string, LiveNodeState[]>();
     const online = hub.onlineNodes().map((h) => h.node);
-    const ctx = { commits: (repo: string, ref: string) => heads.commit(repo, ref), secretDigest: this.d.secretDigest, online };
+    const ctx = { commits: (repo: string, ref: string) => heads.commit(repo, ref), secretDigest: this.d.secretDigest, online, platform };
     const now = Date.now();
     const next = new Map<string, SandboxState>();
 
@@ -123,7 +125,7 @@ export class Controller {
       };
       next.set(s.name, { name: s.name, desired: s, live: liveNodes, evaluated, expired, summary });
     }
-    for (const [name, evaluated] of evaluateOrphans(liveBySandbox, next.keys(), online)) {
+    for (const [name, evaluated] of evaluateOrphans(liveBySandbox, next.keys(), ctx)) {
       const liveNodes = liveBySandbox.get(name) ?? [];
       const last = jobs.lastJob(name);
       const summary: SandboxSummary = {
@@ -290,6 +292,9 @@ export class Controller {
 
   agents(): AgentView[] {
     const { store, hub, live } = this.d;
+    // only this Platform's containers (another sdp installation may share the engine)
+    const platform = this.d.revisions.current?.desired.platform.name;
+    const ours = (node: string) => (platform === undefined ? [] : (live.all().get(node)?.containers ?? []).filter((c) => c.platform === platform));
     return store.db
       .select()
       .from(agents)
@@ -301,7 +306,7 @@ export class Controller {
         ...(a.version ? { version: a.version } : {}),
         online: hub.isOnline(a.name),
         ...(a.lastSeen ? { lastSeen: a.lastSeen } : {}),
-        containers: live.all().get(a.name)?.containers.length ?? 0,
+        containers: ours(a.name).length,
       }));
   }
 

@@ -14,6 +14,8 @@ export interface EvalContext {
   commits: CommitLookup;
   secretDigest: SecretDigest;
   online: readonly string[];
+  /** the Platform's name: on every spec, network and removal; live objects of others are not ours */
+  platform: string;
 }
 
 export interface Evaluated {
@@ -31,7 +33,7 @@ export interface Evaluated {
 /** A sandbox the specs ask for. `expired` applies its ttl: it is then treated as suspended. */
 export function evaluateSandbox(sandbox: DesiredSandbox, live: LiveNodeState[], ctx: EvalContext, expired: boolean): Evaluated {
   const effective = expired ? { ...sandbox, suspended: true } : sandbox;
-  const bound = bindSandbox(effective, ctx.commits, ctx.secretDigest);
+  const bound = bindSandbox(effective, ctx.commits, ctx.secretDigest, ctx.platform);
   const input = { sandbox: effective, bound, live, online: ctx.online, expired };
   const d = diffSandbox(input);
   return {
@@ -41,7 +43,7 @@ export function evaluateSandbox(sandbox: DesiredSandbox, live: LiveNodeState[], 
     routes: d.routes,
     fingerprint: fingerprint({ containers: bound.containers.map((c) => c.specHash), unresolved: bound.unresolved, routes: effective.routes, suspended: effective.suspended }),
     bound,
-    plan: (prune) => planSandbox(input, { prune }),
+    plan: (prune) => planSandbox(input, { prune, platform: ctx.platform }),
   };
 }
 
@@ -52,17 +54,17 @@ export function evaluateSandbox(sandbox: DesiredSandbox, live: LiveNodeState[], 
 export function evaluateOrphans(
   live: ReadonlyMap<string, readonly LiveNodeState[]>,
   desired: Iterable<string>,
-  online: readonly string[],
+  ctx: Pick<EvalContext, 'online' | 'platform'>,
 ): Map<string, Evaluated> {
   const out = new Map<string, Evaluated>();
-  for (const o of diffOrphans(live, desired, online)) {
+  for (const o of diffOrphans(live, desired, ctx.online)) {
     out.set(o.sandbox, {
       sync: 'OutOfSync',
       health: 'Unknown',
       drift: o.drift,
       routes: [],
       fingerprint: '',
-      plan: (prune) => (prune ? planOrphans(o) : []),
+      plan: (prune) => (prune ? planOrphans(o, ctx.platform) : []),
     });
   }
   return out;
