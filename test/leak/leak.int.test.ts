@@ -27,8 +27,12 @@ const SECRET_KEY = 'LEAK_SECRET';
 const CREDS = 'leak-git';
 const GIT_USER = 'leak-user';
 const SECRET = `leak-secret-${randomBytes(12).toString('hex')}`;
+/** the secret's second value: a changed secret is drift, shown without its value */
+const SECRET2 = `leak-secret-${randomBytes(12).toString('hex')}`;
 const TOKEN = `leak-token-${randomBytes(12).toString('hex')}`;
-const NEEDLES = { secret: SECRET, token: TOKEN };
+/** a wrong token set first: refused credentials must not be echoed in errors either */
+const BAD_TOKEN = `leak-badtoken-${randomBytes(12).toString('hex')}`;
+const NEEDLES = { secret: SECRET, secret2: SECRET2, token: TOKEN, badToken: BAD_TOKEN };
 
 let stack: Stack;
 let gitServer: GitHttpServer;
@@ -40,6 +44,8 @@ const responses: { what: string; text: string }[] = [];
 let repoUrl = '';
 let commit = '';
 let job: JobView;
+let firstJob: JobView;
+let firstEnv: string[] = [];
 
 async function freePort(from: number, to: number): Promise<number> {
   for (let port = from; port <= to; port++) {
@@ -123,6 +129,13 @@ function gitConfigs(dir: string): string[] {
   return found;
 }
 
+/** Config.Env of the sandbox's service container (docker inspect). */
+async function serviceEnv(): Promise<string[]> {
+  const id = (await docker('ps', '-q', '--filter', `label=sdp.sandbox=${SANDBOX}`, '--filter', 'label=sdp.service=account')).trim();
+  if (!id) throw new Error('no running service container');
+  return (JSON.parse(await docker('inspect', id)) as { Config: { Env: string[] } }[])[0]!.Config.Env;
+}
+
 function hitsIn(text: string): string[] {
   return Object.entries(NEEDLES)
     .filter(([, needle]) => text.includes(needle) || text.includes(Buffer.from(needle).toString('base64').slice(0, -4)))
@@ -173,6 +186,15 @@ spec:
     // the secret through the CLI (stdin), the git credentials through the API
     expect(await cli(['secret', 'set', ENV, SECRET_KEY], `${SECRET}\n`)).toContain(`set ${ENV}/${SECRET_KEY}`);
     expect((await call('PUT', `/api/secrets/${CREDS}/username`, { value: GIT_USER })).status).toBeLessThan(300);
+    expect((await call('PUT', `/api/secrets/${CREDS}/password`, { value: BAD_TOKEN })).status).toBeLessThan(300);
+
+    // a refused token first: the failure is reported (log, sandbox detail) without the token
+    const mark = output.length;
+    await call('POST', '/api/refresh');
+    await stack.waitFor('the refused token reported', () => output.slice(mark).includes('branch resolution failed'), 60_000, () => output.slice(mark));
+    expect(gitServer.authorized).toBe(0);
+    await getJson(`/api/sandboxes/${SANDBOX}`);
+    await getJson('/api/status');
     expect((await call('PUT', `/api/secrets/${CREDS}/password`, { value: TOKEN })).status).toBeLessThan(300);
 
     // branch heads are resolved over http with the token now that it is set
@@ -191,8 +213,24 @@ spec:
     job = await stack.waitJob(started.job.id, 150_000);
     if (job.status !== 'succeeded') throw new Error(`sync failed: ${job.error}\n${job.logs.map((l) => l.line).join('\n')}\n${output.slice(-3000)}`);
     await stack.waitSandbox(SANDBOX, (s) => s.sync === 'Synced', 'Synced', 60_000);
+    firstEnv = await serviceEnv();
+
+    // a changed secret: drift on env, then a second sync (the drift and plan are read in between)
+    expect((await call('PUT', `/api/secrets/${ENV}/${SECRET_KEY}`, { value: SECRET2 })).status).toBeLessThan(300);
+    const drifted = await stack.waitSandbox(SANDBOX, (s) => s.sync === 'OutOfSync', 'OutOfSync after the secret changed', 60_000);
+    expect(drifted.drift.some((d) => d.resource === 'service/account' && d.field === 'env'), JSON.stringify(drifted.drift)).toBe(true);
+    await getJson(`/api/sandboxes/${SANDBOX}`);
+    await getJson(`/api/sandboxes/${SANDBOX}/plan`);
+    await call('POST', `/api/sandboxes/${SANDBOX}/sync`, { dryRun: true });
+    firstJob = job;
+    const again = await call('POST', `/api/sandboxes/${SANDBOX}/sync`, {});
+    expect(again.status, again.text).toBe(202);
+    job = await stack.waitJob((JSON.parse(again.text) as { job: JobView }).job.id, 150_000);
+    if (job.status !== 'succeeded') throw new Error(`second sync failed: ${job.error}\n${job.logs.map((l) => l.line).join('\n')}`);
+    await stack.waitSandbox(SANDBOX, (s) => s.sync === 'Synced', 'Synced again', 60_000);
 
     // read everything a person or a tool could read
+    await getJson(`/api/jobs/${firstJob.id}`);
     await getJson(`/api/jobs/${job.id}`);
     await getJson(`/api/sandboxes/${SANDBOX}`);
     await getJson(`/api/sandboxes/${SANDBOX}/plan`);
@@ -234,12 +272,11 @@ spec:
     expect(job.status).toBe('succeeded');
   });
 
-  it('the secret is in the service container env (so the search can find it where it belongs)', async () => {
-    const id = (await docker('ps', '-q', '--filter', `label=sdp.sandbox=${SANDBOX}`, '--filter', 'label=sdp.service=account')).trim();
-    expect(id).not.toBe('');
-    const [c] = JSON.parse(await docker('inspect', id)) as { Config: { Env: string[] } }[];
-    expect(c!.Config.Env).toContain(`${SECRET_KEY}=${SECRET}`);
-    expect(c!.Config.Env).toContain('PLAIN_VAR=plain-value');
+  it('the secret is in the service container env, each value in its turn (so the search can find it where it belongs)', async () => {
+    expect(firstEnv).toContain(`${SECRET_KEY}=${SECRET}`);
+    const env = await serviceEnv();
+    expect(env).toContain(`${SECRET_KEY}=${SECRET2}`);
+    expect(env).toContain('PLAIN_VAR=plain-value');
   });
 
   it('neither appears in the SQLite files nor anywhere in the data dir, specs, repos (agent work dir, worktrees)', () => {
@@ -263,14 +300,16 @@ spec:
   });
 
   it('neither appears in job logs, API responses, /ws/ui messages or process output', () => {
-    expect(job.logs.length).toBeGreaterThan(0);
-    expect(hitsIn(JSON.stringify(job))).toEqual([]);
+    expect(firstJob.logs.length).toBeGreaterThan(0);
+    expect(hitsIn(JSON.stringify([firstJob, job]))).toEqual([]);
     expect(responses.length).toBeGreaterThan(10);
     for (const r of responses) expect(hitsIn(r.text), r.what).toEqual([]);
     const ui = stack.uiMessages();
     expect(ui.some((m) => m.type === 'job-log')).toBe(true);
     expect(hitsIn(JSON.stringify(ui))).toEqual([]);
-    expect(output).toContain('reconciler'); // the capture works: pino lines of `sdp up` are here
+    // the capture works: log lines of both halves of `sdp up` are here
+    expect(output).toContain('"name":"sdp-reconciler"');
+    expect(output).toContain('"name":"sdp-agent"');
     expect(hitsIn(output)).toEqual([]);
   });
 
@@ -279,7 +318,7 @@ spec:
       const text = JSON.stringify(c);
       expect(text.includes(TOKEN), c.Name).toBe(false);
       expect(text.includes(Buffer.from(TOKEN).toString('base64').slice(0, -4)), c.Name).toBe(false);
-      expect(JSON.stringify(c.Config.Labels ?? {}).includes(SECRET), c.Name).toBe(false);
+      expect(hitsIn(JSON.stringify(c.Config.Labels ?? {})), c.Name).toEqual([]);
     }
   });
 });
