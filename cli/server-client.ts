@@ -28,7 +28,9 @@ function headers(json: boolean): Record<string, string> {
   return { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(json ? { 'Content-Type': 'application/json' } : {}) };
 }
 
-export async function api<T>(server: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export async function api<T>(server: string, method: Method, path: string, body?: unknown): Promise<T> {
   const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
   let res: Response;
   try {

@@ -13,7 +13,7 @@ import { loadMasterKey } from './secrets/master-key.ts';
 import { createSecretStore } from './secrets/store.ts';
 import { createApp } from './server/app.ts';
 import { AgentHub } from './server/agent-hub.ts';
-import { listen } from './server/index.ts';
+import { checkPortFree, listen } from './server/index.ts';
 import { UiHub } from './server/ui-hub.ts';
 import { SpecSource, type GitSpecsOptions } from './source/index.ts';
 import { Revisions } from './source/revisions.ts';
@@ -59,6 +59,8 @@ const UI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui', 'build'
 
 export async function startReconciler(opts: ReconcilerOptions): Promise<Reconciler> {
   const log = opts.logger ?? rootLog;
+  const host = opts.host ?? '127.0.0.1';
+  await checkPortFree(opts.port, host);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const store = openStore(join(dataDir, 'sdp.db'));
@@ -187,7 +189,6 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     uiDir: UI_DIR,
     version: VERSION,
   });
-  const host = opts.host ?? '127.0.0.1';
   let http: Awaited<ReturnType<typeof listen>>;
   try {
     http = await listen({ app, auth, agentHub, uiHub, port: opts.port, host });

@@ -1,8 +1,8 @@
 // `sdp login [-u USER]`: password from stdin (typed without echo, or piped); prints only the session
 // token, so `export SDP_TOKEN=$(sdp login -u admin)` works. For CI, prefer `sdp token create`.
 import type { Command } from 'commander';
-import { serverOption, type ServerOptions } from '../server-client.ts';
-import { action, call, readHidden } from './secret.ts';
+import { api, serverOption, type ServerOptions } from '../server-client.ts';
+import { action, readHidden } from './secret.ts';
 
 export function register(program: Command): void {
   serverOption(
@@ -12,7 +12,7 @@ export function register(program: Command): void {
       .option('-u, --username <name>', 'user name', 'admin'),
   ).action(action(async (o: ServerOptions & { username: string }) => {
     const password = await readHidden(`password for ${o.username} at ${o.server}: `);
-    const res = await call<{ token: string; expiresAt: string; user: { username: string; role: string } }>(o.server, 'POST', '/api/login', {
+    const res = await api<{ token: string; expiresAt: string; user: { username: string; role: string } }>(o.server, 'POST', '/api/login', {
       username: o.username,
       password,
     });

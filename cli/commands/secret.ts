@@ -3,12 +3,6 @@
 import type { Command } from 'commander';
 import { api, serverOption, type ServerOptions } from '../server-client.ts';
 
-/**
- * `api` hands its method to fetch unchanged; its type lists only GET and POST.
- * Until that type is widened (asked of its owner), this is the one place that says so.
- */
-export const call = api as <T>(server: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) => Promise<T>;
-
 /** Runs a command's action; a failure prints `sdp: <reason>` (no stack) and exits 1. */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args) => {
@@ -79,20 +73,20 @@ export function register(program: Command): void {
   ).action(action(async (environment: string, key: string, o: ServerOptions) => {
     const value = await readHidden(`value for ${environment}/${key}: `);
     if (value === '') throw new Error('empty value: nothing set');
-    await call(o.server, 'PUT', `/api/secrets/${encodeURIComponent(environment)}/${encodeURIComponent(key)}`, { value });
+    await api(o.server, 'PUT', `/api/secrets/${encodeURIComponent(environment)}/${encodeURIComponent(key)}`, { value });
     console.log(`set ${environment}/${key}`);
   }));
 
   serverOption(secret.command('unset <environment> <key>').description('remove a secret')).action(
     action(async (environment: string, key: string, o: ServerOptions) => {
-      await call(o.server, 'DELETE', `/api/secrets/${encodeURIComponent(environment)}/${encodeURIComponent(key)}`);
+      await api(o.server, 'DELETE', `/api/secrets/${encodeURIComponent(environment)}/${encodeURIComponent(key)}`);
       console.log(`unset ${environment}/${key}`);
     }),
   );
 
   serverOption(secret.command('list').description('secret names, set or not (never values)').option('--format <format>', 'text | json', 'text')).action(
     action(async (o: ServerOptions & { format: string }) => {
-      const { secrets } = await call<{ secrets: SecretListing[] }>(o.server, 'GET', '/api/secrets');
+      const { secrets } = await api<{ secrets: SecretListing[] }>(o.server, 'GET', '/api/secrets');
       if (o.format === 'json') return console.log(JSON.stringify(secrets, null, 2));
       if (secrets.length === 0) return console.log('no secrets');
       for (const s of secrets) {

@@ -1,6 +1,7 @@
 // `sdp server`: the reconciler alone (API, UI, hubs); agents join with `sdp agent`.
 import type { Command } from 'commander';
-import { startReconciler } from '../../reconciler/index.ts';
+import { readFileSync } from 'node:fs';
+import { startReconciler, type Reconciler, type ReconcilerOptions } from '../../reconciler/index.ts';
 
 export function register(program: Command): void {
   program
@@ -13,8 +14,9 @@ export function register(program: Command): void {
     .option('--data <dir>', 'data folder (SQLite, keys)', '.sdp')
     .option('--port <n>', 'HTTP port', '3452')
     .option('--host <addr>', 'listen address', '127.0.0.1')
-    .action(async (o: { specs: string; specsGit?: string; specsBranch?: string; specsPath?: string; data: string; port: string; host: string }) => {
-      const rec = await startReconciler({
+    .option('--webhook-secret-file <path>', 'file holding the secret git signs POST /api/webhooks/git with (default: env SDP_WEBHOOK_SECRET; none: the webhook is off)')
+    .action(async (o: { specs: string; specsGit?: string; specsBranch?: string; specsPath?: string; data: string; port: string; host: string; webhookSecretFile?: string }) => {
+      const rec = await startOrExit({
         specsDir: o.specs,
         dataDir: o.data,
         port: Number(o.port),
@@ -22,11 +24,39 @@ export function register(program: Command): void {
         ...(o.specsGit
           ? { specsGit: { url: o.specsGit, ...(o.specsBranch ? { branch: o.specsBranch } : {}), ...(o.specsPath ? { path: o.specsPath } : {}) } }
           : {}),
+        ...(o.webhookSecretFile ? { webhookSecret: readSecretFile(o.webhookSecretFile) } : {}),
       });
       printAdmin(rec.initialAdmin);
       console.log(`sdp reconciler on ${rec.url}`);
       onSignal(() => rec.stop());
     });
+}
+
+/** Starts the reconciler; a taken port is one line on stderr and exit 1, not a stack trace. */
+export async function startOrExit(opts: ReconcilerOptions): Promise<Reconciler> {
+  try {
+    return await startReconciler(opts);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    console.error(`sdp: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
+
+/** The webhook secret from a file (a mounted Docker or Kubernetes secret); one trailing newline dropped. */
+function readSecretFile(path: string): string {
+  let secret: string;
+  try {
+    secret = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    console.error(`sdp: --webhook-secret-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    process.exit(1);
+  }
+  if (!secret) {
+    console.error(`sdp: --webhook-secret-file ${path} is empty`);
+    process.exit(1);
+  }
+  return secret;
 }
 
 /** The first start's admin account; a generated password is shown this once. */

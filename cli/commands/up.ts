@@ -3,8 +3,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { startAgent } from '../../agent/index.ts';
-import { startReconciler } from '../../reconciler/index.ts';
-import { onSignal, printAdmin } from './server.ts';
+import { onSignal, printAdmin, startOrExit } from './server.ts';
 
 export function register(program: Command): void {
   program
@@ -15,7 +14,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'HTTP port', '3452')
     .option('--node <name>', 'node name of the local agent', 'local')
     .action(async (o: { specs: string; data: string; port: string; node: string }) => {
-      const rec = await startReconciler({ specsDir: o.specs, dataDir: o.data, port: Number(o.port) });
+      const rec = await startOrExit({ specsDir: o.specs, dataDir: o.data, port: Number(o.port) });
       const agent = await startAgent({
         server: `${rec.url.replace(/^http/, 'ws')}/ws/agent`,
         name: o.node,

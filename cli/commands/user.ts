@@ -2,8 +2,8 @@
 // Passwords are read from stdin (typed without echo, or piped), never taken as arguments.
 import { Option, type Command } from 'commander';
 import { ROLES } from '../../reconciler/auth/roles.ts';
-import { serverOption, type ServerOptions } from '../server-client.ts';
-import { action, call, readHidden } from './secret.ts';
+import { api, serverOption, type ServerOptions } from '../server-client.ts';
+import { action, readHidden } from './secret.ts';
 
 interface UserView {
   username: string;
@@ -17,7 +17,7 @@ export function register(program: Command): void {
 
   serverOption(user.command('list').description('users and their roles').option('--format <format>', 'text | json', 'text')).action(
     action(async (o: ServerOptions & { format: string }) => {
-      const { users } = await call<{ users: UserView[] }>(o.server, 'GET', '/api/users');
+      const { users } = await api<{ users: UserView[] }>(o.server, 'GET', '/api/users');
       if (o.format === 'json') return console.log(JSON.stringify(users, null, 2));
       for (const u of users) console.log(`${u.username}\t${u.role}\t${u.source}`);
     }),
@@ -30,7 +30,7 @@ export function register(program: Command): void {
       .addOption(new Option('--role <role>', 'role').choices(ROLES).makeOptionMandatory()),
   ).action(action(async (username: string, o: ServerOptions & { role: string }) => {
     const password = await readHidden(`password for ${username}: `);
-    await call(o.server, 'POST', '/api/users', { username, role: o.role, password });
+    await api(o.server, 'POST', '/api/users', { username, role: o.role, password });
     console.log(`created ${username} (${o.role})`);
   }));
 
@@ -39,21 +39,21 @@ export function register(program: Command): void {
       .command('set-role <username> <role>')
       .description(`change a user's role (${ROLES.join(', ')})`),
   ).action(action(async (username: string, role: string, o: ServerOptions) => {
-    await call(o.server, 'PATCH', path(username), { role });
+    await api(o.server, 'PATCH', path(username), { role });
     console.log(`${username} is now ${role}`);
   }));
 
   serverOption(user.command('passwd <username>').description("set a user's password (read from stdin); ends their sessions")).action(
     action(async (username: string, o: ServerOptions) => {
       const password = await readHidden(`new password for ${username}: `);
-      await call(o.server, 'PATCH', path(username), { password });
+      await api(o.server, 'PATCH', path(username), { password });
       console.log(`password of ${username} changed`);
     }),
   );
 
   serverOption(user.command('delete <username>').description('delete a user with their sessions and tokens')).action(
     action(async (username: string, o: ServerOptions) => {
-      await call(o.server, 'DELETE', path(username));
+      await api(o.server, 'DELETE', path(username));
       console.log(`deleted ${username}`);
     }),
   );

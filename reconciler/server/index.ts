@@ -2,7 +2,7 @@
 // upgrade event (/ws/agent for agents, /ws/ui for dashboards and `sdp sync --wait`).
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import type { AuthEnv } from '../auth/index.ts';
 import { refuseUpgrade, type Auth } from '../auth/index.ts';
 import type { AgentHub } from './agent-hub.ts';
@@ -14,6 +14,19 @@ export class PortInUse extends Error {
   constructor(readonly port: number) {
     super(`port ${port} is in use: is sdp already running? use --port N`);
   }
+}
+
+/**
+ * Fails fast with PortInUse before anything else starts (no store opened, no log lines), so a second
+ * `sdp up` says one thing. `listen` still maps the error, for the port taken in between.
+ */
+export async function checkPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUse(port) : err));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 export interface HttpServer {
