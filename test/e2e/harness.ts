@@ -69,7 +69,7 @@ export function platformYaml(repos: Record<string, string>, health = { timeout: 
   ).join('');
   return `apiVersion: sdp/v1
 kind: Platform
-metadata: { name: default }
+metadata: { name: t-e2e }
 spec:
   nodes:
     - { name: local, roles: [micro, gateway], address: 127.0.0.1 }
@@ -221,9 +221,12 @@ export class E2E {
     this.token = ((await login.json()) as { token: string }).token;
   }
 
-  /** A node token from docker/node-token.ts, the documented way to issue one for `sdp agent`. */
+  /** A node token from `sdp token agent NODE` (as admin), the documented way to issue one for `sdp agent`. */
   async issueNodeToken(node: string): Promise<string> {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'docker/node-token.ts', '--data', this.dataDir, node], { cwd: PROJECT });
+    const { stdout } = await run(process.execPath, ['bin/sdp.js', 'token', 'agent', node, '--server', this.server], {
+      cwd: PROJECT,
+      env: { ...process.env, SDP_TOKEN: this.token },
+    });
     return stdout.trim();
   }
 
