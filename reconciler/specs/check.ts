@@ -51,14 +51,22 @@ function checkPlatform({ doc, value }: Loaded<Platform>, errors: Errors): void {
     if (!roles.has(role)) errors.at(doc, path, `no node has role ${role} (nodes: ${nodeList})`);
   };
 
+  // a password in a repo URL would be stored with every revision and served by the API
+  const checkRepo = (path: Path, repo: string | undefined): void => {
+    if (repo !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(repo)) {
+      errors.at(doc, path, 'has a password in its URL: set it with `sdp secret set NAME password` and name it in `git: { credentials: NAME }`');
+    }
+  };
   for (const [name, service] of Object.entries(spec.services)) {
     checkRole(['spec', 'services', name, 'role'], service.role);
+    checkRepo(['spec', 'services', name, 'repo'], service.repo);
     if (service.health) checkHealth(doc, ['spec', 'services', name, 'health'], service.health, errors);
   }
 
   const gw = spec.gateway;
   const base = ['spec', 'gateway'];
   checkRole([...base, 'role'], gw.role);
+  checkRepo([...base, 'repo'], gw.repo);
   const customKeys = (['repo', 'build', 'port', 'routes', 'health'] as const).filter((k) => gw[k] !== undefined);
   if (gw.proxy) {
     for (const k of customKeys) {

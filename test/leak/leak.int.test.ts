@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveGitHttp, type GitHttpServer } from '../../agent/testing/git-http.ts';
 import { ADMIN_PASSWORD, Stack, branchApp, httpGet, sandboxYaml } from '../support/reconciler.ts';
 import { scanForSecret } from '../support/leaks.ts';
-import type { JobView, SandboxDetail } from '../../schema/api.ts';
+import type { JobView, SandboxDetail, StatusView } from '../../schema/api.ts';
 
 const run = promisify(execFile);
 const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,6 +46,7 @@ let commit = '';
 let job: JobView;
 let firstJob: JobView;
 let firstEnv: string[] = [];
+let rejected: StatusView['rejected'] = null;
 
 async function freePort(from: number, to: number): Promise<number> {
   for (let port = from; port <= to; port++) {
@@ -229,6 +230,17 @@ spec:
     if (job.status !== 'succeeded') throw new Error(`second sync failed: ${job.error}\n${job.logs.map((l) => l.line).join('\n')}`);
     await stack.waitSandbox(SANDBOX, (s) => s.sync === 'Synced', 'Synced again', 60_000);
 
+    // a Platform whose repo URL carries the token is refused (naming the field, not echoing the URL)
+    const platformText = readFileSync(join(stack.specsDir, 'platform.yaml'), 'utf8');
+    await stack.writeSpec('platform.yaml', platformText.replace(repoUrl, repoUrl.replace('//', `//${GIT_USER}:${TOKEN}@`)));
+    await stack.waitFor('the revision with a password in a repo URL rejected', async () =>
+      (await getJson<StatusView>('/api/status')).rejected?.errors.some((e) => e.message.includes('password in its URL')) ?? false,
+    );
+    rejected = (await getJson<StatusView>('/api/status')).rejected;
+    await getJson('/api/revisions');
+    await stack.writeSpec('platform.yaml', platformText);
+    await stack.waitFor('the good Platform in force again', async () => (await getJson<StatusView>('/api/status')).rejected === null);
+
     // read everything a person or a tool could read
     await getJson(`/api/jobs/${firstJob.id}`);
     await getJson(`/api/jobs/${job.id}`);
@@ -270,6 +282,14 @@ spec:
     expect(new URL(repoUrl).password).toBe('');
     expect(gitServer.authorized).toBeGreaterThan(0);
     expect(job.status).toBe('succeeded');
+  });
+
+  it('a repo URL with a password in it is refused, naming file and field', () => {
+    const err = rejected?.errors.find((e) => e.message.includes('password in its URL'));
+    expect(err, JSON.stringify(rejected)).toBeDefined();
+    expect(err!.file).toContain('platform.yaml');
+    expect(err!.field).toBe('spec.services.account.repo');
+    expect(hitsIn(JSON.stringify(rejected))).toEqual([]);
   });
 
   it('the secret is in the service container env, each value in its turn (so the search can find it where it belongs)', async () => {
