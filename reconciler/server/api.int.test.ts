@@ -3,7 +3,7 @@
 // `sdp token agent`) that a real /ws/agent accepts while the rotated-out one is refused, the git
 // webhook being off without a secret, and a second server on a taken port failing in one line.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import type { AgentTokenResponse, AgentView, EnvironmentView, TemplateView } from '../../schema/api.ts';
 import { PROTOCOL_VERSION } from '../../schema/protocol.ts';
 import { Stack, sandboxYaml } from '../../test/support/reconciler.ts';
+import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from '../auth/index.ts';
 import { startReconciler } from '../index.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sdp.js');
@@ -220,6 +221,29 @@ it('POST /api/webhooks/git answers 404 while no webhook secret is configured', a
   expect(res.status).toBe(404);
   expect((res.json as { error: string }).error).toMatch(/^webhook not configured/);
 });
+
+it('sdp server --webhook-secret-file: only a body signed with that secret is accepted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 't-rec-hook-'));
+  scratch.push(dir);
+  writeFileSync(join(dir, 'hook-secret'), 'file-webhook-secret-31\n');
+  const port = 21080;
+  const child = spawn(process.execPath, [BIN, 'server', '--port', String(port), '--specs', stack.specsDir, '--data', join(dir, 'data'), '--webhook-secret-file', join(dir, 'hook-secret')], {
+    env: { ...process.env, SDP_LOG_LEVEL: 'silent', SDP_WEBHOOK_SECRET: '' },
+    stdio: 'ignore',
+  });
+  try {
+    const url = `http://127.0.0.1:${port}/api/webhooks/git`;
+    await stack.waitFor('sdp server to answer', async () => (await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => null))?.ok === true, 60_000);
+    const body = '{"ref":"refs/heads/main"}';
+    const post = (headers: Record<string, string>) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    expect((await post({})).status).toBe(401);
+    expect((await post({ [WEBHOOK_SIGNATURE_HEADER]: signWebhook('file-webhook-secret-31\n', body) })).status).toBe(401);
+    expect((await post({ [WEBHOOK_SIGNATURE_HEADER]: signWebhook('file-webhook-secret-31', body) })).status).toBe(202);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}, 90_000);
 
 describe('a taken port', () => {
   it('startReconciler rejects with one clear message and code EADDRINUSE', async () => {
