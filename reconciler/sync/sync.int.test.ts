@@ -5,6 +5,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView, UiMessage } from '../../schema/api.ts';
 import { branchApp, httpGet, sandboxYaml, startStack, type Stack, type TestRepo } from '../../test/support/reconciler.ts';
@@ -176,26 +177,55 @@ describe('reconciler with a real agent', () => {
     await stack.waitFor('good revision', async () => (await stack.api<{ rejected: unknown }>('GET', '/api/status')).rejected === null);
   });
 
-  it('a deleted sandbox is an orphan; sync with prune removes it and releases its ports', async () => {
-    const detail = await stack.detail('t-rec-heal');
-    const port = detail.desired.gatewayPort;
-    await stack.removeSpec('sb-heal.yaml');
-    const orphan = await stack.waitSandbox('t-rec-heal', (s) => s.drift.length > 0 && s.drift.every((d) => d.change === 'extra'), 'orphan');
-    expect(orphan.sync).toBe('OutOfSync');
-    const noPrune = await stack.sync('t-rec-heal');
-    expect(noPrune.plan.noop).toBe(true);
-    await stack.syncAndWait('t-rec-heal', { prune: true });
-    await stack.waitFor('orphan gone', async () => (await stack.sandbox('t-rec-heal')) === undefined);
-    expect(docker('ps', '-a', '--filter', 'label=sdp.sandbox=t-rec-heal', '--format', '{{.Names}}')).toBe('');
-    // the freed gateway port is handed out again (lowest free first, so with two new sandboxes
-    // one of them gets it whatever else was freed before)
-    await stack.writeSpec('sb-two.yaml', sandboxYaml('t-rec-two', { payment: 'main' }));
-    await stack.writeSpec('sb-three.yaml', sandboxYaml('t-rec-three', { payment: 'main' }));
-    await stack.waitSandbox('t-rec-three', () => true, 'exists');
-    const given = [(await stack.detail('t-rec-two')).desired.gatewayPort, (await stack.detail('t-rec-three')).desired.gatewayPort];
-    expect(given).toContain(port);
-    await stack.removeSpec('sb-two.yaml');
-    await stack.removeSpec('sb-three.yaml');
+  it("a deleted sandbox is an orphan; sync with prune removes it and releases its ports; another Platform's objects are left alone", async () => {
+    // another sdp installation on this engine (Platform `other`): a sandbox of its own, and a
+    // container of a sandbox named like ours. The agent reports them; this reconciler must ignore them.
+    const other = ['--label', 'sdp.managed=true', '--label', 'sdp.platform=other'];
+    const run = ['-d', ...other, '--label', 'sdp.service=account', '--label', 'sdp.kind=service'];
+    docker('network', 'create', ...other, '--label', 'sdp.sandbox=t-rec-foreign', 'sandbox-t-rec-foreign');
+    docker('run', ...run, '--label', 'sdp.sandbox=t-rec-foreign', '--name', 'sandbox-t-rec-foreign-account', 'sdp/busybox:local', 'sleep', '600');
+    docker('run', ...run, '--label', 'sdp.sandbox=t-rec-heal', '--name', 't-rec-foreign-twin', 'sdp/busybox:local', 'sleep', '600');
+    const foreignNames = () => docker('ps', '-a', '--filter', 'label=sdp.platform=other', '--format', '{{.Names}}').split('\n').filter(Boolean).sort();
+    try {
+      // the reconciler has them in its live inventory (real SQLite), so ignoring them is a real check
+      await stack.waitFor('foreign containers reported', async () => {
+        const db = new Database(join(stack.dataDir, 'sdp.db'), { readonly: true });
+        try {
+          const rows = db.prepare('SELECT containers FROM live_inventory').all() as { containers: string }[];
+          const names = rows.flatMap((r) => (JSON.parse(r.containers) as { name: string; platform?: string }[]).filter((c) => c.platform === 'other').map((c) => c.name));
+          return names.includes('t-rec-foreign-twin') && names.includes('sandbox-t-rec-foreign-account');
+        } finally {
+          db.close();
+        }
+      });
+      const detail = await stack.detail('t-rec-heal');
+      const port = detail.desired.gatewayPort;
+      await stack.removeSpec('sb-heal.yaml');
+      const orphan = await stack.waitSandbox('t-rec-heal', (s) => s.drift.length > 0 && s.drift.every((d) => d.change === 'extra'), 'orphan');
+      expect(orphan.sync).toBe('OutOfSync');
+      expect(JSON.stringify(await stack.detail('t-rec-heal'))).not.toContain('t-rec-foreign-twin');
+      expect(await stack.sandbox('t-rec-foreign')).toBeUndefined();
+      expect((await stack.request('POST', '/api/sandboxes/t-rec-foreign/sync', { prune: true })).status).toBe(404);
+      const noPrune = await stack.sync('t-rec-heal');
+      expect(noPrune.plan.noop).toBe(true);
+      await stack.syncAndWait('t-rec-heal', { prune: true });
+      await stack.waitFor('orphan gone', async () => (await stack.sandbox('t-rec-heal')) === undefined);
+      expect(docker('ps', '-a', '--filter', 'label=sdp.sandbox=t-rec-heal', '--filter', 'label=sdp.platform=t-rec', '--format', '{{.Names}}')).toBe('');
+      expect(foreignNames()).toEqual(['sandbox-t-rec-foreign-account', 't-rec-foreign-twin']);
+      expect(docker('network', 'ls', '--filter', 'label=sdp.platform=other', '--format', '{{.Name}}')).toBe('sandbox-t-rec-foreign');
+      // the freed gateway port is handed out again (lowest free first, so with two new sandboxes
+      // one of them gets it whatever else was freed before)
+      await stack.writeSpec('sb-two.yaml', sandboxYaml('t-rec-two', { payment: 'main' }));
+      await stack.writeSpec('sb-three.yaml', sandboxYaml('t-rec-three', { payment: 'main' }));
+      await stack.waitSandbox('t-rec-three', () => true, 'exists');
+      const given = [(await stack.detail('t-rec-two')).desired.gatewayPort, (await stack.detail('t-rec-three')).desired.gatewayPort];
+      expect(given).toContain(port);
+      await stack.removeSpec('sb-two.yaml');
+      await stack.removeSpec('sb-three.yaml');
+    } finally {
+      for (const name of foreignNames()) docker('rm', '-f', name);
+      docker('network', 'rm', 'sandbox-t-rec-foreign');
+    }
   });
 
   it('automated sync does not re-apply a revision + commit set whose sync failed', async () => {
@@ -232,7 +262,7 @@ describe('reconciler with a real agent', () => {
     expect(metrics).toContain('sdp_drift_entries{sandbox="t-rec-one"}');
     const agents = await stack.api<{ name: string; online: boolean; containers: number }[]>('GET', '/api/agents');
     expect(agents.find((a) => a.name === 'local')).toMatchObject({ online: true });
-    // everything but health, login, metrics and the webhook needs a token
+    // everything but health, login and metrics needs a token (the git webhook, its HMAC signature)
     expect((await fetch(`${stack.url}/api/sandboxes`)).status).toBe(401);
     expect((await fetch(`${stack.url}/api/health`)).status).toBe(200);
     if (existsSync(join(PROJECT, 'ui', 'build', 'index.html'))) {
