@@ -33,11 +33,16 @@ export function readableDestination(out: { write(s: string): unknown }): Destina
   return { write: (line: string) => void out.write(formatLine(line) + '\n') };
 }
 
-export const log: Logger = pino(
-  {
-    name: 'sdp-reconciler',
-    level: process.env.SDP_LOG_LEVEL ?? 'info',
-    redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: '(redacted)' },
-  },
-  process.stderr.isTTY ? readableDestination(process.stderr) : destination(2),
-);
+/** A logger writing where and how the reconciler's does; `sdp up` gives one to its local agent too. */
+export function newLogger(name: string): Logger {
+  return pino(
+    {
+      name,
+      level: process.env.SDP_LOG_LEVEL ?? 'info',
+      redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: '(redacted)' },
+    },
+    process.stderr.isTTY ? readableDestination(process.stderr) : destination(2),
+  );
+}
+
+export const log: Logger = newLogger('sdp-reconciler');

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { startAgent } from '../../agent/index.ts';
+import { newLogger } from '../../reconciler/log.ts';
 import { onSignal, printAdmin, startOrExit } from './server.ts';
 
 export function register(program: Command): void {
@@ -22,6 +23,7 @@ export function register(program: Command): void {
         roles: rec.platformRoles(),
         address: '127.0.0.1',
         workDir: join(o.data, 'agent'),
+        logger: newLogger('sdp-agent'),
       });
       printAdmin(rec.initialAdmin);
       console.log(`sdp up on ${rec.url} (agent ${o.node})`);
