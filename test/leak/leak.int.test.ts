@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupSandboxes } from '../../agent/testing/fixtures.ts';
 import { serveGitHttp, type GitHttpServer } from '../../agent/testing/git-http.ts';
 import { ADMIN_PASSWORD, Stack, branchApp, httpGet, sandboxYaml } from '../support/reconciler.ts';
 import { scanForSecret } from '../support/leaks.ts';
@@ -20,8 +21,10 @@ import type { JobView, SandboxDetail, StatusView } from '../../schema/api.ts';
 
 const run = promisify(execFile);
 const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const PREFIX = 't-auth-';
-const SANDBOX = `${PREFIX}leak`;
+/** the auth suite's prefix, narrowed so cleanup touches only this file's sandboxes */
+const PREFIX = 't-auth-leak-';
+/** ports inside the auth suite's 24000-24999 that its other files do not use: API 24500-24519, gateways 24600-24649, services 24700-24799 */
+const SANDBOX = `${PREFIX}1`;
 const ENV = 'leak-env';
 const SECRET_KEY = 'LEAK_SECRET';
 const CREDS = 'leak-git';
@@ -145,8 +148,8 @@ function hitsIn(text: string): string[] {
 
 describe('leak test (issue 6): secrets and git credentials stay where they belong', () => {
   beforeAll(async () => {
-    // before anything: what an earlier crashed run left behind
-    stack = new Stack({ prefix: PREFIX, port: 24000, ports: { gateway: [24100, 24149], services: [24200, 24299] } });
+    await cleanupSandboxes(PREFIX); // what an earlier crashed run left behind
+    stack = new Stack({ prefix: PREFIX, port: 24500, ports: { gateway: [24600, 24649], services: [24700, 24799] } });
     const repo = stack.repo('account');
     commit = repo.commit('develop', branchApp('develop'));
     gitServer = await serveGitHttp(join(stack.root, 'repos'), GIT_USER, TOKEN);
@@ -169,7 +172,7 @@ spec:
     await stack.writeSpec('sandbox.yaml', sandboxYaml(SANDBOX, { account: 'develop' }, { env: `[${ENV}]` }));
 
     // the real `sdp up`, all its output captured; debug level: the most a person could ever turn on
-    const port = await freePort(24000, 24019);
+    const port = await freePort(24500, 24519);
     up = spawn(process.execPath, ['bin/sdp.js', 'up', '--specs', stack.specsDir, '--data', stack.dataDir, '--port', String(port)], {
       cwd: PROJECT,
       env: { ...process.env, SDP_ADMIN_PASSWORD: ADMIN_PASSWORD, SDP_LOG_LEVEL: 'debug' },
