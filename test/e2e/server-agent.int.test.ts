@@ -1,5 +1,5 @@
 // The reconciler and the agent as separate processes, as on two machines (README "Agents on other
-// VMs", docs/agents.md): `sdp server`, a node token issued with docker/node-token.ts, and
+// VMs", docs/agents.md): `sdp server`, a node token issued with `sdp token agent NODE`, and
 // `sdp agent --server ws://... --name local` with SDP_AGENT_TOKEN. Real Docker, git and Caddy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxDetail } from '../../schema/api.ts';

@@ -1,8 +1,9 @@
 // The one place the UI talks HTTP to the reconciler. Shapes come from schema/api.ts; the few that
-// schema/api.ts does not define yet (login, me, audit, templates, environments, secrets) are declared
-// here, so when the server settles on them only this file changes.
+// schema/api.ts does not define (login, me, audit, secrets) are declared here.
 import type {
   AgentView,
+  EnvironmentView,
+  TemplateView,
   JobView,
   Plan,
   RevisionView,
@@ -43,21 +44,7 @@ export interface AuditPage {
   /** pass as `before` for the next (older) page; null on the last */
   next: number | null;
 }
-export interface TemplateView {
-  name: string;
-  gateway?: { branch?: string; commit?: string };
-  services?: Record<string, { branch?: string; commit?: string; baseline?: boolean }>;
-  env?: string[];
-  ttl?: string;
-  resources?: { cpu?: number; memory?: string };
-}
-export interface EnvironmentView {
-  name: string;
-  variables: Record<string, string>;
-  /** names only; values never leave the reconciler */
-  secrets: string[];
-  files?: { path: string }[];
-}
+export type { TemplateView, EnvironmentView } from '../../../schema/api.ts';
 /** which secret names have a value in the store; never the value */
 export interface SecretStatus {
   environment: string;
