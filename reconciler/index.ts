@@ -23,6 +23,7 @@ import { Executor, type SecretSource } from './sync/executor.ts';
 import { JobStore } from './sync/job-store.ts';
 import type { UiMessage } from '../schema/api.ts';
 import type { Credentials } from '../schema/protocol.ts';
+import { hasPasswordInUrl } from './git-url.ts';
 
 export interface ReconcilerOptions {
   specsDir: string;
@@ -59,6 +60,9 @@ const UI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui', 'build'
 
 export async function startReconciler(opts: ReconcilerOptions): Promise<Reconciler> {
   const log = opts.logger ?? rootLog;
+  if (opts.specsGit && hasPasswordInUrl(opts.specsGit.url)) {
+    throw new Error('the specs repository URL carries a password, which sdp would store and show: use a URL without credentials (a read-only deploy key over ssh, or a local mirror)');
+  }
   const host = opts.host ?? '127.0.0.1';
   await checkPortFree(opts.port, host);
   const dataDir = resolve(opts.dataDir);

@@ -10,6 +10,7 @@ import { branchNameProblem } from './gitref.ts';
 import type { Loaded, Named, SpecSet } from './load.ts';
 import { expandTemplate, own } from './merge.ts';
 import { parseDuration, parseMemory, parsePortRange, parseTtl } from './units.ts';
+import { hasPasswordInUrl } from '../git-url.ts';
 
 type AnyLoaded = Loaded<Platform> | Loaded<SandboxTemplate> | Loaded<Sandbox> | Loaded<Environment>;
 
@@ -51,9 +52,8 @@ function checkPlatform({ doc, value }: Loaded<Platform>, errors: Errors): void {
     if (!roles.has(role)) errors.at(doc, path, `no node has role ${role} (nodes: ${nodeList})`);
   };
 
-  // a password in a repo URL would be stored with every revision and served by the API
   const checkRepo = (path: Path, repo: string | undefined): void => {
-    if (repo !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(repo)) {
+    if (repo !== undefined && hasPasswordInUrl(repo)) {
       errors.at(doc, path, 'has a password in its URL: set it with `sdp secret set NAME password` and name it in `git: { credentials: NAME }`');
     }
   };
