@@ -178,9 +178,10 @@ export class Stack {
 `,
       )
       .join('');
+    // the suite's own Platform: the reconciler sees only its objects, not another suite's on the engine
     return `apiVersion: sdp/v1
 kind: Platform
-metadata: { name: default }
+metadata: { name: ${this.opts.prefix.replace(/-+$/, '')} }
 spec:
   nodes:
     - { name: ${this.node}, roles: [micro, gateway], address: 127.0.0.1 }

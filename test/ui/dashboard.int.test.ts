@@ -68,7 +68,7 @@ function platformYaml(repos: Record<string, string>): string {
     .join('');
   return `apiVersion: sdp/v1
 kind: Platform
-metadata: { name: default }
+metadata: { name: t-ui }
 spec:
   nodes:
     - { name: local, roles: [micro, gateway], address: 127.0.0.1 }
