@@ -276,6 +276,40 @@ describe('agent on a real Docker host', () => {
     expect((await httpGet('http://127.0.0.1:20005/')).body).toContain('branch=main');
   });
 
+  it("labels what it creates with the platform; deploy and remove touch only the job's platform", async () => {
+    const s = sb('p');
+    const network = `sandbox-${s}`;
+    expect((await run({ id: jobId('net'), kind: 'ensure-network', sandbox: s, platform: 'p-one', network })).ok).toBe(true);
+    const build = { type: 'image' as const, image: 'sdp/busybox:local', run: ['httpd', '-f', '-p', '8080', '-h', '/tmp'] };
+    const spec = serviceSpec({ sandbox: s, service: 'web', platform: 'p-one', build });
+    const res = await run({ id: jobId('deploy'), kind: 'deploy', container: spec });
+    expect(res.ok, res.error).toBe(true);
+    const inv = await harness.inventory();
+    expect(inv.containers.filter((c) => c.sandbox === s)).toMatchObject([{ name: spec.name, platform: 'p-one' }]);
+    expect(inv.networks.filter((n) => n.sandbox === s)).toMatchObject([{ name: network, platform: 'p-one' }]);
+    // another installation (platform p-two) must not take over p-one's objects of the same name
+    const net2 = await run({ id: jobId('net'), kind: 'ensure-network', sandbox: s, platform: 'p-two', network });
+    expect(net2).toMatchObject({ ok: false, error: expect.stringContaining('belongs to platform p-one') });
+    const dep2 = await run({ id: jobId('deploy'), kind: 'deploy', container: serviceSpec({ sandbox: s, service: 'web', platform: 'p-two', build }) });
+    expect(dep2).toMatchObject({ ok: false, error: expect.stringContaining('belongs to platform p-one') });
+    // nor remove them: p-two's sandbox of the same name stays when p-one removes all of its own
+    const twin = await docker.createContainer({
+      name: `${s}-twin`,
+      Image: 'sdp/busybox:local',
+      Cmd: ['sleep', '600'],
+      Labels: { 'sdp.managed': 'true', 'sdp.platform': 'p-two', 'sdp.sandbox': s, 'sdp.service': 'web', 'sdp.kind': 'service' },
+    });
+    try {
+      const rm = await run({ id: jobId('rm'), kind: 'remove', sandbox: s, platform: 'p-one', containers: [spec.name], all: true });
+      expect(rm.ok, rm.error).toBe(true);
+      const left = await docker.listContainers({ all: true, filters: { label: [`sdp.sandbox=${s}`] } });
+      expect(left.map((c) => c.Names[0])).toEqual([`/${s}-twin`]);
+      expect(await docker.listNetworks({ filters: { name: [network] } })).toEqual([]);
+    } finally {
+      await twin.remove({ force: true });
+    }
+  });
+
   it('removes containers, and with `all` the network and worktrees too', async () => {
     for (const s of ['a', 'b', 'c', 'd']) {
       const containers = (await docker.listContainers({ all: true, filters: { label: [`sdp.sandbox=${sb(s)}`] } })).map((c) => c.Names[0]!.slice(1));
