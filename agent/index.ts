@@ -37,7 +37,17 @@ export const AGENT_VERSION: string = (JSON.parse(readFileSync(new URL('../packag
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   if (!Value.Check(Name, opts.name)) throw new Error(`agent name ${JSON.stringify(opts.name)} must be an RFC 1123 label (lowercase letters, digits, '-')`);
   if (!/^wss?:\/\//.test(opts.server)) throw new Error(`agent server ${JSON.stringify(opts.server)} must be a ws:// or wss:// URL`);
-  const log = opts.logger ?? pino({ name: 'sdp-agent', level: process.env.SDP_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  // Credentials are never passed to the logger; the redaction is a second line of defence.
+  const log =
+    opts.logger ??
+    pino(
+      {
+        name: 'sdp-agent',
+        level: process.env.SDP_LOG_LEVEL ?? 'info',
+        redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: '(redacted)' },
+      },
+      pino.destination(2),
+    );
   const workDir = resolve(opts.workDir);
   await mkdir(workDir, { recursive: true });
   const docker = new DockerHost(opts.dockerSocket);
