@@ -69,7 +69,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   mkdirSync(dataDir, { recursive: true });
   const store = openStore(join(dataDir, 'sdp.db'));
   const audit = createAudit(store);
-  const secretStore = createSecretStore(store, loadMasterKey(dataDir).key);
+  const secretStore = createSecretStore(store, loadMasterKey(dataDir).key, () => schedule());
   const metrics = createMetrics();
   const revisions = new Revisions(store, opts.specsGit?.url ?? resolve(opts.specsDir));
   const jobs = new JobStore(store);

@@ -13,6 +13,8 @@ npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifac
 # One closing line any CI reads: "N passed, N failed".
 node -e '
   const r = JSON.parse(require("fs").readFileSync("test-artifacts/vitest.json", "utf8"));
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  // a suite that fails outside any test (a hook) counts as a failure too
+  const failed = Math.max(r.numFailedTests, r.numFailedTestSuites);
+  console.log(`tests: ${r.numPassedTests} passed, ${failed} failed, ${r.numPendingTests} skipped`);
 ' || true
 exit $status

@@ -37,7 +37,8 @@ export interface SecretStore {
 
 const aadOf = (environment: string, key: string): string => `${environment}\0${key}`;
 
-export function createSecretStore(store: Store, masterKey: Buffer, now: () => Date = () => new Date()): SecretStore {
+/** `onChange` runs after a value is set or deleted: a changed secret is drift (spec hashes include its digest). */
+export function createSecretStore(store: Store, masterKey: Buffer, onChange: () => void = () => undefined): SecretStore {
   const { db } = store;
   const encKey = deriveKey(masterKey, 'encrypt');
   const digestKey = deriveKey(masterKey, 'digest');
@@ -56,15 +57,18 @@ export function createSecretStore(store: Store, masterKey: Buffer, now: () => Da
   return {
     set(environment, key, value, by) {
       const sealed = seal(encKey, value, aadOf(environment, key));
-      const row = { ...sealed, updatedAt: now().toISOString(), updatedBy: by ?? null };
+      const row = { ...sealed, updatedAt: new Date().toISOString(), updatedBy: by ?? null };
       db.insert(secrets)
         .values({ environment, key, ...row })
         .onConflictDoUpdate({ target: [secrets.environment, secrets.key], set: row })
         .run();
+      onChange();
     },
     get,
     delete(environment, key) {
-      return db.delete(secrets).where(and(eq(secrets.environment, environment), eq(secrets.key, key))).run().changes > 0;
+      const deleted = db.delete(secrets).where(and(eq(secrets.environment, environment), eq(secrets.key, key))).run().changes > 0;
+      if (deleted) onChange();
+      return deleted;
     },
     list(referenced = []) {
       const rows = db
