@@ -4,6 +4,8 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// benchmarks print figures, not the reconciler's info logs
+process.env['SDP_LOG_LEVEL'] ??= 'warn';
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
 const files = readdirSync(here)
