@@ -173,3 +173,15 @@ export type UiMessage =
   | { type: 'sandbox'; sandbox: SandboxSummary }
   | { type: 'job'; job: JobSummary & { steps: StepView[] } }
   | { type: 'job-log'; jobId: string; log: LogLine };
+
+/** One event of GET /api/audit, newest first. */
+export interface AuditView {
+  id: number;
+  at: string;
+  actor: string | null;
+  action: string;
+  target: string | null;
+  outcome: string;
+  ip: string | null;
+  detail: Record<string, unknown>;
+}

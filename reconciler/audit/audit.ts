@@ -4,6 +4,7 @@
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import type { Store } from '../store/db.ts';
 import { auditEvents } from '../store/tables/audit.ts';
+import type { AuditView } from '../../schema/api.ts';
 
 export type AuditAction =
   | 'login'
@@ -44,16 +45,7 @@ export type AuditEvent =
       detail?: Record<string, string | number | boolean | null>;
     };
 
-export interface AuditView {
-  id: number;
-  at: string;
-  actor: string | null;
-  action: string;
-  target: string | null;
-  outcome: string;
-  ip: string | null;
-  detail: Record<string, unknown>;
-}
+export type { AuditView };
 
 export interface AuditQuery {
   /** events with an id below this (the `next` of the previous page) */

@@ -2,6 +2,7 @@
 // schema/api.ts does not define (login, me, audit, secrets) are declared here.
 import type {
   AgentView,
+  AuditView,
   EnvironmentView,
   TemplateView,
   JobView,
@@ -28,17 +29,8 @@ export interface SyncResponse {
   job: { id: string } | null;
   plan: Plan;
 }
-/** one event of GET /api/audit (reconciler/audit AuditView), newest first */
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: string | null;
-  action: string;
-  target: string | null;
-  outcome: string;
-  ip: string | null;
-  detail: Record<string, unknown>;
-}
+/** one event of GET /api/audit, newest first */
+export type AuditEntry = AuditView;
 export interface AuditPage {
   events: AuditEntry[];
   /** pass as `before` for the next (older) page; null on the last */
