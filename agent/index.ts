@@ -27,7 +27,11 @@ export interface AgentOptions {
   workDir: string;
   dockerSocket?: string;
   logger?: Logger;
+  /** How often the inventory is re-read for what no Docker event announces; default 5 s. */
+  rescanIntervalMs?: number;
 }
+
+const RESCAN_INTERVAL_MS = 5000;
 
 export interface Agent {
   stop(): Promise<void>;
@@ -63,9 +67,24 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'), proxy);
 
   const send = (msg: AgentMessage) => conn.send(msg);
-  const sendInventory = async () => {
-    send(await readInventory(opts.name, docker, gateways));
+  // What no Docker event announces (a route changed through a gateway's admin socket, say) is found
+  // by re-reading the inventory on an interval; a re-read is sent only when something changed.
+  let lastSent = '';
+  const sendInventory = async (onlyIfChanged = false) => {
+    const inventory = await readInventory(opts.name, docker, gateways);
+    const content = JSON.stringify({ ...inventory, at: '' });
+    if (onlyIfChanged && content === lastSent) return;
+    lastSent = content;
+    send(inventory);
   };
+  let rescanning = false;
+  const rescan = setInterval(() => {
+    if (rescanning || !conn.connected) return;
+    rescanning = true;
+    void sendInventory(true)
+      .catch((err: Error) => log.warn({ err: err.message }, 'inventory re-read failed'))
+      .finally(() => (rescanning = false));
+  }, opts.rescanIntervalMs ?? RESCAN_INTERVAL_MS);
   const runner = new JobRunner({ docker, git, gateways, containers: new KeyedLock() }, { send, inventory: sendInventory });
 
   const onMessage = (msg: ServerMessage) => {
@@ -104,6 +123,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   return {
     async stop() {
       events.stop();
+      clearInterval(rescan);
       await runner.idle(30_000);
       await conn.stop();
     },
