@@ -14,7 +14,7 @@ import { ProxyControl } from './gateway/proxy.ts';
 import { Gateways } from './gateway/routes.ts';
 import { GitWorkspace } from './git/workspace.ts';
 import { readInventory } from './inventory.ts';
-import { removeInterruptedDeploys } from './jobs/deploy.ts';
+import { recoverInterruptedDeploys } from './jobs/deploy.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { KeyedLock } from './lock.ts';
 
@@ -63,10 +63,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const git = new GitWorkspace(workDir);
   const proxy = new ProxyControl(join(workDir, 'gateways'));
   // before any job runs: what deploys a crash interrupted left behind
-  const interrupted = await removeInterruptedDeploys(docker, proxy);
-  if (interrupted.length) log.info({ removed: interrupted }, 'removed temporary containers of interrupted deploys');
-  const orphans = await proxy.sweep(await docker.managedContainers());
-  if (orphans.length) log.info({ removed: orphans.length }, 'removed gateway control directories no container uses');
+  const interrupted = await recoverInterruptedDeploys({ docker, proxy, git });
+  if (interrupted.length) log.info({ removed: interrupted }, 'removed what interrupted deploys left behind');
   const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'), proxy);
 
   const send = (msg: AgentMessage) => conn.send(msg);

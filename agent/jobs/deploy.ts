@@ -5,6 +5,7 @@
 // removed and the previous one restarted, so it keeps answering.
 // A proxy gateway is created with its routes already in its startup config (proxy.ts), so it
 // answers with them from its first request.
+import { resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { LABELS, PROXY_COMMAND, type ContainerSpec, type RouteTable } from '../../schema/container.ts';
 import type { JobOf } from '../../schema/protocol.ts';
@@ -12,6 +13,7 @@ import { prepareRun } from '../build/build.ts';
 import { httpHealth, portOpen, type Probe } from '../docker/health.ts';
 import type { DockerHost } from '../docker/host.ts';
 import type { ProxyControl } from '../gateway/proxy.ts';
+import type { GitWorkspace } from '../git/workspace.ts';
 import { containerIp, networkAttachments } from '../docker/live.ts';
 import { RESTART_POLICY, containerEnv, createOptions, type RunPlan } from '../docker/spec.ts';
 import { tarFiles } from '../docker/tar.ts';
@@ -153,17 +155,24 @@ async function proxyRun(ctx: JobContext, spec: ContainerSpec, plan: RunPlan, rou
 }
 
 /**
- * At agent start, before any job: the temporary containers of deploys a crash interrupted, with their
- * gateway control directories. The container each was to replace stays as the crash left it (maybe
- * stopped); the reconciler sees that and the next Sync deploys or starts it again.
+ * At agent start, before any job: what deploys a crash interrupted left behind. Their temporary
+ * containers (with their gateway control directories) and the worktrees no container mounts (a new
+ * commit checked out for a container that never took over). The container each deploy was to
+ * replace stays as the crash left it (maybe stopped); the reconciler sees that, and the next Sync
+ * deploys or starts it again.
  */
-export async function removeInterruptedDeploys(docker: DockerHost, proxy: ProxyControl): Promise<string[]> {
-  const leftovers = (await docker.managedContainers()).filter((c) => c.Name.endsWith(NEXT_SUFFIX));
+export async function recoverInterruptedDeploys(deps: { docker: DockerHost; proxy: ProxyControl; git: GitWorkspace }): Promise<string[]> {
+  const all = await deps.docker.managedContainers();
+  const leftovers = all.filter((c) => c.Name.endsWith(NEXT_SUFFIX));
   for (const info of leftovers) {
-    await docker.docker.getContainer(info.Id).remove({ force: true });
-    await proxy.release(info);
+    await deps.docker.docker.getContainer(info.Id).remove({ force: true });
+    await deps.proxy.release(info);
   }
-  return leftovers.map((c) => c.Name.replace(/^\//, ''));
+  const kept = all.filter((c) => !leftovers.includes(c));
+  const mounted = new Set(kept.flatMap((c) => (c.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => resolve(m.Source))));
+  const worktrees = await deps.git.removeUnmounted(mounted);
+  const orphans = await deps.proxy.sweep(kept);
+  return [...leftovers.map((c) => c.Name.replace(/^\//, '')), ...worktrees, ...orphans];
 }
 
 /**

@@ -10,11 +10,13 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView, Plan, SandboxDetail } from '../../schema/api.ts';
-import { curl, docker, E2E, localGateway, sandboxYaml } from './harness.ts';
+import { curl, docker, E2E, localGateway, platformYaml, sandboxYaml } from './harness.ts';
 
 const SB = 't-e2e-crash';
 const BRANCHES = ['develop', 'feature/login-error'] as const;
-const STEPS = ['git', 'build', 'create', 'stop', 'start', 'routes', 'health', 'switch'];
+/** A service deploy's steps (a gateway's add `routes`, tried on its own below). */
+const STEPS = ['git', 'build', 'create', 'stop', 'start', 'health', 'switch'];
+const GATEWAY_IMAGE = 'sdp-test/caddy-crash:t-e2e';
 
 let e: E2E;
 
@@ -24,6 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await e?.stop();
+  await docker('rmi', GATEWAY_IMAGE).catch(() => undefined);
 });
 
 const healthy = (s: SandboxDetail) => s.sync === 'Synced' && s.health === 'Healthy';
@@ -68,7 +71,7 @@ describe('a crash at each step of a deploy', () => {
     it(`deploy:${step}: killed there, then the next Sync converges${revert ? ' on the reverted spec' : ''} with nothing orphaned`, async () => {
       const target = current === BRANCHES[0] ? BRANCHES[1] : BRANCHES[0];
       await e.restart(undefined, { SDP_FAULT_KILL_AT: `deploy:${step}` });
-      const died = e.exited();
+      const died = Promise.race([e.exited(), new Promise<string>((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
       await e.writeSpec('crash.yaml', sandboxYaml(SB, { account: target }));
       await e.waitForSandbox(SB, `commit drift to ${target}`, (s) => s.drift.some((d) => d.resource === 'service/account' && d.field === 'commit'), 60_000);
       await e.api('POST', `/api/sandboxes/${SB}/sync`, {});
@@ -82,5 +85,21 @@ describe('a crash at each step of a deploy', () => {
       expect(await leftovers()).toEqual({ next: [], worktrees: [expect.any(String)], controlDirs: [expect.any(String)] });
       expect(await docker('inspect', '-f', '{{.HostConfig.RestartPolicy.Name}}', `sandbox-${SB}-account`)).toBe('unless-stopped');
     });
+  });
+
+  it('deploy:routes of the gateway (a new proxy image): killed there, then the next Sync converges with nothing orphaned', async () => {
+    await docker('tag', 'caddy:2', GATEWAY_IMAGE);
+    await e.restart(undefined, { SDP_FAULT_KILL_AT: 'deploy:routes' });
+    const died = Promise.race([e.exited(), new Promise<string>((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
+    await e.writeSpec('platform.yaml', platformYaml(e.repos).replace('image: caddy:2', `image: ${GATEWAY_IMAGE}`));
+    await e.waitForSandbox(SB, 'gateway image drift', (s) => s.drift.some((d) => d.resource === 'gateway' && d.field === 'image'), 60_000);
+    await e.api('POST', `/api/sandboxes/${SB}/sync`, {});
+    expect(await died).toBe('SIGKILL');
+
+    await e.restart();
+    const s = await syncToHealthy();
+    expect(await docker('inspect', '-f', '{{.Config.Image}}', `sandbox-${SB}-gateway`)).toBe(GATEWAY_IMAGE);
+    expect((await curl(`${localGateway(s)}/account/`)).json?.branch).toBe(current);
+    expect(await leftovers()).toEqual({ next: [], worktrees: [expect.any(String)], controlDirs: [expect.any(String)] });
   });
 });
