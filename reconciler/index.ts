@@ -66,7 +66,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   const host = opts.host ?? '127.0.0.1';
   await checkPortFree(opts.port, host);
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = openStore(join(dataDir, 'sdp.db'));
   const audit = createAudit(store);
   const secretStore = createSecretStore(store, loadMasterKey(dataDir).key, () => schedule());
