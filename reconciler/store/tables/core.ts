@@ -29,8 +29,16 @@ export const specRevisions = sqliteTable('spec_revisions', {
   at: text('at').notNull(),
   ok: integer('ok', { mode: 'boolean' }).notNull(),
   errors: text('errors', { mode: 'json' }).$type<SpecError[]>().notNull(),
+  /** only on revisions stored before spec_contents existed */
   desired: text('desired', { mode: 'json' }).$type<DesiredState>(),
   digest: text('digest').notNull(),
+  contentHash: text('content_hash'),
+});
+
+/** One copy of each compiled desired state, shared by every revision that compiled to it. */
+export const specContents = sqliteTable('spec_contents', {
+  hash: text('hash').primaryKey(),
+  desired: text('desired', { mode: 'json' }).$type<DesiredState>().notNull(),
 });
 
 export const portAllocations = sqliteTable('port_allocations', {
