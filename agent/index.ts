@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import pino, { type Logger } from 'pino';
 import { Name } from '../schema/container.ts';
 import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../schema/protocol.ts';
+import { DEFAULT_AGENT_RETENTION, Retention, type AgentRetention } from './build/retention.ts';
 import { AgentConnection } from './client.ts';
 import { DockerHost } from './docker/host.ts';
 import { watchEvents, type DockerEvent } from './events.ts';
@@ -26,6 +27,8 @@ export interface AgentOptions {
   workDir: string;
   dockerSocket?: string;
   logger?: Logger;
+  /** what is kept on disk; default DEFAULT_AGENT_RETENTION, keepImages also from env SDP_KEEP_IMAGES */
+  retention?: Partial<AgentRetention>;
 }
 
 export interface Agent {
@@ -61,7 +64,21 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const sendInventory = async () => {
     send(await readInventory(opts.name, docker, gateways));
   };
-  const runner = new JobRunner({ docker, git, gateways, containers: new KeyedLock() }, { send, inventory: sendInventory });
+  const retention: Retention = new Retention(
+    { docker, git, workDir, busy: () => runner.busy, log, onDisk: (disk) => send({ type: 'disk', node: opts.name, disk }) },
+    { ...DEFAULT_AGENT_RETENTION, ...keepImagesFromEnv(process.env), ...opts.retention },
+  );
+  const runner = new JobRunner(
+    { docker, git, gateways, containers: new KeyedLock() },
+    {
+      send,
+      inventory: sendInventory,
+      succeeded: (job, result) => {
+        if (job.kind === 'deploy' && result.image) retention.recordDeploy(job.container.sandbox, job.container.service, result.image);
+        if (job.kind === 'deploy' || job.kind === 'remove') retention.schedule();
+      },
+    },
+  );
 
   const onMessage = (msg: ServerMessage) => {
     switch (msg.type) {
@@ -79,6 +96,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     void sendInventory()
       .catch((err: Error) => log.error({ err: err.message }, 'inventory failed'))
       .finally(() => runner.pendingResults().forEach(send));
+    void retention.reportDisk().catch((err: Error) => log.warn({ err: err.message }, 'disk use not reported'));
   };
   const conn: AgentConnection = new AgentConnection({ url: opts.server, token: opts.token, log, onOpen, onMessage });
 
@@ -100,7 +118,16 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     async stop() {
       events.stop();
       await runner.idle(30_000);
+      await retention.stop();
       await conn.stop();
     },
   };
+}
+
+function keepImagesFromEnv(env: NodeJS.ProcessEnv): Partial<AgentRetention> {
+  const raw = env['SDP_KEEP_IMAGES'];
+  if (raw === undefined || raw === '') return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`SDP_KEEP_IMAGES=${JSON.stringify(raw)}: must be a whole number (default ${DEFAULT_AGENT_RETENTION.keepImages})`);
+  return { keepImages: n };
 }

@@ -31,6 +31,8 @@ export interface RunnerHooks {
   send: (msg: AgentMessage) => void;
   /** Sends a fresh inventory (after a job that changed containers, networks or routes). */
   inventory: () => Promise<void>;
+  /** After a job that succeeded (e.g. to record a deploy's image and schedule retention). */
+  succeeded?: (job: Job, result: Result) => void;
 }
 
 export class JobRunner {
@@ -63,6 +65,10 @@ export class JobRunner {
     return [...this.unacked.values()];
   }
 
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
   /** Resolves when no job is running (used on stop). */
   async idle(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -88,6 +94,7 @@ export class JobRunner {
     if (this.unacked.size > UNACKED_KEPT) this.unacked.delete(this.unacked.keys().next().value as string);
     this.running.delete(job.id);
     this.hooks.send(result);
+    if (result.ok) this.hooks.succeeded?.(job, result);
   }
 
 }

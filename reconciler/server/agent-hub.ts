@@ -191,6 +191,10 @@ export class AgentHub {
           this.finish(msg);
           this.send(ws, { type: 'ack', jobId: msg.jobId });
           break;
+        case 'disk':
+          this.store.db.update(agents).set({ disk: msg.disk }).where(eq(agents.name, node)).run();
+          this.events.onAgentsChanged();
+          break;
       }
     });
     ws.on('close', () => {

@@ -7,3 +7,4 @@ CREATE TABLE spec_contents (
 ALTER TABLE spec_revisions ADD COLUMN content_hash TEXT;  -- a row of spec_contents; NULL for revisions stored before (they keep `desired`)
 CREATE INDEX spec_revisions_content ON spec_revisions(content_hash);
 CREATE INDEX jobs_finished ON jobs(sandbox, finished_at);
+ALTER TABLE agents ADD COLUMN disk TEXT;  -- JSON DiskUse, as the agent last reported it

@@ -2,7 +2,7 @@
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { DriftEntry, HealthStatus, JobStatus, Plan, StepStatus, SyncStatus } from '../../../schema/api.ts';
 import type { DesiredState, SpecError } from '../../../schema/desired.ts';
-import type { Job, LiveContainer, LiveNetwork, LiveRoutes } from '../../../schema/protocol.ts';
+import type { DiskUse, Job, LiveContainer, LiveNetwork, LiveRoutes } from '../../../schema/protocol.ts';
 
 export const agents = sqliteTable('agents', {
   name: text('name').primaryKey(),
@@ -11,6 +11,7 @@ export const agents = sqliteTable('agents', {
   version: text('version'),
   online: integer('online', { mode: 'boolean' }).notNull().default(false),
   lastSeen: text('last_seen'),
+  disk: text('disk', { mode: 'json' }).$type<DiskUse>(),
 });
 
 export const liveInventory = sqliteTable('live_inventory', {

@@ -1,0 +1,201 @@
+// What the agent keeps on its disk. Built images (sdp/build-*, one per repo + recipe + commit) are
+// kept while any container uses them, plus the few most recently deployed per sandbox+service (what
+// a rollback needs); the rest are removed. Worktrees of sandboxes that have no container left go
+// too. A pass runs a little after a successful deploy or remove, only while no job is running (so it
+// never removes an image or worktree a deploy is about to use), and then reports the disk use.
+// Which sandbox+service deployed which image is recorded in <workDir>/deploys.json: an image is
+// shared by every sandbox on its commit, so Docker alone cannot tell.
+import { readdir, readFile, rename, statfs, lstat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LABELS } from '../../schema/container.ts';
+import type { DiskUse } from '../../schema/protocol.ts';
+import type { DockerHost } from '../docker/host.ts';
+import type { GitWorkspace } from '../git/workspace.ts';
+
+export const BUILT_IMAGE_PREFIX = 'sdp/build-';
+
+export interface AgentRetention {
+  /** built images kept per sandbox+service besides those in use (env SDP_KEEP_IMAGES) */
+  keepImages: number;
+  /** images younger than this are never removed (a build another job has just made) */
+  graceMs: number;
+  /** a pass runs this long after the last deploy or remove */
+  delayMs: number;
+}
+
+export const DEFAULT_AGENT_RETENTION: AgentRetention = { keepImages: 3, graceMs: 10 * 60_000, delayMs: 2_000 };
+
+export interface DeployRecord {
+  sandbox: string;
+  service: string;
+  image: string;
+  at: string;
+}
+
+export interface BuiltImage {
+  id: string;
+  tags: string[];
+  createdMs: number;
+  bytes: number;
+}
+
+/** The newest `keep` distinct images deployed per sandbox+service, oldest records dropped. */
+export function recentDeploys(records: readonly DeployRecord[], keep: number): DeployRecord[] {
+  const out: DeployRecord[] = [];
+  const seen = new Map<string, Set<string>>();
+  for (const r of [...records].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))) {
+    const key = `${r.sandbox}/${r.service}`;
+    const images = seen.get(key) ?? new Set<string>();
+    seen.set(key, images);
+    if (images.has(r.image) || images.size >= keep) continue;
+    images.add(r.image);
+    out.push(r);
+  }
+  return out.reverse();
+}
+
+/** Tags of built images to remove: not used by any container, not recently deployed, not young. */
+export function tagsToRemove(images: readonly BuiltImage[], inUse: ReadonlySet<string>, kept: readonly DeployRecord[], now: number, graceMs: number): string[] {
+  const keptTags = new Set(kept.map((r) => r.image));
+  return images
+    .filter((i) => !inUse.has(i.id) && now - i.createdMs >= graceMs)
+    .flatMap((i) => i.tags.filter((t) => t.startsWith(BUILT_IMAGE_PREFIX) && !keptTags.has(t)));
+}
+
+export interface RetentionDeps {
+  docker: DockerHost;
+  git: GitWorkspace;
+  workDir: string;
+  /** true while any job runs */
+  busy: () => boolean;
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  onDisk: (disk: DiskUse) => void;
+}
+
+export class Retention {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private records: Promise<DeployRecord[]> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: RetentionDeps,
+    private readonly opts: AgentRetention = DEFAULT_AGENT_RETENTION,
+  ) {}
+
+  private get recordsFile(): string {
+    return join(this.deps.workDir, 'deploys.json');
+  }
+
+  /** Notes that sandbox+service now runs `image` (only built images are recorded). */
+  recordDeploy(sandbox: string, service: string, image: string): void {
+    if (!image.startsWith(BUILT_IMAGE_PREFIX)) return;
+    void this.updateRecords((rs) => [...rs, { sandbox, service, image, at: new Date().toISOString() }]);
+  }
+
+  /** A pass after `delayMs`; postponed while a job runs. */
+  schedule(): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.deps.busy() || this.running) return this.schedule();
+      this.running = this.pass()
+        .catch((err: Error) => this.deps.log.warn({ err: err.message }, 'retention pass failed'))
+        .finally(() => (this.running = null));
+    }, this.opts.delayMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Removes what is not kept, then reports the disk use. */
+  async pass(): Promise<void> {
+    const { docker, git, log } = this.deps;
+    const containers = await docker.docker.listContainers({ all: true });
+    const inUse = new Set(containers.map((c) => c.ImageID));
+    const liveSandboxes = new Set(containers.flatMap((c) => (c.Labels?.[LABELS.managed] === 'true' && c.Labels[LABELS.sandbox] ? [c.Labels[LABELS.sandbox]!] : [])));
+    // a deleted sandbox's deploys no longer keep its images
+    const kept = await this.updateRecords((rs) => recentDeploys(rs.filter((r) => liveSandboxes.has(r.sandbox)), this.opts.keepImages));
+    const removed: string[] = [];
+    for (const tag of tagsToRemove(await this.builtImages(), inUse, kept, Date.now(), this.opts.graceMs)) {
+      try {
+        await docker.docker.getImage(tag).remove();
+        removed.push(tag);
+      } catch (err) {
+        // e.g. a container was made from it since: it is in use now
+        log.warn({ image: tag, err: (err as Error).message }, 'built image not removed');
+      }
+    }
+    const worktrees = join(this.deps.workDir, 'git', 'worktrees');
+    const gone = (await readdir(worktrees).catch(() => [] as string[])).filter((s) => !liveSandboxes.has(s));
+    for (const sandbox of gone) await git.removeWorktrees(sandbox);
+    if (removed.length + gone.length > 0) log.info({ images: removed, worktrees: gone }, 'removed built images and worktrees no longer kept');
+    await this.reportDisk();
+  }
+
+  async reportDisk(): Promise<void> {
+    const images = await this.builtImages();
+    const free = await statfs(this.deps.workDir).then(
+      (s) => s.bavail * s.bsize,
+      () => undefined,
+    );
+    this.deps.onDisk({
+      builtImages: images.length,
+      builtImagesBytes: images.reduce((n, i) => n + i.bytes, 0),
+      workDirBytes: await du(this.deps.workDir),
+      ...(free !== undefined ? { freeBytes: free } : {}),
+      at: new Date().toISOString(),
+    });
+  }
+
+  private async builtImages(): Promise<BuiltImage[]> {
+    const list = await this.deps.docker.docker.listImages({ filters: { reference: [`${BUILT_IMAGE_PREFIX}*`] } });
+    return list
+      .map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t.startsWith(BUILT_IMAGE_PREFIX)), createdMs: i.Created * 1000, bytes: i.Size }))
+      .filter((i) => i.tags.length > 0);
+  }
+
+  /** Read-modify-write of deploys.json, one at a time; returns what was written. */
+  private updateRecords(change: (rs: DeployRecord[]) => DeployRecord[]): Promise<DeployRecord[]> {
+    const prev = this.records ?? this.readRecords();
+    const next = prev.then(async (rs) => {
+      const out = change(rs);
+      const tmp = `${this.recordsFile}.tmp`;
+      await writeFile(tmp, JSON.stringify(out));
+      await rename(tmp, this.recordsFile);
+      return out;
+    });
+    this.records = next.catch(() => prev);
+    return next;
+  }
+
+  private async readRecords(): Promise<DeployRecord[]> {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(this.recordsFile, 'utf8'));
+      return Array.isArray(parsed) ? (parsed as DeployRecord[]).filter((r) => typeof r?.image === 'string' && typeof r.sandbox === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+}
+
+/** Bytes of the files under `dir` (not following links); a bounded walk, so a huge tree cannot stall a pass. */
+async function du(dir: string, maxEntries = 200_000): Promise<number> {
+  let bytes = 0;
+  let seen = 0;
+  const stack = [dir];
+  while (stack.length > 0 && seen < maxEntries) {
+    const d = stack.pop()!;
+    const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      seen++;
+      const p = join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.isFile()) bytes += await lstat(p).then((s) => s.size, () => 0);
+    }
+  }
+  return bytes;
+}
