@@ -1,6 +1,6 @@
-// Which built images the agent keeps: in use, the newest few deployed per sandbox+service, young ones.
+// Which built images the agent keeps: in use, the newest few deployed per sandbox+service, others' images.
 import { expect, it } from 'vitest';
-import { recentDeploys, tagsToRemove, type BuiltImage, type DeployRecord } from './retention.ts';
+import { recentDeploys, tagsToRemove, trimLog, type BuiltImage, type DeployRecord } from './retention.ts';
 
 const rec = (sandbox: string, service: string, commit: string, minute: number): DeployRecord => ({
   sandbox,
@@ -14,12 +14,13 @@ it('recentDeploys keeps the newest N distinct images per sandbox+service', () =>
   expect(recentDeploys(records, 2).map((r) => `${r.sandbox}:${r.image.slice(-2)}:${r.at.slice(14, 16)}`)).toEqual(['a:c1:03', 'a:c3:04', 'b:c1:05']);
 });
 
-it('tagsToRemove spares images in use, recently deployed, or younger than the grace', () => {
-  const now = Date.UTC(2026, 0, 2);
-  const img = (id: string, commit: string, ageMin: number): BuiltImage => ({ id, tags: [`sdp/build-aaa:${commit}`], createdMs: now - ageMin * 60_000, bytes: 1 });
-  const images = [img('i1', 'c1', 600), img('i2', 'c2', 600), img('i3', 'c3', 600), img('i4', 'c4', 1), img('i5', 'c5', 600)];
-  const kept = [rec('a', 'web', 'c2', 1)];
-  expect(tagsToRemove(images, new Set(['i1']), kept, now, 10 * 60_000)).toEqual(['sdp/build-aaa:c3', 'sdp/build-aaa:c5']);
-  // another tag on an image (not a built one) is never touched
-  expect(tagsToRemove([{ ...img('i6', 'c6', 600), tags: ['sdp/build-aaa:c6', 'mine:latest'] }], new Set(), [], now, 0)).toEqual(['sdp/build-aaa:c6']);
+it('trimLog drops what no deploy of a live sandbox keeps into unkept; tagsToRemove spares images in use', () => {
+  const log = { deploys: [rec('a', 'web', 'c1', 1), rec('a', 'web', 'c2', 2), rec('a', 'web', 'c3', 3), rec('gone', 'web', 'c4', 4)], unkept: ['sdp/build-aaa:c0'] };
+  const trimmed = trimLog(log, new Set(['a']), 2);
+  expect(trimmed.deploys.map((r) => r.image.slice(-2))).toEqual(['c2', 'c3']);
+  expect(trimmed.unkept.sort()).toEqual(['sdp/build-aaa:c0', 'sdp/build-aaa:c1', 'sdp/build-aaa:c4']);
+  const img = (id: string, ...tags: string[]): BuiltImage => ({ id, tags, bytes: 1 });
+  const images = [img('i0', 'sdp/build-aaa:c0'), img('i1', 'sdp/build-aaa:c1'), img('i2', 'sdp/build-aaa:c2'), img('i9', 'sdp/build-zzz:other')];
+  // c1 is in use; c4 no longer exists; an image this agent never deployed is never a candidate
+  expect(tagsToRemove(images, new Set(['i1']), trimmed.unkept)).toEqual(['sdp/build-aaa:c0']);
 });

@@ -4,7 +4,8 @@
 // too. A pass runs a little after a successful deploy or remove, only while no job is running (so it
 // never removes an image or worktree a deploy is about to use), and then reports the disk use.
 // Which sandbox+service deployed which image is recorded in <workDir>/deploys.json: an image is
-// shared by every sandbox on its commit, so Docker alone cannot tell.
+// shared by every sandbox on its commit, so Docker alone cannot tell. Only images this agent has
+// deployed are ever removed: another sdp installation on the engine keeps its own.
 import { readdir, readFile, rename, statfs, lstat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LABELS } from '../../schema/container.ts';
@@ -17,13 +18,11 @@ export const BUILT_IMAGE_PREFIX = 'sdp/build-';
 export interface AgentRetention {
   /** built images kept per sandbox+service besides those in use (env SDP_KEEP_IMAGES) */
   keepImages: number;
-  /** images younger than this are never removed (a build another job has just made) */
-  graceMs: number;
   /** a pass runs this long after the last deploy or remove */
   delayMs: number;
 }
 
-export const DEFAULT_AGENT_RETENTION: AgentRetention = { keepImages: 3, graceMs: 10 * 60_000, delayMs: 2_000 };
+export const DEFAULT_AGENT_RETENTION: AgentRetention = { keepImages: 3, delayMs: 2_000 };
 
 export interface DeployRecord {
   sandbox: string;
@@ -35,8 +34,13 @@ export interface DeployRecord {
 export interface BuiltImage {
   id: string;
   tags: string[];
-  createdMs: number;
   bytes: number;
+}
+
+/** deploys.json: the deploys kept, and tags deployed once and no longer kept, not removed yet. */
+export interface DeployLog {
+  deploys: DeployRecord[];
+  unkept: string[];
 }
 
 /** The newest `keep` distinct images deployed per sandbox+service, oldest records dropped. */
@@ -54,12 +58,21 @@ export function recentDeploys(records: readonly DeployRecord[], keep: number): D
   return out.reverse();
 }
 
-/** Tags of built images to remove: not used by any container, not recently deployed, not young. */
-export function tagsToRemove(images: readonly BuiltImage[], inUse: ReadonlySet<string>, kept: readonly DeployRecord[], now: number, graceMs: number): string[] {
-  const keptTags = new Set(kept.map((r) => r.image));
-  return images
-    .filter((i) => !inUse.has(i.id) && now - i.createdMs >= graceMs)
-    .flatMap((i) => i.tags.filter((t) => t.startsWith(BUILT_IMAGE_PREFIX) && !keptTags.has(t)));
+/**
+ * The log after trimming to `keep` per sandbox+service of live sandboxes: tags no deploy keeps any
+ * more join `unkept` (the candidates for removal).
+ */
+export function trimLog(log: DeployLog, liveSandboxes: ReadonlySet<string>, keep: number): DeployLog {
+  const deploys = recentDeploys(log.deploys.filter((r) => liveSandboxes.has(r.sandbox)), keep);
+  const kept = new Set(deploys.map((r) => r.image));
+  const unkept = new Set([...log.unkept, ...log.deploys.map((r) => r.image)].filter((t) => !kept.has(t)));
+  return { deploys, unkept: [...unkept] };
+}
+
+/** Tags to remove: unkept ones that still exist and that no container uses. */
+export function tagsToRemove(images: readonly BuiltImage[], inUse: ReadonlySet<string>, unkept: readonly string[]): string[] {
+  const candidates = new Set(unkept);
+  return images.filter((i) => !inUse.has(i.id)).flatMap((i) => i.tags.filter((t) => candidates.has(t)));
 }
 
 export interface RetentionDeps {
@@ -75,7 +88,7 @@ export interface RetentionDeps {
 export class Retention {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
-  private records: Promise<DeployRecord[]> | undefined;
+  private records: Promise<DeployLog> | undefined;
   private stopped = false;
 
   constructor(
@@ -90,7 +103,7 @@ export class Retention {
   /** Notes that sandbox+service now runs `image` (only built images are recorded). */
   recordDeploy(sandbox: string, service: string, image: string): void {
     if (!image.startsWith(BUILT_IMAGE_PREFIX)) return;
-    void this.updateRecords((rs) => [...rs, { sandbox, service, image, at: new Date().toISOString() }]);
+    void this.updateRecords((l) => ({ ...l, deploys: [...l.deploys, { sandbox, service, image, at: new Date().toISOString() }] }));
   }
 
   /** A pass after `delayMs`; postponed while a job runs. */
@@ -118,17 +131,21 @@ export class Retention {
     const inUse = new Set(containers.map((c) => c.ImageID));
     const liveSandboxes = new Set(containers.flatMap((c) => (c.Labels?.[LABELS.managed] === 'true' && c.Labels[LABELS.sandbox] ? [c.Labels[LABELS.sandbox]!] : [])));
     // a deleted sandbox's deploys no longer keep its images
-    const kept = await this.updateRecords((rs) => recentDeploys(rs.filter((r) => liveSandboxes.has(r.sandbox)), this.opts.keepImages));
+    const trimmed = await this.updateRecords((l) => trimLog(l, liveSandboxes, this.opts.keepImages));
+    const images = await this.builtImages();
     const removed: string[] = [];
-    for (const tag of tagsToRemove(await this.builtImages(), inUse, kept, Date.now(), this.opts.graceMs)) {
+    for (const tag of tagsToRemove(images, inUse, trimmed.unkept)) {
       try {
         await docker.docker.getImage(tag).remove();
         removed.push(tag);
       } catch (err) {
-        // e.g. a container was made from it since: it is in use now
+        // e.g. a container was made from it since: it is in use now; tried again next pass
         log.warn({ image: tag, err: (err as Error).message }, 'built image not removed');
       }
     }
+    // forget unkept tags that are gone (removed now, or by someone else)
+    const left = new Set(images.flatMap((i) => i.tags).filter((t) => !removed.includes(t)));
+    await this.updateRecords((l) => ({ ...l, unkept: l.unkept.filter((t) => left.has(t)) }));
     const worktrees = join(this.deps.workDir, 'git', 'worktrees');
     const gone = (await readdir(worktrees).catch(() => [] as string[])).filter((s) => !liveSandboxes.has(s));
     for (const sandbox of gone) await git.removeWorktrees(sandbox);
@@ -154,15 +171,15 @@ export class Retention {
   private async builtImages(): Promise<BuiltImage[]> {
     const list = await this.deps.docker.docker.listImages({ filters: { reference: [`${BUILT_IMAGE_PREFIX}*`] } });
     return list
-      .map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t.startsWith(BUILT_IMAGE_PREFIX)), createdMs: i.Created * 1000, bytes: i.Size }))
+      .map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t.startsWith(BUILT_IMAGE_PREFIX)), bytes: i.Size }))
       .filter((i) => i.tags.length > 0);
   }
 
   /** Read-modify-write of deploys.json, one at a time; returns what was written. */
-  private updateRecords(change: (rs: DeployRecord[]) => DeployRecord[]): Promise<DeployRecord[]> {
+  private updateRecords(change: (l: DeployLog) => DeployLog): Promise<DeployLog> {
     const prev = this.records ?? this.readRecords();
-    const next = prev.then(async (rs) => {
-      const out = change(rs);
+    const next = prev.then(async (l) => {
+      const out = change(l);
       const tmp = `${this.recordsFile}.tmp`;
       await writeFile(tmp, JSON.stringify(out));
       await rename(tmp, this.recordsFile);
@@ -172,12 +189,14 @@ export class Retention {
     return next;
   }
 
-  private async readRecords(): Promise<DeployRecord[]> {
+  private async readRecords(): Promise<DeployLog> {
     try {
-      const parsed: unknown = JSON.parse(await readFile(this.recordsFile, 'utf8'));
-      return Array.isArray(parsed) ? (parsed as DeployRecord[]).filter((r) => typeof r?.image === 'string' && typeof r.sandbox === 'string') : [];
+      const parsed = JSON.parse(await readFile(this.recordsFile, 'utf8')) as Partial<DeployLog>;
+      const deploys = Array.isArray(parsed.deploys) ? parsed.deploys.filter((r) => typeof r?.image === 'string' && typeof r.sandbox === 'string') : [];
+      const unkept = Array.isArray(parsed.unkept) ? parsed.unkept.filter((t) => typeof t === 'string') : [];
+      return { deploys, unkept };
     } catch {
-      return [];
+      return { deploys: [], unkept: [] };
     }
   }
 }
