@@ -136,6 +136,8 @@ export class AgentHub {
     // Counted on the TCP socket, so a big frame is cut off as it arrives, not parsed and then refused.
     let received = 0;
     const countBytes = (chunk: Buffer) => {
+      // the chunk that carried the hello may carry the first inventory too: counted no more
+      if (!pending) return;
       received += chunk.length;
       if (received <= this.limits.preHelloBytes) return;
       this.report(from, 'pre-hello-bytes', `agent socket cut off: more than ${this.limits.preHelloBytes} bytes before hello`);
