@@ -11,6 +11,7 @@ import { DEFAULT_AGENT_RETENTION, Retention, type AgentRetention } from './build
 import { AgentConnection } from './client.ts';
 import { DockerHost } from './docker/host.ts';
 import { watchEvents, type DockerEvent } from './events.ts';
+import { ProxyControl } from './gateway/proxy.ts';
 import { Gateways } from './gateway/routes.ts';
 import { GitWorkspace } from './git/workspace.ts';
 import { readInventory } from './inventory.ts';
@@ -29,7 +30,11 @@ export interface AgentOptions {
   logger?: Logger;
   /** what is kept on disk; default DEFAULT_AGENT_RETENTION, keepImages also from env SDP_KEEP_IMAGES */
   retention?: Partial<AgentRetention>;
+  /** How often the inventory is re-read for what no Docker event announces; default 5 s. */
+  rescanIntervalMs?: number;
 }
+
+const RESCAN_INTERVAL_MS = 5000;
 
 export interface Agent {
   stop(): Promise<void>;
@@ -58,11 +63,22 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     throw new Error(`no Docker engine answers${opts.dockerSocket ? ` on ${opts.dockerSocket}` : ''}: ${err.message}`);
   });
   const git = new GitWorkspace(workDir);
-  const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'));
+  const proxy = new ProxyControl(join(workDir, 'gateways'));
+  // before any job runs: a crash between preparing a gateway and creating it leaves its directory
+  const orphans = await proxy.sweep(await docker.managedContainers());
+  if (orphans.length) log.info({ removed: orphans.length }, 'removed gateway control directories no container uses');
+  const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'), proxy);
 
   const send = (msg: AgentMessage) => conn.send(msg);
-  const sendInventory = async () => {
-    send(await readInventory(opts.name, docker, gateways));
+  // What no Docker event announces (a route changed through a gateway's admin socket, say) is found
+  // by re-reading the inventory on an interval; a re-read is sent only when something changed.
+  let lastSent = '';
+  const sendInventory = async (onlyIfChanged = false) => {
+    const inventory = await readInventory(opts.name, docker, gateways);
+    const content = JSON.stringify({ ...inventory, at: '' });
+    if (onlyIfChanged && content === lastSent) return;
+    lastSent = content;
+    send(inventory);
   };
   const retention: Retention = new Retention(
     { docker, git, workDir, busy: () => runner.busy, log, onDisk: (disk) => send({ type: 'disk', node: opts.name, disk }) },
@@ -79,6 +95,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       },
     },
   );
+  let rescanning = false;
+  const rescan = setInterval(() => {
+    if (rescanning || !conn.connected) return;
+    rescanning = true;
+    void sendInventory(true)
+      .catch((err: Error) => log.warn({ err: err.message }, 'inventory re-read failed'))
+      .finally(() => (rescanning = false));
+  }, opts.rescanIntervalMs ?? RESCAN_INTERVAL_MS);
 
   const onMessage = (msg: ServerMessage) => {
     switch (msg.type) {
@@ -117,6 +141,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   return {
     async stop() {
       events.stop();
+      clearInterval(rescan);
       await runner.idle(30_000);
       await retention.stop();
       await conn.stop();
