@@ -10,7 +10,7 @@ import { buildDesired, type BuildOptions } from './build.ts';
 import { checkReferences } from './check.ts';
 import { parseSpecFile, type SpecDoc } from './documents.ts';
 import { Errors } from './errors.ts';
-import { SPEC_LIMITS, invalidUtf8At, kib, utf8Error, type SpecLimits } from './limits.ts';
+import { SPEC_LIMITS, invalidUtf8At, kib, tooLarge, tooMany, tooMuch, utf8Error, type SpecLimits } from './limits.ts';
 import { loadSpecs } from './load.ts';
 
 export interface CompileOptions extends BuildOptions {
@@ -80,7 +80,7 @@ function parse(file: SpecFile, limits: SpecLimits): Parsed {
 /** The files within the per-file and total bounds; an error for each one that is not. */
 function withinBounds(files: readonly SpecFile[], limits: SpecLimits, errors: Errors): SpecFile[] {
   if (files.length > limits.files) {
-    errors.add({ file: '.', line: 1, col: 1, message: `${files.length} spec files, more than the limit of ${limits.files}: keep only specs in the specs folder` });
+    errors.add(tooMany(files.length, limits));
     return [];
   }
   let total = 0;
@@ -94,19 +94,6 @@ function withinBounds(files: readonly SpecFile[], limits: SpecLimits, errors: Er
   }
   return out;
 }
-
-const tooLarge = (file: string, bytes: number, limits: SpecLimits): SpecError => ({
-  file,
-  line: 1,
-  col: 1,
-  message: `the file is ${kib(bytes)}, more than the limit of ${kib(limits.fileBytes)} per spec file: split it into several files`,
-});
-const tooMuch = (file: string, limits: SpecLimits): SpecError => ({
-  file,
-  line: 1,
-  col: 1,
-  message: `the spec files up to this one are more than the limit of ${kib(limits.totalBytes)} in all: keep only specs in the specs folder`,
-});
 
 /** What GET /api/templates shows: each template's own fields, not merged with anything. */
 function templateSpecs(set: ReturnType<typeof loadSpecs>): DesiredTemplate[] {
@@ -160,11 +147,8 @@ export async function readSpecFiles(dir: string, limits: SpecLimits = SPEC_LIMIT
     .filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name) && !relative(root, join(e.parentPath, e.name)).split(sep).some((p) => p.startsWith('.')))
     .map((e) => join(e.parentPath, e.name))
     .sort();
+  if (paths.length > limits.files) return { files: [], errors: [tooMany(paths.length, limits)] };
   const errors: SpecError[] = [];
-  if (paths.length > limits.files) {
-    errors.push({ file: '.', line: 1, col: 1, message: `${paths.length} spec files, more than the limit of ${limits.files}: keep only specs in the specs folder` });
-    return { files: [], errors };
-  }
   const files: SpecFile[] = [];
   let total = 0;
   for (const p of paths) {

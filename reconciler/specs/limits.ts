@@ -90,6 +90,26 @@ export function oversizedValue(value: unknown, max: number): { path: (string | n
   return undefined;
 }
 
+/** The spec errors for input over the bounds, each with what to do. */
+export const tooMany = (n: number, limits: SpecLimits): SourceRef & { message: string } => ({
+  file: '.',
+  line: 1,
+  col: 1,
+  message: `${n} spec files, more than the limit of ${limits.files}: keep only specs in the specs folder`,
+});
+export const tooLarge = (file: string, bytes: number, limits: SpecLimits): SourceRef & { message: string } => ({
+  file,
+  line: 1,
+  col: 1,
+  message: `the file is ${kib(bytes)}, more than the limit of ${kib(limits.fileBytes)} per spec file: split it into several files`,
+});
+export const tooMuch = (file: string, limits: SpecLimits): SourceRef & { message: string } => ({
+  file,
+  line: 1,
+  col: 1,
+  message: `the spec files up to this one are more than the limit of ${kib(limits.totalBytes)} in all: keep only specs in the specs folder`,
+});
+
 export function clip(message: string, max: number): string {
   return message.length <= max ? message : `${message.slice(0, max)}… (${message.length - max} more characters)`;
 }
