@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileDocuments, compileSpecsDir, readSpecFiles } from './compile.ts';
 import { Errors } from './errors.ts';
+import { baseFiles } from './fixtures.ts';
 import { SPEC_LIMITS, invalidUtf8At, oversizedValue, positionAt } from './limits.ts';
 
 const JUNK = '- [ unclosed: { a: b\n';
@@ -87,6 +88,13 @@ describe('limits in the compiler', () => {
       expect(result.errors[0]).toMatchObject({ file: 'env.yaml', line: 6, col: 10 });
       expect(result.errors[0]!.message).toMatch(/^spec\.variables\.BIG: the value is 65 KiB, more than the limit of 64 KiB/);
     }
+  });
+
+  it('a desired state over its limit is one error; the same specs compile under the default', () => {
+    expect(compileDocuments(baseFiles()).ok).toBe(true);
+    const result = compileDocuments(baseFiles(), { limits: { ...SPEC_LIMITS, desiredBytes: 1000 } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors).toEqual([expect.objectContaining({ line: 1, col: 1, message: expect.stringMatching(/^the compiled desired state is \d+ KiB, more than the limit of 1 KiB/) })]);
   });
 
   it('reads no file over the size limit, names a non-UTF-8 file by line and column, follows no symlink', async () => {
