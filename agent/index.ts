@@ -89,6 +89,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     {
       send,
       inventory: sendInventory,
+      before: () => retention.idle(),
       succeeded: (job, result) => {
         if (job.kind === 'deploy' && result.image) retention.recordDeploy(job.container.sandbox, job.container.service, result.image);
         if (job.kind === 'deploy' || job.kind === 'remove') retention.schedule();

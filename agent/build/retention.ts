@@ -1,8 +1,9 @@
 // What the agent keeps on its disk. Built images (sdp/build-*, one per repo + recipe + commit) are
 // kept while any container uses them, plus the few most recently deployed per sandbox+service (what
 // a rollback needs); the rest are removed. Worktrees of sandboxes that have no container left go
-// too. A pass runs a little after a successful deploy or remove, only while no job is running (so it
-// never removes an image or worktree a deploy is about to use), and then reports the disk use.
+// too. A pass runs a little after a successful deploy or remove, only while no job is running, and
+// a job that arrives meanwhile waits for its removals (`idle`), so a pass never removes an image or a
+// worktree a deploy is about to use. Then it reports the disk use.
 // Which sandbox+service deployed which image is recorded in <workDir>/deploys.json: an image is
 // shared by every sandbox on its commit, so Docker alone cannot tell. Only images this agent has
 // deployed are ever removed: another sdp installation on the engine keeps its own.
@@ -88,6 +89,8 @@ export interface RetentionDeps {
 export class Retention {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | null = null;
+  /** the removal part of the running pass, which jobs wait for */
+  private removing: Promise<void> | null = null;
   private records: Promise<DeployLog> | undefined;
   private stopped = false;
 
@@ -124,8 +127,23 @@ export class Retention {
     await this.running;
   }
 
+  /** Resolves when no removal is under way (a job waits for this before it starts). */
+  async idle(): Promise<void> {
+    await this.removing?.catch(() => undefined);
+  }
+
   /** Removes what is not kept, then reports the disk use. */
   async pass(): Promise<void> {
+    this.removing = this.removeUnkept();
+    try {
+      await this.removing;
+    } finally {
+      this.removing = null;
+    }
+    await this.reportDisk();
+  }
+
+  private async removeUnkept(): Promise<void> {
     const { docker, git, log } = this.deps;
     const containers = await docker.docker.listContainers({ all: true });
     const inUse = new Set(containers.map((c) => c.ImageID));
@@ -150,7 +168,6 @@ export class Retention {
     const gone = (await readdir(worktrees).catch(() => [] as string[])).filter((s) => !liveSandboxes.has(s));
     for (const sandbox of gone) await git.removeWorktrees(sandbox);
     if (removed.length + gone.length > 0) log.info({ images: removed, worktrees: gone }, 'removed built images and worktrees no longer kept');
-    await this.reportDisk();
   }
 
   async reportDisk(): Promise<void> {

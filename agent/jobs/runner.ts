@@ -31,6 +31,8 @@ export interface RunnerHooks {
   send: (msg: AgentMessage) => void;
   /** Sends a fresh inventory (after a job that changed containers, networks or routes). */
   inventory: () => Promise<void>;
+  /** Awaited before a job runs (retention's removals finish first). */
+  before?: () => Promise<void>;
   /** After a job that succeeded (e.g. to record a deploy's image and schedule retention). */
   succeeded?: (job: Job, result: Result) => void;
 }
@@ -82,6 +84,7 @@ export class JobRunner {
     const ctx = new JobContext(job.id, this.deps, redactor, this.hooks.send);
     let result: Result;
     try {
+      await this.hooks.before?.();
       const outcome = await (handlers[job.kind] as Handler<JobKind>)(job, ctx);
       result = { type: 'result', jobId: job.id, kind: job.kind, ok: true, ...outcome, durationMs: 0 };
     } catch (err) {
