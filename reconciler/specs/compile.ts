@@ -153,8 +153,12 @@ export async function readSpecFiles(dir: string, limits: SpecLimits = SPEC_LIMIT
   let total = 0;
   for (const p of paths) {
     const path = relative(root, p).split(sep).join('/');
-    const read = await readBounded(p, limits.fileBytes);
-    if (!read) continue; // gone since the listing
+    const read = await readBounded(p, limits.fileBytes).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null; // gone since the listing
+      errors.push({ file: path, line: 1, col: 1, message: `cannot read the file (${err.code ?? err.message}): make it readable by the user sdp runs as` });
+      return null;
+    });
+    if (!read) continue;
     if (read.tooLarge) {
       errors.push(tooLarge(path, read.size, limits));
       continue;
@@ -171,10 +175,9 @@ export async function readSpecFiles(dir: string, limits: SpecLimits = SPEC_LIMIT
   return { files, errors };
 }
 
-/** At most `max` bytes of the file (never more, even when it grows while read); null when it is gone. */
-async function readBounded(path: string, max: number): Promise<{ bytes: Buffer; tooLarge: false } | { tooLarge: true; size: number } | null> {
-  const handle = await open(path, 'r').catch(() => null);
-  if (!handle) return null;
+/** At most `max` bytes of the file (never more, even when it grows while read). */
+async function readBounded(path: string, max: number): Promise<{ bytes: Buffer; tooLarge: false } | { tooLarge: true; size: number }> {
+  const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
     if (size > max) return { tooLarge: true, size };
