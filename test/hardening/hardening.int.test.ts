@@ -166,7 +166,8 @@ describe('bounded spec input (finding 1)', () => {
     expect(st.rejected!.errors).toEqual([expect.objectContaining({ file: 'junk.yaml', line: 1, col: 1, message: expect.stringMatching(/^the file is 46\.\d MiB, more than the limit of 256 KiB per spec file/) })]);
     expect(st.current?.id).toBe(goodRevision);
     expect(peak).toBeLessThan(RSS_CEILING_MB);
-    expect(Math.max(...latencies)).toBeLessThan(2000);
+    // not a speed target (that is scripts/bench/hostile-specs.bench.ts): the API must not stall
+    expect(Math.max(...latencies)).toBeLessThan(10_000);
   });
 
   it('junk just under the file limit: at most 100 errors and a count, /api/status and /ws/ui stay small, /api/health answers', async () => {
@@ -190,7 +191,7 @@ describe('bounded spec input (finding 1)', () => {
     expect(JSON.stringify(ui).length).toBeLessThan(100_000);
     expect(st.current?.id).toBe(goodRevision);
     expect(peak).toBeLessThan(RSS_CEILING_MB);
-    expect(Math.max(...latencies)).toBeLessThan(3000);
+    expect(Math.max(...latencies)).toBeLessThan(10_000);
   });
 
   it('restarted with junk in the folder, sdp starts and serves the last good revision', async () => {
@@ -303,7 +304,7 @@ describe('/ws/agent before and after hello (finding 2)', () => {
     console.log(`4 x 60 MiB frames before hello: RSS ${base} MB -> peak ${peak} MB`);
     expect(results.every((c) => c === 1006 || c === 1009)).toBe(true); // cut off (no close frame), or too big
     expect(peak - base).toBeLessThan(100);
-    expect(await health()).toBeLessThan(2000);
+    expect(await health()).toBeLessThan(10_000);
   });
 
   it('a bad hello is audited without the node name the caller chose; a token only for a node the Platform lists', async () => {
