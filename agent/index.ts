@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import pino, { type Logger } from 'pino';
-import { Name } from '../schema/container.ts';
+import { LABELS, Name } from '../schema/container.ts';
 import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../schema/protocol.ts';
 import { DEFAULT_AGENT_RETENTION, Retention, type AgentRetention } from './build/retention.ts';
 import { AgentConnection } from './client.ts';
@@ -15,6 +15,7 @@ import { ProxyControl } from './gateway/proxy.ts';
 import { Gateways } from './gateway/routes.ts';
 import { GitWorkspace } from './git/workspace.ts';
 import { readInventory } from './inventory.ts';
+import { recoverInterruptedDeploys } from './jobs/deploy.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { KeyedLock } from './lock.ts';
 
@@ -64,9 +65,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
   const git = new GitWorkspace(workDir);
   const proxy = new ProxyControl(join(workDir, 'gateways'));
-  // before any job runs: a crash between preparing a gateway and creating it leaves its directory
-  const orphans = await proxy.sweep(await docker.managedContainers());
-  if (orphans.length) log.info({ removed: orphans.length }, 'removed gateway control directories no container uses');
+  // before any job runs: what deploys a crash interrupted left behind
+  const interrupted = await recoverInterruptedDeploys({ docker, proxy, git });
+  if (interrupted.length) log.info({ removed: interrupted }, 'removed what interrupted deploys left behind');
   const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'), proxy);
 
   const send = (msg: AgentMessage) => conn.send(msg);
@@ -131,6 +132,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     queue = queue.then(async () => {
       if (!conn.connected) return; // the inventory sent on reconnect covers what was missed
       const info = e.action === 'destroy' ? undefined : await docker.inspect(e.id);
+      // a network event names any container on an sdp network: only sdp's own are reported
+      if (e.action.startsWith('network-') && info?.Config.Labels?.[LABELS.managed] !== 'true') return;
       const msg: AgentMessage = { type: 'event', node: opts.name, action: e.action, name: info ? info.Name.replace(/^\//, '') : e.name, at: new Date().toISOString() };
       if (info) msg.container = await docker.live(info);
       send(msg);

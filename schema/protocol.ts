@@ -97,6 +97,11 @@ export const LiveContainer = T.Object(
     ports: T.Array(T.Object({ container: T.Integer(), host: T.Integer() }, opt)),
     resources: T.Object({ cpu: T.Optional(T.Number()), memoryBytes: T.Optional(T.Integer()) }, opt),
     startedAt: T.Optional(T.String()),
+    /**
+     * The networks it is attached to, each with its aliases there (Docker's own short-id alias left
+     * out); absent from agents older than this field.
+     */
+    networks: T.Optional(T.Record(T.String(), T.Array(T.String()))),
   },
   opt,
 );

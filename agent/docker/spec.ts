@@ -14,6 +14,9 @@ export interface RunPlan {
   binds: string[];
 }
 
+/** What a container that took its final name runs with: it comes back after a reboot, not after a stop. */
+export const RESTART_POLICY = { Name: 'unless-stopped' } as const;
+
 /** Every container sdp runs can reach ports published on its host under this name. */
 export const EXTRA_HOSTS = ['host.docker.internal:host-gateway'];
 
@@ -52,7 +55,7 @@ export function createOptions(
   const port = `${spec.port}/tcp`;
   const hostConfig: Docker.HostConfig = {
     NetworkMode: spec.network,
-    RestartPolicy: { Name: 'unless-stopped' },
+    RestartPolicy: RESTART_POLICY,
     ExtraHosts: EXTRA_HOSTS,
     Binds: plan.binds,
     // commands like `httpd -f` or `sh -c` ignore SIGTERM as PID 1: an init forwards it, so a stop

@@ -81,7 +81,7 @@ export class JobRunner {
     this.running.add(job.id);
     const started = Date.now();
     const redactor = new Redactor(jobSecrets(job));
-    const ctx = new JobContext(job.id, this.deps, redactor, this.hooks.send);
+    const ctx = new JobContext(job.id, job.kind, this.deps, redactor, this.hooks.send);
     let result: Result;
     try {
       await this.hooks.before?.();
