@@ -1,14 +1,14 @@
 // What the agent keeps on its disk. Built images (sdp/build-*, one per repo + recipe + commit) are
 // kept while any container uses them, plus the few most recently deployed per sandbox+service (what
-// a rollback needs); the rest are removed. Worktrees of sandboxes that have no container left go
-// too. A pass runs a little after a successful deploy or remove, only while no job is running, and
+// a rollback needs); the rest are removed. Worktrees no container mounts go too (a deleted
+// sandbox's; the same sweep as at agent start, GitWorkspace.removeUnmounted). A pass runs a little after a successful deploy or remove, only while no job is running, and
 // a job that arrives meanwhile waits for its removals (`idle`), so a pass never removes an image or a
 // worktree a deploy is about to use. Then it reports the disk use.
 // Which sandbox+service deployed which image is recorded in <workDir>/deploys.json: an image is
 // shared by every sandbox on its commit, so Docker alone cannot tell. Only images this agent has
 // deployed are ever removed: another sdp installation on the engine keeps its own.
 import { readdir, readFile, rename, statfs, lstat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { LABELS } from '../../schema/container.ts';
 import type { DiskUse } from '../../schema/protocol.ts';
 import type { DockerHost } from '../docker/host.ts';
@@ -164,9 +164,9 @@ export class Retention {
     // forget unkept tags that are gone (removed now, or by someone else)
     const left = new Set(images.flatMap((i) => i.tags).filter((t) => !removed.includes(t)));
     await this.updateRecords((l) => ({ ...l, unkept: l.unkept.filter((t) => left.has(t)) }));
-    const worktrees = join(this.deps.workDir, 'git', 'worktrees');
-    const gone = (await readdir(worktrees).catch(() => [] as string[])).filter((s) => !liveSandboxes.has(s));
-    for (const sandbox of gone) await git.removeWorktrees(sandbox);
+    // as at agent start: a worktree no container mounts (a deleted sandbox's, an interrupted deploy's)
+    const mounted = new Set(containers.flatMap((c) => (c.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => resolve(m.Source))));
+    const gone = await git.removeUnmounted(mounted);
     if (removed.length + gone.length > 0) log.info({ images: removed, worktrees: gone }, 'removed built images and worktrees no longer kept');
   }
 
