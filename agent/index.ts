@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import pino, { type Logger } from 'pino';
 import { LABELS, Name } from '../schema/container.ts';
 import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../schema/protocol.ts';
+import { DEFAULT_AGENT_RETENTION, Retention, type AgentRetention } from './build/retention.ts';
 import { AgentConnection } from './client.ts';
 import { DockerHost } from './docker/host.ts';
 import { watchEvents, type DockerEvent } from './events.ts';
@@ -28,6 +29,8 @@ export interface AgentOptions {
   workDir: string;
   dockerSocket?: string;
   logger?: Logger;
+  /** what is kept on disk; default DEFAULT_AGENT_RETENTION, keepImages also from env SDP_KEEP_IMAGES */
+  retention?: Partial<AgentRetention>;
   /** How often the inventory is re-read for what no Docker event announces; default 5 s. */
   rescanIntervalMs?: number;
 }
@@ -78,6 +81,22 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     lastSent = content;
     send(inventory);
   };
+  const retention: Retention = new Retention(
+    { docker, git, workDir, busy: () => runner.busy, log, onDisk: (disk) => send({ type: 'disk', node: opts.name, disk }) },
+    { ...DEFAULT_AGENT_RETENTION, ...keepImagesFromEnv(process.env), ...opts.retention },
+  );
+  const runner = new JobRunner(
+    { docker, git, gateways, containers: new KeyedLock() },
+    {
+      send,
+      inventory: sendInventory,
+      before: () => retention.idle(),
+      succeeded: (job, result) => {
+        if (job.kind === 'deploy' && result.image) retention.recordDeploy(job.container.sandbox, job.container.service, result.image);
+        if (job.kind === 'deploy' || job.kind === 'remove') retention.schedule();
+      },
+    },
+  );
   let rescanning = false;
   const rescan = setInterval(() => {
     if (rescanning || !conn.connected) return;
@@ -86,7 +105,6 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       .catch((err: Error) => log.warn({ err: err.message }, 'inventory re-read failed'))
       .finally(() => (rescanning = false));
   }, opts.rescanIntervalMs ?? RESCAN_INTERVAL_MS);
-  const runner = new JobRunner({ docker, git, gateways, containers: new KeyedLock() }, { send, inventory: sendInventory });
 
   const onMessage = (msg: ServerMessage) => {
     switch (msg.type) {
@@ -104,6 +122,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     void sendInventory()
       .catch((err: Error) => log.error({ err: err.message }, 'inventory failed'))
       .finally(() => runner.pendingResults().forEach(send));
+    void retention.reportDisk().catch((err: Error) => log.warn({ err: err.message }, 'disk use not reported'));
   };
   const conn: AgentConnection = new AgentConnection({ url: opts.server, token: opts.token, log, onOpen, onMessage });
 
@@ -128,7 +147,16 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       events.stop();
       clearInterval(rescan);
       await runner.idle(30_000);
+      await retention.stop();
       await conn.stop();
     },
   };
+}
+
+function keepImagesFromEnv(env: NodeJS.ProcessEnv): Partial<AgentRetention> {
+  const raw = env['SDP_KEEP_IMAGES'];
+  if (raw === undefined || raw === '') return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`SDP_KEEP_IMAGES=${JSON.stringify(raw)}: must be a whole number (default ${DEFAULT_AGENT_RETENTION.keepImages})`);
+  return { keepImages: n };
 }

@@ -191,7 +191,23 @@ export const Result = T.Object(
   opt,
 );
 
-export const AgentMessage = T.Union([Hello, Inventory, Event, Progress, Log, Result]);
+/** What sdp takes of a node's disk: built images (sdp/build-*), the agent's work dir (git mirrors, worktrees), what is free there. */
+export const DiskUse = T.Object(
+  {
+    builtImages: T.Integer({ minimum: 0 }),
+    builtImagesBytes: T.Integer({ minimum: 0 }),
+    workDirBytes: T.Integer({ minimum: 0 }),
+    freeBytes: T.Optional(T.Integer({ minimum: 0 })),
+    at: T.String(),
+  },
+  opt,
+);
+export type DiskUse = Static<typeof DiskUse>;
+/** Sent after connecting and after each retention pass (old built images and worktrees removed). */
+export const Disk = T.Object({ type: T.Literal('disk'), node: T.String(), disk: DiskUse }, opt);
+export type Disk = Static<typeof Disk>;
+
+export const AgentMessage = T.Union([Hello, Inventory, Event, Progress, Log, Result, Disk]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export type Hello = Static<typeof Hello>;
 export type Inventory = Static<typeof Inventory>;
