@@ -10,8 +10,8 @@ import { eq } from 'drizzle-orm';
 import { createHash } from 'node:crypto';
 import type { AgentView, SandboxDetail, SandboxSummary, ServiceView, StatusView, UiMessage } from '../../schema/api.ts';
 import type { DesiredSandbox } from '../../schema/desired.ts';
-import { groupLiveBySandbox, type LiveNodeState } from '../diff/live.ts';
-import { canonicalJson, type SecretDigest } from '../resolve/bind.ts';
+import { groupLiveBySandbox, type LiveNodeState } from '../../core/diff/live.ts';
+import { canonicalJson, type SecretDigest } from '../../core/bind/bind.ts';
 import type { BranchHeads } from '../resolve/heads.ts';
 import type { LiveCache } from '../live/cache.ts';
 import type { Revisions } from '../source/revisions.ts';
@@ -21,7 +21,7 @@ import { agents, sandboxStatus, type SyncTrigger } from '../store/tables/core.ts
 import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../log.ts';
 import type { JobStore } from './job-store.ts';
-import { evaluateOrphans, evaluateSandbox, type Evaluated } from './pipeline.ts';
+import { evaluateOrphans, evaluateSandbox, type Evaluated } from '../../core/evaluate.ts';
 
 export interface SandboxState {
   name: string;

@@ -8,7 +8,7 @@
 // step that needs them and travel only in the agent job; stored steps never contain them.
 import { randomBytes } from 'node:crypto';
 import type { JobView, LogLine, Plan, UiMessage } from '../../schema/api.ts';
-import { planView } from '../plan/index.ts';
+import { planView } from '../../core/plan/index.ts';
 import type { DesiredSandbox } from '../../schema/desired.ts';
 import type { Credentials, Job } from '../../schema/protocol.ts';
 import type { AgentHub } from '../server/agent-hub.ts';
@@ -18,7 +18,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../log.ts';
 import type { Controller, SandboxState } from './controller.ts';
 import type { JobStore } from './job-store.ts';
-import type { PlannedStep } from './pipeline.ts';
+import type { PlannedStep } from '../../core/evaluate.ts';
 
 export class SyncConflict extends Error {
   constructor(

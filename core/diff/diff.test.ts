@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DriftEntry } from '../../schema/api.ts';
 import type { DesiredSandbox } from '../../schema/desired.ts';
 import type { LiveContainer } from '../../schema/protocol.ts';
-import { bindSandbox } from '../resolve/bind.ts';
+import { bindSandbox } from '../bind/bind.ts';
 import { diffSandbox } from './diff.ts';
 import {
   MI,

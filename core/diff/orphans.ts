@@ -2,7 +2,7 @@
 // `prune` removes them; until then they are shown as drift of that sandbox name.
 import type { DriftEntry } from '../../schema/api.ts';
 import { Name } from '../../schema/container.ts';
-import { resourceOf } from '../resolve/bind.ts';
+import { resourceOf } from '../bind/bind.ts';
 import type { LiveNodeState } from './live.ts';
 
 export interface OrphanNode {

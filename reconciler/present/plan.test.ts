@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../schema/api.ts';
-import { diffSandbox } from '../diff/diff.ts';
-import { MI, bind, desiredSandbox, diffInput, editLive, liveInSync } from '../diff/fixtures.ts';
-import { planSandbox, planView } from './plan.ts';
-import { renderPlan } from './render.ts';
+import { diffSandbox } from '../../core/diff/diff.ts';
+import { MI, bind, desiredSandbox, diffInput, editLive, liveInSync } from '../../core/diff/fixtures.ts';
+import { planSandbox, planView } from '../../core/plan/index.ts';
+import { renderPlan } from './plan.ts';
 
 const SECRET = 'S3cr3t-b7e4-unique-value';
 

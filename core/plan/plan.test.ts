@@ -5,7 +5,7 @@ import { diffSandbox } from '../diff/diff.ts';
 import { bind, desiredSandbox, diffInput, editLive, fakeCommit, fakeDigest, liveContainer, liveInSync, specOf } from '../diff/fixtures.ts';
 import { groupLiveBySandbox, type LiveNodeState } from '../diff/live.ts';
 import { diffOrphans } from '../diff/orphans.ts';
-import { bindSandbox } from '../resolve/bind.ts';
+import { bindSandbox } from '../bind/bind.ts';
 import { planOrphans, planSandbox, planView, type PlannedStep } from './plan.ts';
 
 const ACCOUNT = 'sandbox-qa-account';

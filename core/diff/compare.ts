@@ -5,7 +5,7 @@ import type { DriftEntry, HealthStatus, RouteView, SyncStatus } from '../../sche
 import type { ContainerSpec, RouteTable } from '../../schema/container.ts';
 import type { DesiredContainer, DesiredRoute, DesiredSandbox } from '../../schema/desired.ts';
 import type { LiveContainer, LiveRoutes } from '../../schema/protocol.ts';
-import { resourceOf, type BindResult } from '../resolve/bind.ts';
+import { resourceOf, type BindResult } from '../bind/bind.ts';
 import { aggregateHealth, containerHealth } from './health.ts';
 import type { LiveNodeState } from './live.ts';
 import {

@@ -1,12 +1,12 @@
 // The one place the runtime calls the pure modules: commit binding, diff and planner. Everything
 // else in reconciler/sync works on what these return.
 import { createHash } from 'node:crypto';
-import type { DriftEntry, HealthStatus, RouteView, SyncStatus } from '../../schema/api.ts';
-import type { DesiredSandbox } from '../../schema/desired.ts';
-import { bindSandbox, canonicalJson, type BindResult, type CommitLookup, type SecretDigest } from '../resolve/bind.ts';
-import type { LiveNodeState } from '../diff/live.ts';
-import { diffOrphans, diffSandbox } from '../diff/index.ts';
-import { planOrphans, planSandbox, type PlannedStep } from '../plan/index.ts';
+import type { DriftEntry, HealthStatus, RouteView, SyncStatus } from '../schema/api.ts';
+import type { DesiredSandbox } from '../schema/desired.ts';
+import { bindSandbox, canonicalJson, type BindResult, type CommitLookup, type SecretDigest } from './bind/bind.ts';
+import type { LiveNodeState } from './diff/live.ts';
+import { diffOrphans, diffSandbox } from './diff/index.ts';
+import { planOrphans, planSandbox, type PlannedStep } from './plan/index.ts';
 
 export type { PlannedStep };
 
