@@ -1,17 +1,21 @@
-// The one place the runtime calls the pure modules: commit binding, diff and planner. Everything
-// else in reconciler/sync works on what these return.
+// Evaluation: the specs in force + what runs -> every sandbox's state (bound containers, statuses
+// with reasons, drift, routes, its plan), as the API shows it. Pure: the runtime gathers the inputs
+// (revision, live inventory, online nodes, branch heads, job history, clocks) and passes them in.
 import { createHash } from 'node:crypto';
-import type { DriftEntry, HealthStatus, RouteView, SyncStatus } from '../schema/api.ts';
-import type { DesiredSandbox } from '../schema/desired.ts';
+import type { DriftEntry, HealthStatus, JobSummary, RevisionAttempt, RouteView, SandboxSummary, SyncStatus } from '../schema/api.ts';
+import type { DesiredSandbox, DesiredState } from '../schema/desired.ts';
 import { bindSandbox, canonicalJson, type BindResult, type CommitLookup, type SecretDigest } from './bind/bind.ts';
-import type { LiveNodeState } from './diff/live.ts';
+import { groupLiveBySandbox, type LiveNodeState, type NodeLive } from './diff/live.ts';
 import { diffOrphans, diffSandbox } from './diff/index.ts';
 import { planOrphans, planSandbox, type PlannedStep } from './plan/index.ts';
+import { orphanStatus, type SandboxStatus } from './status.ts';
 
 export type { PlannedStep };
 
 export interface EvalContext {
   commits: CommitLookup;
+  /** why a branch did not resolve, when the resolver said */
+  branchError?: (repo: string, branch: string) => string | undefined;
   secretDigest: SecretDigest;
   online: readonly string[];
   /** the Platform's name: on every spec, network and removal; live objects of others are not ours */
@@ -21,6 +25,7 @@ export interface EvalContext {
 export interface Evaluated {
   sync: SyncStatus;
   health: HealthStatus;
+  status: SandboxStatus;
   drift: DriftEntry[];
   routes: RouteView[];
   /** identity of what a sync would apply (bound containers, routes, suspension); '' for orphans */
@@ -31,20 +36,26 @@ export interface Evaluated {
 }
 
 /** A sandbox the specs ask for. `expired` applies its ttl: it is then treated as suspended. */
-export function evaluateSandbox(sandbox: DesiredSandbox, live: LiveNodeState[], ctx: EvalContext, expired: boolean): Evaluated {
+export function evaluateSandbox(sandbox: DesiredSandbox, live: readonly LiveNodeState[], ctx: EvalContext, expired: boolean): Evaluated {
   const effective = expired ? { ...sandbox, suspended: true } : sandbox;
   const bound = bindSandbox(effective, ctx.commits, ctx.secretDigest, ctx.platform);
-  const input = { sandbox: effective, bound, live, online: ctx.online, expired };
+  const input = { sandbox: effective, bound, live, online: ctx.online, expired, ...(ctx.branchError ? { branchError: ctx.branchError } : {}) };
   const d = diffSandbox(input);
   return {
     sync: d.sync,
     health: d.health,
+    status: d.status,
     drift: d.drift,
     routes: d.routes,
-    fingerprint: fingerprint({ containers: bound.containers.map((c) => c.specHash), unresolved: bound.unresolved, routes: effective.routes, suspended: effective.suspended }),
+    fingerprint: fingerprintOf(effective, bound),
     bound,
     plan: (prune) => planSandbox(input, { prune, platform: ctx.platform }),
   };
+}
+
+/** Identity of what a sync of this bound sandbox applies. */
+export function fingerprintOf(effective: DesiredSandbox, bound: BindResult): string {
+  return fingerprint({ containers: bound.containers.map((c) => c.specHash), unresolved: bound.unresolved, routes: effective.routes, suspended: effective.suspended });
 }
 
 /**
@@ -58,9 +69,11 @@ export function evaluateOrphans(
 ): Map<string, Evaluated> {
   const out = new Map<string, Evaluated>();
   for (const o of diffOrphans(live, desired, ctx.online)) {
+    const status = orphanStatus();
     out.set(o.sandbox, {
-      sync: 'OutOfSync',
-      health: 'Unknown',
+      sync: status.sync.status,
+      health: status.health.status,
+      status,
       drift: o.drift,
       routes: [],
       fingerprint: '',
@@ -68,6 +81,104 @@ export function evaluateOrphans(
     });
   }
   return out;
+}
+
+/** A sandbox as one evaluation sees it. */
+export interface SandboxState {
+  name: string;
+  /** undefined for an orphan: live objects no spec asks for */
+  desired?: DesiredSandbox;
+  live: LiveNodeState[];
+  evaluated: Evaluated;
+  expired: boolean;
+  summary: SandboxSummary;
+}
+
+/** What the runtime knows of a sandbox's syncs, read from its job history. */
+export interface SyncRecord {
+  last?: JobSummary;
+  applied?: RevisionAttempt;
+  attempted?: RevisionAttempt & { ok: boolean };
+}
+
+export interface WorldInput {
+  /** the revision in force; undefined before the first valid one */
+  revision: { id: string; desired: DesiredState } | undefined;
+  /** node -> inventory */
+  live: ReadonlyMap<string, NodeLive>;
+  ctx: Omit<EvalContext, 'platform'>;
+  now: number;
+  /** when the sandbox's ttl runs out (epoch ms), if it has one */
+  expiresAt: (s: DesiredSandbox) => number | undefined;
+  syncs: (sandbox: string) => SyncRecord;
+}
+
+/** Every sandbox: those the specs ask for, then orphans. */
+export function evaluateWorld(w: WorldInput): Map<string, SandboxState> {
+  const revision = w.revision?.id ?? '';
+  // before the first spec revision the Platform's name is unknown: no live object is known to be ours
+  const platform = w.revision?.desired.platform.name ?? '';
+  const liveBySandbox = w.revision ? groupLiveBySandbox(w.live, platform) : new Map<string, LiveNodeState[]>();
+  const ctx: EvalContext = { ...w.ctx, platform };
+  const out = new Map<string, SandboxState>();
+  for (const s of w.revision?.desired.sandboxes ?? []) {
+    const expiresAt = w.expiresAt(s);
+    const expired = expiresAt !== undefined && expiresAt <= w.now;
+    const live = liveBySandbox.get(s.name) ?? [];
+    const evaluated = evaluateSandbox(s, live, ctx, expired);
+    const summary: SandboxSummary = {
+      name: s.name,
+      ...(s.owner ? { owner: s.owner } : {}),
+      labels: s.labels,
+      ...(s.template ? { template: s.template } : {}),
+      ...statusFields(evaluated, w.syncs(s.name)),
+      gatewayUrl: s.gatewayUrl,
+      routes: evaluated.routes,
+      suspended: s.suspended || expired,
+      ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
+      revision,
+    };
+    out.set(s.name, { name: s.name, desired: s, live, evaluated, expired, summary });
+  }
+  for (const [name, evaluated] of evaluateOrphans(liveBySandbox, out.keys(), ctx)) {
+    const summary: SandboxSummary = {
+      name,
+      labels: {},
+      ...statusFields(evaluated, w.syncs(name)),
+      gatewayUrl: '',
+      routes: [],
+      suspended: false,
+      revision,
+    };
+    out.set(name, { name, live: liveBySandbox.get(name) ?? [], evaluated, expired: false, summary });
+  }
+  return out;
+}
+
+function statusFields(ev: Evaluated, syncs: SyncRecord) {
+  return {
+    sync: ev.sync,
+    health: ev.health,
+    syncStatus: ev.status.sync,
+    healthStatus: ev.status.health,
+    conditions: syncs.attempted
+      ? [
+          ...ev.status.conditions,
+          syncs.attempted.ok
+            ? { type: 'LastSyncSucceeded' as const, status: 'True' as const, reason: 'Succeeded', message: `job ${syncs.attempted.jobId} applied revision ${syncs.attempted.revision}` }
+            : {
+                type: 'LastSyncSucceeded' as const,
+                status: 'False' as const,
+                reason: 'Failed',
+                message: `job ${syncs.attempted.jobId} failed${syncs.last?.id === syncs.attempted.jobId && syncs.last.error ? `: ${syncs.last.error}` : ''}; automated sync does not retry this state`,
+              },
+        ]
+      : ev.status.conditions,
+    drift: ev.drift,
+    ...(syncs.applied ? { lastApplied: syncs.applied } : {}),
+    ...(syncs.attempted ? { lastAttempted: syncs.attempted } : {}),
+    ...(syncs.last ? { lastSync: { jobId: syncs.last.id, status: syncs.last.status, at: syncs.last.finishedAt ?? syncs.last.createdAt } } : {}),
+  };
 }
 
 function fingerprint(v: unknown): string {

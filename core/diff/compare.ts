@@ -1,12 +1,13 @@
 // The comparison engine: desired (bound ContainerSpecs + the sandbox's routes and network) against
 // live (per node), resource by resource. The diff view (drift, statuses) and the planner (actions)
 // are both read off this one structure, so they can never disagree.
-import type { DriftEntry, HealthStatus, RouteView, SyncStatus } from '../../schema/api.ts';
+import type { DriftEntry, HealthStatus, Reasoned, RouteView, SyncStatus } from '../../schema/api.ts';
 import type { ContainerSpec, RouteTable } from '../../schema/container.ts';
 import type { DesiredContainer, DesiredRoute, DesiredSandbox } from '../../schema/desired.ts';
 import type { LiveContainer, LiveRoutes } from '../../schema/protocol.ts';
 import { resourceOf, type BindResult } from '../bind/bind.ts';
-import { aggregateHealth, containerHealth } from './health.ts';
+import { sandboxStatus, type SandboxStatus, type UnhealthyContainer, type UnresolvedBranch } from '../status.ts';
+import { containerHealth } from './health.ts';
 import type { LiveNodeState } from './live.ts';
 import {
   REDACTED,
@@ -29,6 +30,8 @@ export interface DiffInput {
   online: readonly string[];
   /** the sandbox's ttl has run out (the caller owns the clock) */
   expired?: boolean;
+  /** why a branch could not be resolved, when the resolver said (undefined: not tried yet) */
+  branchError?: (repo: string, branch: string) => string | undefined;
 }
 
 /** A desired container on an online node that drifts (in-sync containers are not listed). */
@@ -71,6 +74,8 @@ export interface Comparison {
   liveRoutes: RouteTable | null;
   sync: SyncStatus;
   health: HealthStatus;
+  /** sync and health with their reasons, and the conditions they are read from */
+  status: SandboxStatus;
   /** every entry, in display order: network, services, gateway, routes, extras */
   drift: DriftEntry[];
 }
@@ -132,18 +137,14 @@ export function compareSandbox(input: DiffInput): Comparison {
   const containers: ContainerComparison[] = [];
   let next = 0;
   let matched = 0;
-  let missing = 0;
-  let degraded = 0;
-  let progressing = 0;
+  let unhealthy: UnhealthyContainer[] | undefined;
   const count = services.length + 1;
   for (let i = 0; i < count; i++) {
     const d = i < services.length ? (services[i] as DesiredContainer) : s.gateway;
     const live = index.get(d.node)?.get(d.name);
     if (live) matched++;
     const h = containerHealth(live);
-    if (h === 'Missing') missing++;
-    else if (h === 'Degraded') degraded++;
-    else if (h === 'Progressing') progressing++;
+    if (h !== 'Healthy') (unhealthy ??= []).push({ resource: resourceOf(d), health: h, state: live ? stateText(live) : undefined });
 
     let spec = bound[next];
     if (spec?.name === d.name) next++;
@@ -178,7 +179,7 @@ export function compareSandbox(input: DiffInput): Comparison {
   // Routes are read back from the running gateway. With the env adapter they live in the gateway's
   // env, so the gateway's hash already covers them; with no gateway, "gateway missing" says it all.
   let routeDrift: readonly DriftEntry[] = NO_DRIFT;
-  let routesUnknown = false;
+  let routesUnreadable: string | undefined;
   let liveRoutes: RouteTable | null = null;
   const gatewayLive = online.includes(s.gateway.node) ? index.get(s.gateway.node)?.get(s.gateway.name) : undefined;
   const envAdapter = s.gateway.adapter.adapter === 'env';
@@ -188,24 +189,23 @@ export function compareSandbox(input: DiffInput): Comparison {
       if (!envAdapter) routeDrift = compareRoutes(s, gatewayRoutes.routes);
       for (const e of routeDrift) drift.push(e);
     } else if (!envAdapter && gatewayLive.state === 'running') {
-      routesUnknown = true;
+      routesUnreadable = gatewayRoutes?.error ?? `the agent of ${s.gateway.node} reported no route table for ${s.gateway.name}`;
     }
   }
 
   const extras = matched < liveCount ? findExtras(s, services, index) : NONE;
   for (const x of extras) drift.push({ resource: x.resource, change: 'extra', live: liveSummary(x.live) });
 
-  let sync: SyncStatus;
-  if (offline.length > 0) sync = 'Unknown';
-  else if (drift.length > 0) sync = 'OutOfSync';
-  else if ((!s.suspended && input.bound.unresolved.length > 0) || routesUnknown) sync = 'Unknown';
-  else sync = 'Synced';
-
-  let health: HealthStatus;
-  if (offline.length > 0) health = 'Unknown';
-  else if (input.expired) health = 'Expired';
-  else if (s.suspended) health = 'Suspended';
-  else health = aggregateHealth({ total: count, missing, degraded, progressing });
+  const status = sandboxStatus({
+    offline,
+    unresolved: input.bound.unresolved.length > 0 ? unresolvedBranches(s, input.bound.unresolved, input.branchError) : NONE,
+    routesUnreadable,
+    drift,
+    suspended: s.suspended,
+    expired: input.expired === true,
+    unhealthy: unhealthy ?? NONE,
+    total: count,
+  });
 
   return {
     sandbox: s,
@@ -217,10 +217,27 @@ export function compareSandbox(input: DiffInput): Comparison {
     extras,
     routeDrift,
     liveRoutes,
-    sync,
-    health,
+    sync: status.sync.status,
+    health: status.health.status,
+    status,
     drift,
   };
+}
+
+function stateText(live: LiveContainer): string {
+  return live.health && live.health !== 'none' ? `${live.state} (${live.health})` : live.state;
+}
+
+function unresolvedBranches(s: DesiredSandbox, resources: readonly string[], branchError: DiffInput['branchError']): UnresolvedBranch[] {
+  const out: UnresolvedBranch[] = [];
+  for (const d of [...s.services, s.gateway]) {
+    const resource = resourceOf(d);
+    if (!resources.includes(resource)) continue;
+    const repo = d.source?.repo ?? '';
+    const branch = d.source?.branch ?? d.source?.commit ?? '';
+    out.push({ resource, repo, branch, error: branchError?.(repo, branch) });
+  }
+  return out.sort((a, b) => cmp(a.resource, b.resource));
 }
 
 /** Routes as the API shows them: desired, with what the gateway really routes to. */

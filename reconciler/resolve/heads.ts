@@ -45,9 +45,9 @@ export class BranchHeads {
     return this.heads.get(key(repo, ref));
   }
 
-  /** Why a repo's branches could not be resolved, if the last attempt failed. */
-  error(repo: string): string | undefined {
-    return this.errors.get(repo);
+  /** Why a branch could not be resolved, if the last attempt failed (the repo's error, or the branch is absent). */
+  error(repo: string, ref: string): string | undefined {
+    return this.errors.get(repo) ?? this.errors.get(key(repo, ref));
   }
 
   /**
@@ -69,6 +69,7 @@ export class BranchHeads {
         return { repo, result };
       }),
     );
+    const errorsBefore = JSON.stringify([...this.errors]);
     let changed = false;
     const now = new Date().toISOString();
     for (const { repo, result } of results) {
@@ -78,6 +79,10 @@ export class BranchHeads {
         continue;
       }
       this.errors.delete(repo);
+      for (const ref of byRepo.get(repo) ?? []) {
+        if (result.commits?.[ref] === undefined) this.errors.set(key(repo, ref), `${repo} has no branch ${ref}`);
+        else this.errors.delete(key(repo, ref));
+      }
       for (const [ref, commit] of Object.entries(result.commits ?? {})) {
         const k = key(repo, ref);
         if (this.heads.get(k) === commit) continue;
@@ -90,7 +95,8 @@ export class BranchHeads {
           .run();
       }
     }
-    if (changed) this.onChange();
+    // a new or cleared error is news too: the status names it
+    if (changed || JSON.stringify([...this.errors]) !== errorsBefore) this.onChange();
   }
 }
 

@@ -2,6 +2,7 @@
 // sync_history row per finished sync. Reads assemble the API's JobView / JobSummary.
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { JobStatus, JobSummary, JobView, LogLine, Plan, PlanAction, StepStatus, StepView } from '../../schema/api.ts';
+import type { SyncRecord } from '../../core/evaluate.ts';
 import type { Store } from '../store/db.ts';
 import { jobLogs, jobs, jobSteps, syncHistory, type StoredAgentJob, type SyncTrigger } from '../store/tables/core.ts';
 
@@ -112,6 +113,20 @@ export class JobStore {
   /** The most recent finished sync of a sandbox (from sync_history). */
   lastAttempt(sandbox: string): { fingerprint: string; ok: boolean; at: string; trigger: SyncTrigger } | undefined {
     return this.store.db.select().from(syncHistory).where(eq(syncHistory.sandbox, sandbox)).orderBy(desc(syncHistory.id)).limit(1).get();
+  }
+
+  /** The latest job, the latest finished sync and the latest one that succeeded. */
+  syncRecord(sandbox: string): SyncRecord {
+    const last = this.lastJob(sandbox);
+    const attempted = this.store.db.select().from(syncHistory).where(eq(syncHistory.sandbox, sandbox)).orderBy(desc(syncHistory.id)).limit(1).get();
+    const applied = attempted?.ok
+      ? attempted
+      : this.store.db.select().from(syncHistory).where(and(eq(syncHistory.sandbox, sandbox), eq(syncHistory.ok, true))).orderBy(desc(syncHistory.id)).limit(1).get();
+    return {
+      ...(last ? { last } : {}),
+      ...(attempted ? { attempted: { revision: attempted.revision, jobId: attempted.jobId, at: attempted.at, ok: attempted.ok } } : {}),
+      ...(applied ? { applied: { revision: applied.revision, jobId: applied.jobId, at: applied.at } } : {}),
+    };
   }
 
   lastJob(sandbox: string): JobSummary | undefined {
