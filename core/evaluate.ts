@@ -8,6 +8,7 @@ import { bindSandbox, canonicalJson, type BindResult, type CommitLookup, type Se
 import { groupLiveBySandbox, type LiveNodeState, type NodeLive } from './diff/live.ts';
 import { diffOrphans, diffSandbox } from './diff/index.ts';
 import { planOrphans, planSandbox, type PlannedStep } from './plan/index.ts';
+import type { SyncTarget } from './plan/next-step.ts';
 import { orphanStatus, type SandboxStatus } from './status.ts';
 
 export type { PlannedStep };
@@ -31,6 +32,8 @@ export interface Evaluated {
   /** identity of what a sync would apply (bound containers, routes, suspension); '' for orphans */
   fingerprint: string;
   bound?: BindResult;
+  /** what a sync applies: the bound desired state (suspended when expired), or an orphan's removals */
+  target(prune: boolean): SyncTarget;
   /** the planner's steps for this state */
   plan(prune: boolean): PlannedStep[];
 }
@@ -49,6 +52,7 @@ export function evaluateSandbox(sandbox: DesiredSandbox, live: readonly LiveNode
     routes: d.routes,
     fingerprint: fingerprintOf(effective, bound),
     bound,
+    target: () => ({ sandbox: effective, bound }),
     plan: (prune) => planSandbox(input, { prune, platform: ctx.platform }),
   };
 }
@@ -77,6 +81,7 @@ export function evaluateOrphans(
       drift: o.drift,
       routes: [],
       fingerprint: '',
+      target: (prune) => ({ fixed: prune ? planOrphans(o, ctx.platform) : [] }),
       plan: (prune) => (prune ? planOrphans(o, ctx.platform) : []),
     });
   }
@@ -92,6 +97,8 @@ export interface SandboxState {
   evaluated: Evaluated;
   expired: boolean;
   summary: SandboxSummary;
+  /** the Platform's name the evaluation ran under */
+  platform: string;
 }
 
 /** What the runtime knows of a sandbox's syncs, read from its job history. */
@@ -138,7 +145,7 @@ export function evaluateWorld(w: WorldInput): Map<string, SandboxState> {
       ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
       revision,
     };
-    out.set(s.name, { name: s.name, desired: s, live, evaluated, expired, summary });
+    out.set(s.name, { name: s.name, desired: s, live, evaluated, expired, summary, platform });
   }
   for (const [name, evaluated] of evaluateOrphans(liveBySandbox, out.keys(), ctx)) {
     const summary: SandboxSummary = {
@@ -150,7 +157,7 @@ export function evaluateWorld(w: WorldInput): Map<string, SandboxState> {
       suspended: false,
       revision,
     };
-    out.set(name, { name, live: liveBySandbox.get(name) ?? [], evaluated, expired: false, summary });
+    out.set(name, { name, live: liveBySandbox.get(name) ?? [], evaluated, expired: false, summary, platform });
   }
   return out;
 }

@@ -132,6 +132,8 @@ export interface PlanAction {
 export interface Plan {
   sandbox: string;
   revision: string;
+  /** the sandbox's sync status with why (absent in plans of specs not in force) */
+  sync?: Reasoned<SyncStatus>;
   drift: DriftEntry[];
   actions: PlanAction[];
   /** true when nothing would change */

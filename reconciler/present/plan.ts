@@ -19,6 +19,7 @@ export function renderPlan(plan: Plan, format: PlanFormat): string {
 const SIGN: Record<DriftEntry['change'], string> = { missing: '+', extra: '-', changed: '~' };
 
 function headline(plan: Plan): string {
+  if (plan.sync?.status === 'Unknown') return `sandbox ${plan.sandbox} is Unknown (${plan.sync.reason}): ${plan.sync.message}`;
   if (plan.drift.length === 0 && plan.noop) return `sandbox ${plan.sandbox} is in sync: nothing to do`;
   return `sandbox ${plan.sandbox}: ${count(plan.drift.length, 'drift entry', 'drift entries')}, ${count(plan.actions.length, 'action', 'actions')}`;
 }

@@ -65,10 +65,27 @@ export class JobStore {
     this.store.db.update(jobSteps).set(patch).where(and(eq(jobSteps.jobId, jobId), eq(jobSteps.stepId, stepId))).run();
   }
 
-  skipPending(jobId: string, at: string): void {
+  /** A step the sync added on the way (live changed since it was planned), after the planned ones. */
+  addStep(jobId: string, s: PlanAction & { job: StoredAgentJob }): void {
+    const last = this.store.db.select().from(jobSteps).where(eq(jobSteps.jobId, jobId)).orderBy(desc(jobSteps.seq)).limit(1).get();
+    this.store.db
+      .insert(jobSteps)
+      .values({ jobId, stepId: s.id, seq: (last?.seq ?? -1) + 1, wave: s.wave, kind: s.kind, resource: s.resource, node: s.node, change: s.change, reason: s.reason, agentJob: s.job, status: 'pending' })
+      .run();
+  }
+
+  /** The sandbox's latest job, if it is a finished no-op of this very state (a repeat sync can answer with it). */
+  lastNoop(sandbox: string, fingerprint: string, revision: string, since: string): string | undefined {
+    const j = this.store.db.select().from(jobs).where(eq(jobs.sandbox, sandbox)).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(1).get();
+    if (!j || j.status !== 'succeeded' || j.fingerprint !== fingerprint || j.revision !== revision || (j.finishedAt ?? '') < since) return undefined;
+    const step = this.store.db.select().from(jobSteps).where(eq(jobSteps.jobId, j.id)).limit(1).get();
+    return step ? undefined : j.id;
+  }
+
+  skipPending(jobId: string, at: string, message?: string): void {
     this.store.db
       .update(jobSteps)
-      .set({ status: 'skipped', finishedAt: at })
+      .set({ status: 'skipped', finishedAt: at, ...(message ? { message } : {}) })
       .where(and(eq(jobSteps.jobId, jobId), eq(jobSteps.status, 'pending')))
       .run();
   }
