@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../sche
 import { AgentConnection } from './client.ts';
 import { DockerHost } from './docker/host.ts';
 import { watchEvents, type DockerEvent } from './events.ts';
+import { ProxyControl } from './gateway/proxy.ts';
 import { Gateways } from './gateway/routes.ts';
 import { GitWorkspace } from './git/workspace.ts';
 import { readInventory } from './inventory.ts';
@@ -55,7 +56,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     throw new Error(`no Docker engine answers${opts.dockerSocket ? ` on ${opts.dockerSocket}` : ''}: ${err.message}`);
   });
   const git = new GitWorkspace(workDir);
-  const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'));
+  const proxy = new ProxyControl(join(workDir, 'gateways'));
+  // before any job runs: a crash between preparing a gateway and creating it leaves its directory
+  const orphans = await proxy.sweep(await docker.managedContainers());
+  if (orphans.length) log.info({ removed: orphans.length }, 'removed gateway control directories no container uses');
+  const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'), proxy);
 
   const send = (msg: AgentMessage) => conn.send(msg);
   const sendInventory = async () => {

@@ -104,6 +104,21 @@ export const ContainerSpec = T.Object(
 );
 export type ContainerSpec = Static<typeof ContainerSpec>;
 
+/**
+ * The built-in proxy gateway's control channel: a host directory of the agent's, mounted into the
+ * gateway container (and no other) at PROXY_CONTROL_DIR. Caddy's admin API listens on a unix socket
+ * there and reads its startup config from there; nothing of it is on any network.
+ */
+export const PROXY_CONTROL_DIR = '/run/sdp-gateway';
+export const PROXY_CONFIG_FILE = 'caddy.json';
+export const PROXY_ADMIN_SOCKET = 'admin.sock';
+/**
+ * What sdp runs in the proxy image, whatever its own entrypoint and command: only `caddy` on the
+ * PATH is relied on. The compiler puts it in the gateway's build (so it is in its spec hash and
+ * shown in plans); the agent runs it as the container's entrypoint.
+ */
+export const PROXY_COMMAND = ['caddy', 'run', '--config', `${PROXY_CONTROL_DIR}/${PROXY_CONFIG_FILE}`];
+
 /** How the gateway learns its routes. `proxy` is the built-in Caddy, configured via its admin API. */
 export const RouteAdapter = T.Union([
   T.Object({ adapter: T.Literal('proxy') }, { additionalProperties: false }),

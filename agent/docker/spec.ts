@@ -7,6 +7,10 @@ import { LABELS, type ContainerSpec, type RouteAdapter } from '../../schema/cont
 export interface RunPlan {
   image: string;
   cmd?: string[];
+  /** Replaces the image's entrypoint and command (the proxy gateway: sdp owns what runs). */
+  entrypoint?: string[];
+  /** uid:gid to run as, when sdp decides it rather than the image. */
+  user?: string;
   binds: string[];
 }
 
@@ -67,6 +71,9 @@ export function createOptions(
     HostConfig: hostConfig,
     NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.alias] } } },
   };
-  if (plan.cmd) opts.Cmd = plan.cmd;
+  // With an entrypoint of its own, Docker does not add the image's command to it
+  if (plan.entrypoint) opts.Entrypoint = plan.entrypoint;
+  else if (plan.cmd) opts.Cmd = plan.cmd;
+  if (plan.user) opts.User = plan.user;
   return opts;
 }

@@ -3,8 +3,10 @@
 // port the new one needs. The new one must pass its health check (gateways get their routes first),
 // then the previous one is removed and the new one takes the final name. On failure the new one is
 // removed and the previous one restarted, so it keeps answering.
+// A proxy gateway is created with its routes already in its startup config (proxy.ts), so it
+// answers with them from its first request.
 import type Docker from 'dockerode';
-import { LABELS, type ContainerSpec } from '../../schema/container.ts';
+import { LABELS, PROXY_COMMAND, type ContainerSpec, type RouteTable } from '../../schema/container.ts';
 import type { JobOf } from '../../schema/protocol.ts';
 import { prepareRun } from '../build/build.ts';
 import { httpHealth, portOpen, type Probe } from '../docker/health.ts';
@@ -44,18 +46,25 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
         spec.source.commit.slice(0, 12),
       )
     : undefined;
-  const plan = await ctx.step('build', () =>
+  const built = await ctx.step('build', () =>
     prepareRun({ docker, spec, worktree: checkout?.path, commit: checkout?.commit, log: ctx.logger('build') }),
   );
-  if (adapter?.adapter === 'proxy' && !plan.cmd) plan.cmd = await caddyResumeCmd(ctx, plan);
 
   const temp = nextName(spec.name);
+  let proxyDir: string | undefined;
   const created = await ctx.step('create', async () => {
     await docker.ensureNetwork(spec.sandbox, spec.platform, spec.network);
     await removeContainer(ctx, temp, spec.sandbox);
-    const c = await docker.docker.createContainer(createOptions(spec, plan, env, temp, adapter));
-    if (spec.files.length) await c.putArchive(tarFiles(spec.files), { path: '/' });
-    return c;
+    let plan = built;
+    if (adapter?.adapter === 'proxy') ({ plan, dir: proxyDir } = await proxyRun(ctx, spec, built, job.gateway!.routes));
+    try {
+      const c = await docker.docker.createContainer(createOptions(spec, plan, env, temp, adapter));
+      if (spec.files.length) await c.putArchive(tarFiles(spec.files), { path: '/' });
+      return c;
+    } catch (err) {
+      if (proxyDir) await gateways.proxy.discard(proxyDir);
+      throw err;
+    }
   });
 
   const stoppedOld = Boolean(old?.State.Running && holdsPort(old, spec.hostPort));
@@ -78,6 +87,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
     const restored = await ctx
       .step('rollback', async () => {
         await created.remove({ force: true });
+        if (proxyDir) await gateways.proxy.discard(proxyDir);
         if (stoppedOld) await docker.docker.getContainer(old!.Id).start();
       })
       .then(
@@ -90,13 +100,16 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
   }
 
   await ctx.step('switch', async () => {
-    if (old) await docker.docker.getContainer(old.Id).remove({ force: true });
+    if (old) {
+      await docker.docker.getContainer(old.Id).remove({ force: true });
+      await gateways.proxy.release(old);
+    }
     await created.rename({ name: spec.name });
     // the previous commit's worktree is no longer mounted anywhere
     if (checkout) await git.removeWorktrees(spec.sandbox, spec.service, checkout.commit);
   });
-  log(`${spec.name} now runs ${plan.image}${checkout ? ` at ${checkout.commit.slice(0, 12)}` : ''}`);
-  return { containerId: created.id, image: plan.image };
+  log(`${spec.name} now runs ${built.image}${checkout ? ` at ${checkout.commit.slice(0, 12)}` : ''}`);
+  return { containerId: created.id, image: built.image };
 }
 
 async function checkHealth(ctx: JobContext, spec: ContainerSpec, info: Docker.ContainerInspectInfo): Promise<Probe> {
@@ -119,14 +132,15 @@ function holdsPort(info: Docker.ContainerInspectInfo, hostPort: number | undefin
 }
 
 /**
- * The proxy gateway's routes live in Caddy's memory; `--resume` makes a restarted gateway load the
- * config it autosaved last, so a stop/start or a Docker restart keeps its routes.
+ * The proxy gateway runs sdp's command (the spec's `run`, PROXY_COMMAND) as its entrypoint, as the
+ * agent's own user (so the control socket Caddy creates is the agent's), with its control directory
+ * mounted: whatever entrypoint, user and Caddyfile the image brings, only its `caddy` is used.
  */
-async function caddyResumeCmd(ctx: JobContext, plan: RunPlan): Promise<string[] | undefined> {
-  const image = await ctx.deps.docker.docker.getImage(plan.image).inspect();
-  const cmd = [...(image.Config?.Entrypoint ?? []), ...(image.Config?.Cmd ?? [])];
-  const isCaddyRun = cmd.some((c) => c.endsWith('caddy')) && cmd.includes('run');
-  return isCaddyRun && !cmd.includes('--resume') ? [...(image.Config?.Cmd ?? []), '--resume'] : undefined;
+async function proxyRun(ctx: JobContext, spec: ContainerSpec, plan: RunPlan, routes: RouteTable): Promise<{ plan: RunPlan; dir: string }> {
+  const control = await ctx.deps.gateways.proxy.prepare(routes, spec.port);
+  const user = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+  const { cmd, ...rest } = plan;
+  return { dir: control.dir, plan: { ...rest, binds: [...plan.binds, control.bind], entrypoint: cmd ?? [...PROXY_COMMAND], user } };
 }
 
 /** Removes a managed container if it exists (the leftover of an interrupted deploy). */
@@ -134,5 +148,6 @@ async function removeContainer(ctx: JobContext, name: string, sandbox: string): 
   const info = await ctx.deps.docker.inspectManaged(name, sandbox);
   if (!info) return false;
   await ctx.deps.docker.docker.getContainer(info.Id).remove({ force: true });
+  await ctx.deps.gateways.proxy.release(info);
   return true;
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, posix, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BuildSpec, FileSpec, HealthSpec, Resources, RouteAdapter } from '../../schema/container.ts';
+import { PROXY_COMMAND, type BuildSpec, type FileSpec, type HealthSpec, type Resources, type RouteAdapter } from '../../schema/container.ts';
 import type {
   DesiredContainer,
   DesiredGitSource,
@@ -221,7 +221,7 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
   if (gatewaySpec.proxy) {
     gateway = {
       ...gatewayBase,
-      build: { type: 'image', image: gatewaySpec.proxy.image },
+      build: { type: 'image', image: gatewaySpec.proxy.image, run: [...PROXY_COMMAND] },
       port: PROXY_PORT,
       env: {},
       secrets: [],

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Resources } from '../../schema/container.ts';
+import { PROXY_COMMAND, type Resources } from '../../schema/container.ts';
 import type { DesiredSandbox, DesiredState } from '../../schema/desired.ts';
 import { compileDocuments, compileSpecsDir, type SpecFile } from './compile.ts';
 import { ALPHA, PLATFORM, QA_TWO, TEMPLATES, baseFiles } from './fixtures.ts';
@@ -30,7 +30,7 @@ const proxy = (sandbox: string, node: string, hostPort: number, resources: Resou
   alias: 'gateway',
   hostPort,
   resources,
-  build: { type: 'image', image: 'caddy:2' },
+  build: { type: 'image', image: 'caddy:2', run: PROXY_COMMAND },
   port: 80,
   env: {},
   secrets: [],

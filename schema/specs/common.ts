@@ -66,12 +66,14 @@ export const Commit = T.String({
 });
 /** Checked against git's ref-format rules by the compiler (a pattern cannot say all of them). */
 export const Branch = T.String({ minLength: 1, description: 'a git branch name' });
+/** scheme://[user@]host[:port][/path...]: the host is required (`http://:8080` is no URL to route to). */
+const HTTP_URL = 'https?://([^\\s/?#@]+@)?(\\[[0-9A-Fa-f:.]+\\]|[^\\s/?#@:\\[\\]]+)(:[0-9]{1,5})?([/?#][^\\s]*)?';
 export const Repo = T.String({
-  pattern: '^[^\\s-][^\\s]*$',
-  description: "a git URL or a path relative to this file (./x, ../x), without spaces and not starting with '-'",
+  pattern: `^(${HTTP_URL}|(?!https?:)[^\\s-][^\\s]*)$`,
+  description: "a git URL (an http(s) one with a host) or a path relative to this file (./x, ../x), without spaces and not starting with '-'",
 });
 export const Image = T.String({ pattern: '^[^\\s-][^\\s]*$', description: "an image reference such as caddy:2 (no spaces)" });
-export const Url = T.String({ pattern: '^https?://[^\\s]+$', description: 'an http:// or https:// URL' });
+export const Url = T.String({ pattern: `^${HTTP_URL}$`, description: 'an http:// or https:// URL with a host, such as https://account-dev.example.com' });
 export const Address = T.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9.:-]*$',
   description: 'an IP address or host name',
