@@ -16,6 +16,7 @@ import { GitWorkspace } from './git/workspace.ts';
 import { readInventory } from './inventory.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { KeyedLock } from './lock.ts';
+import { REDACTED } from '../schema/names.ts';
 
 export interface AgentOptions {
   /** ws://host:port/ws/agent */
@@ -45,7 +46,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       {
         name: 'sdp-agent',
         level: process.env.SDP_LOG_LEVEL ?? 'info',
-        redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: '(redacted)' },
+        redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: REDACTED },
       },
       pino.destination(2),
     );

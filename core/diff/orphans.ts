@@ -1,7 +1,7 @@
 // Orphans: managed objects of sandboxes that no spec asks for any more (a deleted sandbox). Only
 // `prune` removes them; until then they are shown as drift of that sandbox name.
 import type { DriftEntry } from '../../schema/api.ts';
-import { Name } from '../../schema/container.ts';
+import { NAME_PATTERN } from '../../schema/names.ts';
 import { resourceOf } from '../bind/bind.ts';
 import type { LiveNodeState } from './live.ts';
 
@@ -21,7 +21,7 @@ export interface OrphanSandbox {
   drift: DriftEntry[];
 }
 
-const NAME = new RegExp(Name.pattern ?? '^$');
+const NAME = new RegExp(NAME_PATTERN);
 
 /**
  * From live grouped by sandbox (groupLiveBySandbox), the sandboxes not in `desired`. Objects on

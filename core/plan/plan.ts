@@ -11,7 +11,8 @@ import type { RouteTable } from '../../schema/container.ts';
 import type { DesiredSandbox } from '../../schema/desired.ts';
 import type { Job } from '../../schema/protocol.ts';
 import { compareSandbox, type Comparison, type ContainerComparison, type DiffInput } from '../diff/compare.ts';
-import { formatMemory, shortCommit } from '../diff/normalize.ts';
+import { shortCommit } from '../diff/normalize.ts';
+import { formatMemory } from '../quantities.ts';
 import type { OrphanSandbox } from '../diff/orphans.ts';
 
 /** A protocol job without its id (the executor gives each run its own id). */

@@ -1,7 +1,7 @@
 // A plan for people: text for the terminal (`sdp plan`), markdown for a pull-request comment, JSON
 // for machines. Drift values are already redacted by the diff; nothing here reads a secret.
 import type { DriftEntry, Plan } from '../../schema/api.ts';
-import { formatMemory } from '../../core/diff/normalize.ts';
+import { formatMemory } from '../../core/quantities.ts';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';
 
