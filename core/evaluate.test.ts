@@ -3,6 +3,7 @@ import type { DesiredState } from '../schema/desired.ts';
 import { bindSandbox } from './bind/bind.ts';
 import { desiredSandbox, fakeCommit, fakeDigest, liveInSync } from './diff/fixtures.ts';
 import type { NodeLive } from './diff/live.ts';
+import { sandboxSummary } from '../reconciler/present/summary.ts';
 import { evaluateWorld, type WorldInput } from './evaluate.ts';
 
 const sandbox = desiredSandbox();
@@ -17,7 +18,7 @@ const bound = bindSandbox(sandbox, fakeCommit, fakeDigest(), 'p');
 const inSync = (): Map<string, NodeLive> => new Map(liveInSync(sandbox, bound).map(({ node, ...rest }) => [node, rest]));
 
 function world(over: Partial<WorldInput> = {}, ctx: Partial<WorldInput['ctx']> = {}) {
-  return evaluateWorld({
+  const states = evaluateWorld({
     revision: { id: '7', desired },
     live: inSync(),
     ctx: { commits: fakeCommit, secretDigest: fakeDigest(), online: ['node-1'], ...ctx },
@@ -26,6 +27,8 @@ function world(over: Partial<WorldInput> = {}, ctx: Partial<WorldInput['ctx']> =
     syncs: () => ({}),
     ...over,
   });
+  // as the API shows it (reconciler/present/summary.ts renders the findings)
+  return new Map([...states].map(([name, st]) => [name, { ...st, summary: sandboxSummary(st) }]));
 }
 
 describe('evaluateWorld', () => {

@@ -1,15 +1,16 @@
 // Evaluation: the specs in force + what runs -> every sandbox's state (bound containers, statuses
-// with reasons, drift, routes, its plan), as the API shows it. Pure: the runtime gathers the inputs
+// with reasons, drift findings, routes, its plan); reconciler/present/ renders it for the API. Pure: the runtime gathers the inputs
 // (revision, live inventory, online nodes, branch heads, job history, clocks) and passes them in.
 import { createHash } from 'node:crypto';
-import type { DriftEntry, HealthStatus, JobSummary, RevisionAttempt, RouteView, SandboxSummary, SyncStatus } from '../schema/api.ts';
+import type { HealthStatus, JobSummary, RevisionAttempt, RouteView, SyncStatus } from '../schema/api.ts';
+import type { DriftFinding } from './diff/findings.ts';
 import type { DesiredSandbox, DesiredState } from '../schema/desired.ts';
 import { bindSandbox, canonicalJson, type BindResult, type CommitLookup, type SecretDigest } from './bind/bind.ts';
 import { groupLiveBySandbox, type LiveNodeState, type NodeLive } from './diff/live.ts';
 import { diffOrphans, diffSandbox } from './diff/index.ts';
 import { planOrphans, planSandbox, type PlannedStep } from './plan/index.ts';
 import type { SyncTarget } from './plan/next-step.ts';
-import { orphanStatus, type SandboxStatus } from './status.ts';
+import { lastSyncCondition, orphanStatus, type SandboxStatus } from './status.ts';
 
 export type { PlannedStep };
 
@@ -27,7 +28,7 @@ export interface Evaluated {
   sync: SyncStatus;
   health: HealthStatus;
   status: SandboxStatus;
-  drift: DriftEntry[];
+  drift: DriftFinding[];
   routes: RouteView[];
   /** identity of what a sync would apply (bound containers, routes, suspension); '' for orphans */
   fingerprint: string;
@@ -96,9 +97,12 @@ export interface SandboxState {
   live: LiveNodeState[];
   evaluated: Evaluated;
   expired: boolean;
-  summary: SandboxSummary;
-  /** the Platform's name the evaluation ran under */
+  /** when its ttl runs out (epoch ms), if it has one */
+  expiresAt?: number;
+  /** the revision in force ('' before the first) and the Platform's name the evaluation ran under */
+  revision: string;
   platform: string;
+  syncs: SyncRecord;
 }
 
 /** What the runtime knows of a sandbox's syncs, read from its job history. */
@@ -132,60 +136,20 @@ export function evaluateWorld(w: WorldInput): Map<string, SandboxState> {
     const expiresAt = w.expiresAt(s);
     const expired = expiresAt !== undefined && expiresAt <= w.now;
     const live = liveBySandbox.get(s.name) ?? [];
-    const evaluated = evaluateSandbox(s, live, ctx, expired);
-    const summary: SandboxSummary = {
-      name: s.name,
-      ...(s.owner ? { owner: s.owner } : {}),
-      labels: s.labels,
-      ...(s.template ? { template: s.template } : {}),
-      ...statusFields(evaluated, w.syncs(s.name)),
-      gatewayUrl: s.gatewayUrl,
-      routes: evaluated.routes,
-      suspended: s.suspended || expired,
-      ...(expiresAt !== undefined ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
-      revision,
-    };
-    out.set(s.name, { name: s.name, desired: s, live, evaluated, expired, summary, platform });
+    const syncs = w.syncs(s.name);
+    const evaluated = withSyncCondition(evaluateSandbox(s, live, ctx, expired), syncs);
+    out.set(s.name, { name: s.name, desired: s, live, evaluated, expired, ...(expiresAt !== undefined ? { expiresAt } : {}), revision, platform, syncs });
   }
-  for (const [name, evaluated] of evaluateOrphans(liveBySandbox, out.keys(), ctx)) {
-    const summary: SandboxSummary = {
-      name,
-      labels: {},
-      ...statusFields(evaluated, w.syncs(name)),
-      gatewayUrl: '',
-      routes: [],
-      suspended: false,
-      revision,
-    };
-    out.set(name, { name, live: liveBySandbox.get(name) ?? [], evaluated, expired: false, summary, platform });
+  for (const [name, ev] of evaluateOrphans(liveBySandbox, out.keys(), ctx)) {
+    const syncs = w.syncs(name);
+    out.set(name, { name, live: liveBySandbox.get(name) ?? [], evaluated: withSyncCondition(ev, syncs), expired: false, revision, platform, syncs });
   }
   return out;
 }
 
-function statusFields(ev: Evaluated, syncs: SyncRecord) {
-  return {
-    sync: ev.sync,
-    health: ev.health,
-    syncStatus: ev.status.sync,
-    healthStatus: ev.status.health,
-    conditions: syncs.attempted
-      ? [
-          ...ev.status.conditions,
-          syncs.attempted.ok
-            ? { type: 'LastSyncSucceeded' as const, status: 'True' as const, reason: 'Succeeded', message: `job ${syncs.attempted.jobId} applied revision ${syncs.attempted.revision}` }
-            : {
-                type: 'LastSyncSucceeded' as const,
-                status: 'False' as const,
-                reason: 'Failed',
-                message: `job ${syncs.attempted.jobId} failed${syncs.last?.id === syncs.attempted.jobId && syncs.last.error ? `: ${syncs.last.error}` : ''}; automated sync does not retry this state`,
-              },
-        ]
-      : ev.status.conditions,
-    drift: ev.drift,
-    ...(syncs.applied ? { lastApplied: syncs.applied } : {}),
-    ...(syncs.attempted ? { lastAttempted: syncs.attempted } : {}),
-    ...(syncs.last ? { lastSync: { jobId: syncs.last.id, status: syncs.last.status, at: syncs.last.finishedAt ?? syncs.last.createdAt } } : {}),
-  };
+function withSyncCondition(ev: Evaluated, syncs: SyncRecord): Evaluated {
+  const c = lastSyncCondition(syncs);
+  return c ? { ...ev, status: { ...ev.status, conditions: [...ev.status.conditions, c] } } : ev;
 }
 
 function fingerprint(v: unknown): string {

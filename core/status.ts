@@ -1,7 +1,8 @@
 // Statuses with their reasons: a sandbox's sync and health as DESIGN.md "Statuses" names them, each
 // with the cause that holds (reason) and a sentence that names the resource (message), plus the
 // conditions they are read from. Pure: everything it needs is in the comparison and its facts.
-import type { Condition, DriftEntry, HealthStatus, Reasoned, SyncStatus } from '../schema/api.ts';
+import type { Condition, HealthStatus, Reasoned, SyncStatus } from '../schema/api.ts';
+import { findingResource, type DriftFinding } from './diff/findings.ts';
 
 /** Facts the comparison gathered that a status can be explained by. */
 export interface StatusFacts {
@@ -11,7 +12,7 @@ export interface StatusFacts {
   unresolved: readonly UnresolvedBranch[];
   /** why the gateway's live routes are unknown; undefined when they were read (or need not be) */
   routesUnreadable: string | undefined;
-  drift: readonly DriftEntry[];
+  drift: readonly DriftFinding[];
   suspended: boolean;
   expired: boolean;
   /** desired containers that are not Healthy, in display order */
@@ -86,6 +87,18 @@ export function orphanStatus(): SandboxStatus {
   };
 }
 
+/** LastSyncSucceeded from the latest finished sync; undefined before the first. */
+export function lastSyncCondition(syncs: {
+  attempted?: { revision: string; jobId: string; ok: boolean };
+  last?: { id: string; error?: string };
+}): Condition | undefined {
+  const a = syncs.attempted;
+  if (!a) return undefined;
+  if (a.ok) return { type: 'LastSyncSucceeded', status: 'True', reason: 'Succeeded', message: `job ${a.jobId} applied revision ${a.revision}` };
+  const error = syncs.last?.id === a.jobId && syncs.last.error ? `: ${syncs.last.error}` : '';
+  return { type: 'LastSyncSucceeded', status: 'False', reason: 'Failed', message: `job ${a.jobId} failed${error}; automated sync does not retry this state` };
+}
+
 function conditions(f: StatusFacts): Condition[] {
   return [
     f.offline.length > 0
@@ -118,8 +131,8 @@ function routesMessage(why: string): string {
   return `the gateway's routes could not be read: ${why}`;
 }
 
-function driftMessage(drift: readonly DriftEntry[]): string {
-  const resources = [...new Set(drift.map((d) => d.resource))];
+function driftMessage(drift: readonly DriftFinding[]): string {
+  const resources = [...new Set(drift.map(findingResource))];
   return `${drift.length} drift entr${drift.length === 1 ? 'y' : 'ies'} on ${list(resources)}`;
 }
 

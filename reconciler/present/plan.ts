@@ -1,9 +1,16 @@
 // A plan for people: text for the terminal (`sdp plan`), markdown for a pull-request comment, JSON
 // for machines. Drift values are already redacted by the diff; nothing here reads a secret.
 import type { DriftEntry, Plan } from '../../schema/api.ts';
+import type { PlannedStep } from '../../core/plan/index.ts';
 import { formatMemory } from '../../core/quantities.ts';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';
+
+/** The API's Plan: drift (rendered by present/drift.ts) and the actions, without their jobs. */
+export function planView(sandbox: string, revision: string, drift: DriftEntry[], steps: readonly PlannedStep[]): Plan {
+  const actions = steps.map(({ job: _job, ...action }) => action);
+  return { sandbox, revision, drift, actions, noop: actions.length === 0 };
+}
 
 export function renderPlan(plan: Plan, format: PlanFormat): string {
   switch (format) {

@@ -3,6 +3,7 @@
 // (the auto-sync loop) that a new evaluation is in force. Changes are coalesced: a burst of events
 // costs one evaluation. It also answers the API's read views from the last evaluation.
 import { evaluateWorld, type SandboxState } from '../../core/evaluate.ts';
+import { sandboxSummary } from '../present/summary.ts';
 import type { SecretDigest } from '../../core/bind/bind.ts';
 import type { AgentView, SandboxDetail, SandboxSummary, ServiceView, StatusView } from '../../schema/api.ts';
 import type { BranchHeads } from '../resolve/heads.ts';
@@ -16,7 +17,10 @@ import type { StatusPublisher } from './publisher.ts';
 import type { SandboxRecords } from './sandbox-records.ts';
 import type { AgentRecords } from './agent-records.ts';
 
-export type { SandboxState };
+/** A sandbox's evaluation with its API summary (rendered once per evaluation). */
+export interface SandboxView extends SandboxState {
+  summary: SandboxSummary;
+}
 
 export interface ControllerDeps {
   changes: Changes;
@@ -32,10 +36,10 @@ export interface ControllerDeps {
   secretDigest: SecretDigest;
 }
 
-export type EvaluatedListener = (states: ReadonlyMap<string, SandboxState>) => void;
+export type EvaluatedListener = (states: ReadonlyMap<string, SandboxView>) => void;
 
 export class Controller {
-  private states = new Map<string, SandboxState>();
+  private states = new Map<string, SandboxView>();
   private pendingSince: number | null = null;
   private statusDirty = true;
   private ttlTimer: NodeJS.Timeout | undefined;
@@ -63,7 +67,7 @@ export class Controller {
   }
 
   /** One sandbox's state as of now (for planning a sync): re-evaluated only if something changed. */
-  evaluateNow(name: string): SandboxState | undefined {
+  evaluateNow(name: string): SandboxView | undefined {
     if (this.stale) this.recompute();
     return this.states.get(name);
   }
@@ -76,7 +80,7 @@ export class Controller {
     const { revisions, live, hub, heads, jobs, records } = this.d;
     const now = Date.now();
     const current = revisions.current;
-    this.states = evaluateWorld({
+    const world = evaluateWorld({
       revision: current ? { id: current.view.id, desired: current.desired } : undefined,
       live: live.all(),
       ctx: {
@@ -89,6 +93,7 @@ export class Controller {
       expiresAt: (s) => records.expiresAt(s, now),
       syncs: (name) => jobs.syncRecord(name),
     });
+    this.states = new Map([...world].map(([name, st]) => [name, { ...st, summary: sandboxSummary(st) }]));
     const statusChanged = this.statusDirty;
     this.statusDirty = false;
     this.d.publisher.publish(this.states, () => this.status(), statusChanged);
@@ -122,7 +127,7 @@ export class Controller {
     return [...this.states.values()].map((s) => s.summary).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  state(name: string): SandboxState | undefined {
+  state(name: string): SandboxView | undefined {
     return this.states.get(name);
   }
 

@@ -9,7 +9,8 @@
 // step that needs them and travel only in the agent job; stored steps never contain them.
 import { randomBytes } from 'node:crypto';
 import type { JobView, LogLine, Plan, UiMessage } from '../../schema/api.ts';
-import { nextStep, planView, type Observed, type Operation, type StepOutcome } from '../../core/plan/index.ts';
+import { nextStep, type Observed, type Operation, type StepOutcome } from '../../core/plan/index.ts';
+import { planView } from '../present/plan.ts';
 import type { DesiredSandbox } from '../../schema/desired.ts';
 import type { Credentials, Job } from '../../schema/protocol.ts';
 import type { AgentHub } from '../server/agent-hub.ts';
@@ -17,7 +18,7 @@ import type { SyncTrigger } from '../store/tables/core.ts';
 import type { Audit, SyncAuditDetail } from '../audit/audit.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../log.ts';
-import type { Controller, SandboxState } from './controller.ts';
+import type { Controller, SandboxView } from './controller.ts';
 import type { JobStore } from './job-store.ts';
 import type { PlannedStep } from '../../core/evaluate.ts';
 
@@ -95,7 +96,7 @@ export class Executor {
     return this.planNow(sandbox, prune).plan;
   }
 
-  private planNow(sandbox: string, prune: boolean): { st: SandboxState; steps: PlannedStep[]; plan: Plan } {
+  private planNow(sandbox: string, prune: boolean): { st: SandboxView; steps: PlannedStep[]; plan: Plan } {
     const st = this.d.controller.evaluateNow(sandbox);
     if (!st) throw new UnknownSandbox(sandbox);
     const steps = st.evaluated.plan(prune);
@@ -275,7 +276,7 @@ export class Executor {
 }
 
 /** Per service (and the gateway): the branch asked for and the commit this sync deploys. */
-function auditServices(st: SandboxState): SyncAuditDetail['services'] {
+function auditServices(st: SandboxView): SyncAuditDetail['services'] {
   if (!st.desired) return [];
   const bound = new Map((st.evaluated.bound?.containers ?? []).map((c) => [c.name, c]));
   return [...st.desired.services, st.desired.gateway].map((dc) => {

@@ -1,9 +1,9 @@
 // The one place an evaluation leaves the process: for each sandbox whose summary changed, persist it,
 // set its metrics and push it on /ws/ui; push the full status when the set of sandboxes, the
 // revision or the agents changed.
-import type { SandboxState } from '../../core/evaluate.ts';
 import type { StatusView, UiMessage } from '../../schema/api.ts';
 import type { Metrics } from '../metrics.ts';
+import type { SandboxView } from './controller.ts';
 import type { SandboxRecords } from './sandbox-records.ts';
 
 export class StatusPublisher {
@@ -13,7 +13,7 @@ export class StatusPublisher {
     private readonly d: { records: SandboxRecords; metrics: Metrics; broadcast: (msg: UiMessage) => void },
   ) {}
 
-  publish(states: ReadonlyMap<string, SandboxState>, status: () => StatusView, statusChanged: boolean): void {
+  publish(states: ReadonlyMap<string, SandboxView>, status: () => StatusView, statusChanged: boolean): void {
     const { records, metrics, broadcast } = this.d;
     const setChanged = states.size !== this.pushed.size || [...states.keys()].some((n) => !this.pushed.has(n));
     const at = new Date().toISOString();
