@@ -120,6 +120,8 @@ export class Executor {
         const detail: SyncAuditDetail = { revision: plan.revision, jobId: view.id, prune: req.prune, dryRun: false, services: auditServices(st) };
         this.d.audit.record({ action: 'sync', actor: req.user, target: req.sandbox, outcome: 'success', ...(req.ip ? { ip: req.ip } : {}), detail });
         this.d.metrics.syncs.inc({ sandbox: req.sandbox, trigger: req.trigger, outcome: 'noop' });
+        // the caller follows the job on /ws/ui: tell it again where that job stands
+        this.pushJob(view.id);
         return { job: view, plan, done: busy?.done ?? Promise.resolve() };
       }
     }
