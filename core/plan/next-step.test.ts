@@ -45,7 +45,7 @@ describe('nextStep', () => {
     expect(nextStep(op, observed(liveInSync(sandbox, bound)))).toEqual({ kind: 'succeeded' });
   });
 
-  it('a new sandbox: network, then both services together, then the gateway; each wave only when the one before finished', () => {
+  it('a new sandbox, pipelined: the gateway starts with the services; each route switches once its target is healthy, never before', () => {
     const { op, steps, sandbox, bound } = operation();
     let live: LiveNodeState[] = [{ node: 'node-1', containers: [], networks: [], gateways: [] }];
     expect(ids(nextStep(op, observed(live)))).toEqual(['1-ensure-network-network@node-1']);
@@ -53,31 +53,56 @@ describe('nextStep', () => {
     expect(nextStep(op, observed(live))).toEqual({ kind: 'wait' });
     finish(steps, '1-ensure-network-network@node-1', { status: 'succeeded' });
     // the inventory has not caught up yet (no network): the network is not created twice
-    const services = start(steps, nextStep(op, observed(live)));
-    expect(services.map((s) => s.id)).toEqual(['2-deploy-service/account@node-1', '2-deploy-service/orders@node-1']);
-    finish(steps, services[0]!.id, { status: 'succeeded' });
-    live = deployed(live, services[0]!);
-    expect(nextStep(op, observed(live)), 'the gateway waits for orders').toEqual({ kind: 'wait' });
-    finish(steps, services[1]!.id, { status: 'succeeded' });
-    live = deployed(live, services[1]!);
-    const gw = start(steps, nextStep(op, observed(live)));
-    expect(gw.map((s) => s.id)).toEqual(['3-deploy-gateway@node-1']);
-    finish(steps, gw[0]!.id, { status: 'succeeded' });
+    const wave = start(steps, nextStep(op, observed(live)));
+    expect(wave.map((s) => s.id)).toEqual(['2-deploy-service/account@node-1', '2-deploy-service/orders@node-1', '3-deploy-gateway@node-1']);
+    const gw = wave[2]!;
+    // its routes: only what is ready (the baseline); account and orders are not healthy yet
+    expect(gw.job).toMatchObject({ kind: 'deploy', gateway: { routes: { payment: 'https://payment-dev.example.com' } } });
+    expect(Object.keys(gw.job.kind === 'deploy' ? (gw.job.gateway?.routes ?? {}) : {})).toEqual(['payment']);
+
+    finish(steps, wave[0]!.id, { status: 'succeeded' });
+    live = deployed(live, wave[0]!);
+    expect(nextStep(op, observed(live)), 'no route can switch before the gateway runs').toEqual({ kind: 'wait' });
+    finish(steps, gw.id, { status: 'succeeded' });
+    live = deployed(live, gw);
+    const first = start(steps, nextStep(op, observed(live)));
+    expect(first.map((s) => s.kind)).toEqual(['apply-routes']);
+    expect(first[0]!.job).toMatchObject({ kind: 'apply-routes', routes: { account: 'http://account:8080', payment: 'https://payment-dev.example.com' } });
+    expect(first[0]!.job.kind === 'apply-routes' && 'orders' in first[0]!.job.routes).toBe(false);
+    finish(steps, first[0]!.id, { status: 'succeeded' });
+    expect(nextStep(op, observed(live)), 'orders is still deploying').toEqual({ kind: 'wait' });
+
+    finish(steps, wave[1]!.id, { status: 'succeeded' });
+    live = deployed(live, wave[1]!);
+    const second = start(steps, nextStep(op, observed(live)));
+    expect(second[0]!.job).toMatchObject({ kind: 'apply-routes', routes: { account: 'http://account:8080', orders: 'http://orders:8080', payment: 'https://payment-dev.example.com' } });
+    finish(steps, second[0]!.id, { status: 'succeeded' });
     expect(nextStep(op, observed(liveInSync(sandbox, bound)))).toEqual({ kind: 'succeeded' });
-    // and also while the inventory still lags behind the gateway deploy
+    // and also while the inventory still lags behind (the gateway reports its first table)
     expect(nextStep(op, observed(live))).toEqual({ kind: 'succeeded' });
   });
 
-  it('failure mid-wave: the other step of the wave finishes, then the sync fails; the gateway never starts', () => {
-    const { op, steps } = operation();
+  it('the env route adapter keeps the strict order: the gateway (routes in its env) deploys after the services', () => {
+    const { op, steps } = operation({ sandbox: desiredSandbox({ adapter: { adapter: 'env' } }) });
     const live: LiveNodeState[] = [{ node: 'node-1', containers: [], networks: [{ id: 'n', name: 'sandbox-qa', sandbox: 'qa' }], gateways: [] }];
     const services = start(steps, nextStep(op, observed(live)));
-    expect(services).toHaveLength(2);
-    finish(steps, services[0]!.id, { status: 'failed', error: 'build failed: exit 2' });
-    expect(nextStep(op, observed(live)), 'orders is still in flight').toEqual({ kind: 'wait' });
-    finish(steps, services[1]!.id, { status: 'succeeded' });
-    expect(nextStep(op, observed(deployed(live, services[1]!)))).toEqual({ kind: 'failed', error: 'service/account on node-1: build failed: exit 2' });
-    expect([...steps.keys()].some((id) => id.includes('gateway'))).toBe(false);
+    expect(services.map((s) => s.id)).toEqual(['2-deploy-service/account@node-1', '2-deploy-service/orders@node-1']);
+  });
+
+  it('failure mid-wave: the steps in flight finish, then the sync fails; no route ever points at the failed service', () => {
+    const { op, steps } = operation();
+    const live: LiveNodeState[] = [{ node: 'node-1', containers: [], networks: [{ id: 'n', name: 'sandbox-qa', sandbox: 'qa' }], gateways: [] }];
+    const wave = start(steps, nextStep(op, observed(live)));
+    expect(wave).toHaveLength(3);
+    finish(steps, wave[0]!.id, { status: 'failed', error: 'build failed: exit 2' });
+    expect(nextStep(op, observed(live)), 'orders and the gateway are still in flight').toEqual({ kind: 'wait' });
+    finish(steps, wave[1]!.id, { status: 'succeeded' });
+    finish(steps, wave[2]!.id, { status: 'succeeded' });
+    expect(nextStep(op, observed(deployed(live, wave[1]!)))).toEqual({ kind: 'failed', error: 'service/account on node-1: build failed: exit 2' });
+    const routed = [...steps.values()].flatMap(({ step }) =>
+      step.job.kind === 'apply-routes' ? Object.keys(step.job.routes) : step.job.kind === 'deploy' && step.job.gateway ? Object.keys(step.job.gateway.routes) : [],
+    );
+    expect(routed).not.toContain('account');
   });
 
   it('rollback: a deploy whose health check failed is rolled back; the routes are left as they were', () => {
@@ -108,15 +133,16 @@ describe('nextStep', () => {
     });
   });
 
-  it('a container that dies in the wave before: no step of a later wave starts', () => {
+  it('a container that dies mid-wave: no route switches to it and no later step starts', () => {
     const { op, steps } = operation();
     const live: LiveNodeState[] = [{ node: 'node-1', containers: [], networks: [{ id: 'n', name: 'sandbox-qa', sandbox: 'qa' }], gateways: [] }];
     const services = start(steps, nextStep(op, observed(live)));
     finish(steps, services[0]!.id, { status: 'succeeded' });
-    // orders still deploying while account is seen dead: wait for orders, then fail
+    // orders and the gateway still deploying while account is seen dead: wait for them, then fail
     const dead = deployed(live, services[0]!, { state: 'dead' });
     expect(nextStep(op, observed(dead))).toEqual({ kind: 'wait' });
     finish(steps, services[1]!.id, { status: 'succeeded' });
+    finish(steps, services[2]!.id, { status: 'succeeded' });
     expect(nextStep(op, observed(deployed(dead, services[1]!)))).toMatchObject({ kind: 'failed' });
   });
 

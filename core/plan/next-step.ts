@@ -10,10 +10,14 @@
 // - A failed step fails the sync once the steps in flight have finished; later waves never start,
 //   so a failed deploy (rolled back by the agent) leaves the routes as they were.
 // - Prune is the last wave: nothing is removed before everything the spec asks for is in place.
+// - Pipelined (pipeline.ts): the gateway deploys alongside the services with the routes that are
+//   ready, and each route switches once its target passed its health check.
 import type { DesiredSandbox } from '../../schema/desired.ts';
 import type { LiveContainer } from '../../schema/protocol.ts';
 import type { BindResult } from '../bind/bind.ts';
 import type { LiveNodeState } from '../diff/live.ts';
+import { canonicalJson } from '../bind/bind.ts';
+import { pipeline } from './pipeline.ts';
 import { planSandbox, type PlannedStep } from './plan.ts';
 
 /** What a sync applies: a sandbox's bound desired state, or (for an orphan) a fixed list of removals. */
@@ -57,7 +61,20 @@ export function nextStep(op: Operation, observed: Observed): NextStep {
 
   const done = new Set<string>();
   for (const { step, outcome } of op.steps.values()) if (outcome.status === 'succeeded') done.add(handled(step));
-  const pending = plan(op, observed).filter((s) => !op.steps.has(s.id) && !done.has(handled(s)));
+  const isDone = (s: PlannedStep) => op.steps.has(s.id) || done.has(handled(s));
+  const planned = plan(op, observed);
+  const t = op.target;
+  const pass =
+    'sandbox' in t
+      ? pipeline({
+          sandbox: t.sandbox,
+          plan: planned,
+          steps: new Map([...op.steps].map(([id, { step, outcome }]) => [id, { step, status: outcome.status }])),
+          live: observed.live,
+          done: isDone,
+        })
+      : planned;
+  const pending = pass.filter((s) => !isDone(s));
 
   const lowestRunning = Math.min(...running.map((s) => s.step.wave));
   const lowestPending = Math.min(...pending.map((s) => s.wave));
@@ -77,9 +94,14 @@ export function plan(op: Operation, observed: Observed): PlannedStep[] {
   );
 }
 
-/** What a step takes care of: re-planned steps of another kind for the same thing count as done. */
+/**
+ * What a step takes care of: re-planned steps of another kind for the same container count as done;
+ * a route step is done once that very table was applied.
+ */
 function handled(s: PlannedStep): string {
-  return `${s.resource}@${s.node}${s.kind === 'remove' || s.kind === 'apply-routes' || s.kind === 'ensure-network' ? `/${s.kind}` : ''}`;
+  const job = s.job;
+  if (job.kind === 'apply-routes') return `${s.resource}@${s.node}/apply-routes/${canonicalJson(job.routes)}`;
+  return `${s.resource}@${s.node}${s.kind === 'remove' || s.kind === 'ensure-network' ? `/${s.kind}` : ''}`;
 }
 
 const DOWN = new Set(['exited', 'dead']);
