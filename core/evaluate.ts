@@ -9,6 +9,7 @@ import { bindSandbox, canonicalJson, type BindResult, type CommitLookup, type Se
 import { groupLiveBySandbox, type LiveNodeState, type NodeLive } from './diff/live.ts';
 import { diffOrphans, diffSandbox } from './diff/index.ts';
 import { planOrphans, planSandbox, type PlannedStep } from './plan/index.ts';
+import { pipeline } from './plan/pipeline.ts';
 import type { SyncTarget } from './plan/next-step.ts';
 import { lastSyncCondition, orphanStatus, type SandboxStatus } from './status.ts';
 
@@ -54,7 +55,8 @@ export function evaluateSandbox(sandbox: DesiredSandbox, live: readonly LiveNode
     fingerprint: fingerprintOf(effective, bound),
     bound,
     target: () => ({ sandbox: effective, bound }),
-    plan: (prune) => planSandbox(input, { prune, platform: ctx.platform }),
+    // the first pass of a sync (next-step.ts): pipelined as it will run, so what is shown is what happens
+    plan: (prune) => pipeline({ sandbox: effective, plan: planSandbox(input, { prune, platform: ctx.platform }), steps: new Map(), live, done: () => false }),
   };
 }
 
