@@ -60,9 +60,18 @@ export function evaluateSandbox(sandbox: DesiredSandbox, live: readonly LiveNode
   };
 }
 
+// Evaluated for every sandbox on every change: the last fingerprint is kept per (immutable) sandbox
+// and reused while its containers' hashes are the same.
+const lastFingerprint = new WeakMap<DesiredSandbox, { key: string; fp: string }>();
+
 /** Identity of what a sync of this bound sandbox applies. */
 export function fingerprintOf(effective: DesiredSandbox, bound: BindResult): string {
-  return fingerprint({ containers: bound.containers.map((c) => c.specHash), unresolved: bound.unresolved, routes: effective.routes, suspended: effective.suspended });
+  const key = `${bound.containers.map((c) => c.specHash).join(',')}|${bound.unresolved.join(',')}`;
+  const last = lastFingerprint.get(effective);
+  if (last?.key === key) return last.fp;
+  const fp = fingerprint({ containers: bound.containers.map((c) => c.specHash), unresolved: bound.unresolved, routes: effective.routes, suspended: effective.suspended });
+  lastFingerprint.set(effective, { key, fp });
+  return fp;
 }
 
 /**
@@ -112,6 +121,8 @@ export interface SyncRecord {
   last?: JobSummary;
   applied?: RevisionAttempt;
   attempted?: RevisionAttempt & { ok: boolean };
+  /** the fingerprint the attempted sync applied (what the auto-sync policy compares) */
+  attemptedFingerprint?: string;
 }
 
 export interface WorldInput {

@@ -5,20 +5,19 @@ import type { SandboxState } from '../../core/evaluate.ts';
 import type { Logger } from '../log.ts';
 import type { Controller } from './controller.ts';
 import type { Executor } from './executor.ts';
-import type { JobStore } from './job-store.ts';
 
 export class AutoSync {
   private heal = new Map<string, HealBackoff>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly d: { controller: Controller; executor: Executor; jobs: JobStore; log: Logger }) {
+  constructor(private readonly d: { controller: Controller; executor: Executor; log: Logger }) {
     d.controller.onEvaluated((states) => this.run(states));
   }
 
   private run(states: ReadonlyMap<string, SandboxState>): void {
     if (this.closed) return;
-    const { executor, jobs, controller, log } = this.d;
+    const { executor, controller, log } = this.d;
     const now = Date.now();
     const decision = decideAutoSyncs(
       [...states.values()].map((st) => ({
@@ -29,7 +28,8 @@ export class AutoSync {
         expired: st.expired,
         syncing: executor.isRunning(st.name),
         fingerprint: st.evaluated.fingerprint,
-        lastAttempt: st.desired ? jobs.lastAttempt(st.name) : undefined,
+        lastAttempt:
+          st.syncs.attempted && st.syncs.attemptedFingerprint !== undefined ? { fingerprint: st.syncs.attemptedFingerprint, ok: st.syncs.attempted.ok } : undefined,
       })),
       this.heal,
       now,

@@ -19,9 +19,13 @@ export interface NewJob {
 }
 
 export class JobStore {
+  /** syncRecord per sandbox: read on every evaluation of every sandbox, changed only by this class */
+  private readonly records = new Map<string, SyncRecord>();
+
   constructor(private readonly store: Store) {}
 
   create(j: NewJob, at: string): void {
+    this.records.delete(j.sandbox);
     this.store.sqlite.transaction(() => {
       this.store.db
         .insert(jobs)
@@ -98,6 +102,7 @@ export class JobStore {
     this.store.sqlite.transaction(() => {
       this.store.db.update(jobs).set({ status, finishedAt: at, error: error ?? null }).where(eq(jobs.id, jobId)).run();
       const j = this.store.db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+      if (j) this.records.delete(j.sandbox);
       if (j) {
         this.store.db
           .insert(syncHistory)
@@ -112,6 +117,7 @@ export class JobStore {
    * steps. Not recorded in sync_history, so automated sync re-plans them once. Returns their sandboxes.
    */
   failInterrupted(at: string): string[] {
+    this.records.clear();
     return this.store.sqlite.transaction(() => {
       const open = this.store.db.select().from(jobs).where(inArray(jobs.status, ['pending', 'running'])).all();
       for (const j of open) {
@@ -127,13 +133,14 @@ export class JobStore {
     })();
   }
 
-  /** The most recent finished sync of a sandbox (from sync_history). */
-  lastAttempt(sandbox: string): { fingerprint: string; ok: boolean; at: string; trigger: SyncTrigger } | undefined {
-    return this.store.db.select().from(syncHistory).where(eq(syncHistory.sandbox, sandbox)).orderBy(desc(syncHistory.id)).limit(1).get();
-  }
-
   /** The latest job, the latest finished sync and the latest one that succeeded. */
   syncRecord(sandbox: string): SyncRecord {
+    let r = this.records.get(sandbox);
+    if (!r) this.records.set(sandbox, (r = this.readSyncRecord(sandbox)));
+    return r;
+  }
+
+  private readSyncRecord(sandbox: string): SyncRecord {
     const last = this.lastJob(sandbox);
     const attempted = this.store.db.select().from(syncHistory).where(eq(syncHistory.sandbox, sandbox)).orderBy(desc(syncHistory.id)).limit(1).get();
     const applied = attempted?.ok
@@ -141,7 +148,7 @@ export class JobStore {
       : this.store.db.select().from(syncHistory).where(and(eq(syncHistory.sandbox, sandbox), eq(syncHistory.ok, true))).orderBy(desc(syncHistory.id)).limit(1).get();
     return {
       ...(last ? { last } : {}),
-      ...(attempted ? { attempted: { revision: attempted.revision, jobId: attempted.jobId, at: attempted.at, ok: attempted.ok } } : {}),
+      ...(attempted ? { attempted: { revision: attempted.revision, jobId: attempted.jobId, at: attempted.at, ok: attempted.ok }, attemptedFingerprint: attempted.fingerprint } : {}),
       ...(applied ? { applied: { revision: applied.revision, jobId: applied.jobId, at: applied.at } } : {}),
     };
   }

@@ -3,7 +3,8 @@
 // Each agent reports its sandboxes in sync (the containers carry the spec hash core/bind computes).
 // Measured: one container event -> that sandbox's new drift on /ws/ui (p95 <= 50 ms),
 // GET /api/sandboxes (<= 100 ms), the process RSS (<= 300 MB; the simulated agents run in it too),
-// one spec file edit -> the new revision in force (<= 1 s). No Docker; port 26620.
+// one spec file edit -> the new revision in force (<= 1 s). No Docker: no host port is bound but the
+// API on 26620 (the Platform names 26000-26999 for gateways and 30000-39999 for services on paper).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ function platformYaml(): string {
   const catalog = SERVICES.map(
     (s) => `    ${s}:\n      repo: https://git.example.com/app/${s}.git\n      role: micro\n      build: { type: image, image: sdp/busybox:local, run: ["httpd", "-f", "-p", "8080"] }\n      port: 8080\n      baseline: https://${s}-dev.example.com\n`,
   ).join('');
-  return `apiVersion: sdp/v1\nkind: Platform\nmetadata: { name: ${PLATFORM} }\nspec:\n  nodes:\n${nodes}\n  ports: { gateway: 26000-26999, services: 26000-26999 }\n  services:\n${catalog}  gateway:\n    role: gateway\n    proxy: { image: caddy:2 }\n`;
+  return `apiVersion: sdp/v1\nkind: Platform\nmetadata: { name: ${PLATFORM} }\nspec:\n  nodes:\n${nodes}\n  ports: { gateway: 26000-26999, services: 30000-39999 }\n  services:\n${catalog}  gateway:\n    role: gateway\n    proxy: { image: caddy:2 }\n`;
 }
 
 function sandboxesYaml(from: number, to: number, label = 'a'): string {
@@ -107,7 +108,7 @@ export async function run(): Promise<void> {
 
   // what each node runs: the bound specs, as the real agent would report them
   const compiled = await compileSpecsDir(specs);
-  if (!compiled.ok) throw new Error(`specs: ${compiled.errors.map((e) => e.message).join('; ')}`);
+  if (!compiled.ok) throw new Error(`specs: ${compiled.errors.slice(0, 3).map((e) => e.message).join('; ')}`);
   const byNode = new Map<string, { containers: LiveContainer[]; networks: { id: string; name: string; sandbox: string; platform: string }[]; gateways: { sandbox: string; container: string; routes: Record<string, string> }[] }>();
   for (let i = 1; i <= NODES; i++) byNode.set(`sim-${i}`, { containers: [], networks: [], gateways: [] });
   for (const s of compiled.desired.sandboxes) {
