@@ -21,6 +21,7 @@ import { openStore } from './store/db.ts';
 import { AgentRecords } from './sync/agent-records.ts';
 import { AutoSync } from './sync/auto-sync.ts';
 import { Changes } from './sync/changes.ts';
+import { retentionFromEnv, type Retention } from './store/retention.ts';
 import { Controller } from './sync/controller.ts';
 import { StatusPublisher } from './sync/publisher.ts';
 import { SandboxRecords } from './sync/sandbox-records.ts';
@@ -45,6 +46,8 @@ export interface ReconcilerOptions {
   webhookSecret?: string;
   /** the first admin's password (first start only); default env SDP_ADMIN_PASSWORD, else generated */
   adminPassword?: string;
+  /** how much history is kept; default DEFAULT_RETENTION, each field overridable by env (RETENTION_ENV) */
+  retention?: Partial<Retention>;
   logger?: Logger;
 }
 
@@ -61,6 +64,7 @@ export interface Reconciler {
 }
 
 const VERSION = '0.1.0';
+const PRUNE_EVERY_MS = 60 * 60_000;
 const UI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui', 'build');
 
 export async function startReconciler(opts: ReconcilerOptions): Promise<Reconciler> {
@@ -71,17 +75,26 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   const host = opts.host ?? '127.0.0.1';
   await checkPortFree(opts.port, host);
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = openStore(join(dataDir, 'sdp.db'));
   const audit = createAudit(store);
   // every source of change raises this one signal; the reconcile loop (Controller) listens
   const changes = new Changes();
   const secretStore = createSecretStore(store, loadMasterKey(dataDir).key, () => changes.notify());
   const metrics = createMetrics();
-  const revisions = new Revisions(store, opts.specsGit?.url ?? resolve(opts.specsDir));
-  const jobs = new JobStore(store);
+  const retention = { ...retentionFromEnv(process.env), ...opts.retention };
+  const revisions = new Revisions(store, opts.specsGit?.url ?? resolve(opts.specsDir), retention);
+  const jobs = new JobStore(store, retention);
   const interrupted = jobs.failInterrupted(new Date().toISOString());
   if (interrupted.length > 0) log.warn({ sandboxes: interrupted }, 'syncs interrupted by a restart marked failed');
+  // counts are kept as revisions and jobs come; ages also pass while nothing happens
+  const prune = () => {
+    const pruned = { revisions: revisions.prune(), jobs: jobs.prune() };
+    if (pruned.revisions + pruned.jobs > 0) log.info(pruned, 'old revisions and jobs pruned');
+  };
+  prune();
+  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+  pruneTimer.unref();
 
   const auth = await createAuth(store, {
     audit,
@@ -198,6 +211,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     // e.g. the port is taken: release what started, so a caller can try another port or exit cleanly
     clearInterval(resolveTimer);
     autoSync.close();
+    clearInterval(pruneTimer);
     controller.close();
     await source.close();
     agentHub.close();
@@ -219,6 +233,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       clearInterval(resolveTimer);
       autoSync.close();
       controller.close();
+      clearInterval(pruneTimer);
       await source.close();
       agentHub.close();
       await executor.idle();

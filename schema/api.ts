@@ -1,7 +1,7 @@
 // Shapes of the HTTP API (/api) and the UI live feed (/ws/ui). The UI, the CLI and the tests read
 // these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
 import type { DesiredSandbox, DesiredTemplate, SpecError } from './desired.ts';
-import type { LiveContainer, LiveNetwork, LiveRoutes } from './protocol.ts';
+import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes } from './protocol.ts';
 
 export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
 export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Missing' | 'Suspended' | 'Expired' | 'Unknown';
@@ -193,6 +193,8 @@ export interface AgentView {
   online: boolean;
   lastSeen?: string;
   containers: number;
+  /** as the agent last reported it */
+  disk?: DiskUse;
 }
 
 /** GET /api/templates: the SandboxTemplates in force, as written */

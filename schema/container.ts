@@ -94,6 +94,7 @@ export const ContainerSpec = T.Object(
     build: BuildSpec,
     port: T.Integer({ minimum: 1, maximum: 65535, description: 'container port' }),
     hostPort: T.Optional(T.Integer({ minimum: 1, maximum: 65535 })),
+    hostIp: T.Optional(T.String({ description: 'address hostPort is published on; absent: all of the node' })),
     env: T.Record(T.String(), T.String()),
     secretEnv: T.Array(T.String(), { description: 'env keys whose values are secret' }),
     files: T.Array(FileSpec),

@@ -87,6 +87,7 @@ function makeSpec(d: DesiredContainer, commit: string, secrets: SecretRef[], dig
     build: d.build,
     port: d.port,
     ...(d.hostPort !== undefined ? { hostPort: d.hostPort } : {}),
+    ...(d.hostIp !== undefined ? { hostIp: d.hostIp } : {}),
     env: d.env,
     secretEnv: [...new Set(secrets.map((r) => r.key))],
     files: sortFiles(d.files),

@@ -41,7 +41,7 @@ describe('specs/ (the demo)', () => {
   });
 
   it('every example file names its JSON Schema for editors', async () => {
-    for (const f of await readSpecFiles(join(ROOT, 'specs'))) {
+    for (const f of (await readSpecFiles(join(ROOT, 'specs'))).files) {
       expect(f.text.split('\n')[0], f.path).toMatch(/^# yaml-language-server: \$schema=(\.\.\/)+schema\/json\/[a-z]+\.schema\.json$/);
     }
   });

@@ -171,6 +171,7 @@ export class Controller {
       online: hub.isOnline(a.name),
       ...(a.lastSeen ? { lastSeen: a.lastSeen } : {}),
       containers: ours(a.name).length,
+      ...(a.disk ? { disk: a.disk } : {}),
     }));
   }
 

@@ -1,9 +1,12 @@
 // Persistence of sync jobs: the job, its ordered steps (from the plan), its log lines, and one
-// sync_history row per finished sync. Reads assemble the API's JobView / JobSummary.
+// sync_history row per finished sync. Reads assemble the API's JobView / JobSummary. A job keeps
+// its first `jobLogLines` log lines (a chatty build cannot fill the database); finished jobs are
+// pruned by count and age as new ones finish (store/retention.ts).
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { JobStatus, JobSummary, JobView, LogLine, Plan, PlanAction, StepStatus, StepView } from '../../schema/api.ts';
 import type { SyncRecord } from '../../core/evaluate.ts';
 import type { Store } from '../store/db.ts';
+import { DEFAULT_RETENTION, pruneJobs, type Retention } from '../store/retention.ts';
 import { jobLogs, jobs, jobSteps, syncHistory, type StoredAgentJob, type SyncTrigger } from '../store/tables/core.ts';
 
 export interface NewJob {
@@ -18,11 +21,19 @@ export interface NewJob {
   steps: ReadonlyArray<PlanAction & { job: StoredAgentJob }>;
 }
 
+/** Characters kept of one log line. */
+const LOG_LINE_CHARS = 4096;
+
 export class JobStore {
   /** syncRecord per sandbox: read on every evaluation of every sandbox, changed only by this class */
   private readonly records = new Map<string, SyncRecord>();
+  /** per running job: log lines stored and dropped past the limit */
+  private readonly logCounts = new Map<string, { kept: number; dropped: number }>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly retention: Retention = DEFAULT_RETENTION,
+  ) {}
 
   create(j: NewJob, at: string): void {
     this.records.delete(j.sandbox);
@@ -95,11 +106,25 @@ export class JobStore {
   }
 
   addLog(jobId: string, log: LogLine): void {
-    this.store.db.insert(jobLogs).values({ jobId, stepId: log.step ?? null, stream: log.stream, line: log.line, at: log.at }).run();
+    const count = this.logCounts.get(jobId) ?? { kept: 0, dropped: 0 };
+    this.logCounts.set(jobId, count);
+    if (count.kept >= this.retention.jobLogLines) {
+      count.dropped++;
+      return;
+    }
+    count.kept++;
+    const line = log.line.length > LOG_LINE_CHARS ? `${log.line.slice(0, LOG_LINE_CHARS)}… (${log.line.length - LOG_LINE_CHARS} more characters)` : log.line;
+    this.store.db.insert(jobLogs).values({ jobId, stepId: log.step ?? null, stream: log.stream, line, at: log.at }).run();
   }
 
   finish(jobId: string, status: Extract<JobStatus, 'succeeded' | 'failed'>, at: string, error?: string): void {
+    const dropped = this.logCounts.get(jobId)?.dropped ?? 0;
+    this.logCounts.delete(jobId);
     this.store.sqlite.transaction(() => {
+      if (dropped > 0) {
+        const line = `${dropped} more log lines not kept (a job keeps its first ${this.retention.jobLogLines}; SDP_KEEP_LOG_LINES)`;
+        this.store.db.insert(jobLogs).values({ jobId, stepId: null, stream: 'sdp', line, at }).run();
+      }
       this.store.db.update(jobs).set({ status, finishedAt: at, error: error ?? null }).where(eq(jobs.id, jobId)).run();
       const j = this.store.db.select().from(jobs).where(eq(jobs.id, jobId)).get();
       if (j) this.records.delete(j.sandbox);
@@ -110,6 +135,14 @@ export class JobStore {
           .run();
       }
     })();
+    this.prune(new Date(at));
+  }
+
+  /** Drops finished jobs past the retention's count per sandbox or age; never running ones, nor a sandbox's newest. */
+  prune(now = new Date()): number {
+    const pruned = pruneJobs(this.store, this.retention, now);
+    if (pruned > 0) this.records.clear();
+    return pruned;
   }
 
   /**
