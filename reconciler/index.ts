@@ -167,7 +167,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     secretDigest: (refs) => secretStore.digest(refs),
   });
   const executor = new Executor({ controller, hub: agentHub, jobs, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast });
-  const autoSync = new AutoSync({ controller, executor, log: log.child({ part: 'auto-sync' }) });
+  const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }) });
 
   const source = new SpecSource({
     specsDir: resolve(opts.specsDir),
