@@ -5,7 +5,7 @@ import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes } from './protocol
 
 export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
 export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Missing' | 'Suspended' | 'Expired' | 'Unknown';
-export type DriftField = 'commit' | 'image' | 'env' | 'ports' | 'resources' | 'target' | 'state' | 'files';
+export type DriftField = 'commit' | 'image' | 'env' | 'ports' | 'resources' | 'target' | 'state' | 'files' | 'network';
 
 export interface DriftEntry {
   /** "service/<name>" | "gateway" | "route/<name>" | "network" */

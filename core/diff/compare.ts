@@ -269,11 +269,24 @@ function compareContainer(spec: ContainerSpec, node: string, live: LiveContainer
   }
   const hashMatches = live.specHash === spec.specHash;
   const stopped = STOPPED.has(live.state);
-  if (hashMatches && !stopped) return undefined;
   const resource = resourceOf(spec);
+  const detached = attachmentDrift(resource, spec, live);
+  if (hashMatches && !stopped && !detached) return undefined;
   const drift = hashMatches ? [] : fieldDrift(resource, spec, live);
+  if (detached) drift.push(detached);
   if (stopped) drift.push({ kind: 'state', resource, desired: 'running', live: live.state });
   return { resource, node, name: spec.name, spec, live, hashMatches, drift };
+}
+
+/**
+ * A running container off its sandbox network, or there without its alias (a `docker network
+ * disconnect`): nothing reaches it by name. Unknown for agents that do not report attachments.
+ */
+function attachmentDrift(resource: string, spec: ContainerSpec, live: LiveContainer): DriftFinding | undefined {
+  if (!live.networks || STOPPED.has(live.state)) return undefined;
+  const aliases = live.networks[spec.network];
+  if (aliases?.includes(spec.alias)) return undefined;
+  return { kind: 'attachment', resource, network: spec.network, alias: spec.alias, live: aliases };
 }
 
 /**

@@ -199,6 +199,19 @@ describe('diffSandbox: every field', () => {
     ]);
   });
 
+  it('network attachment: a running container off its network, or there without its alias', () => {
+    const s = desiredSandbox();
+    const bound = bind(s);
+    const off = diffSandbox(diffInput(s, { bound, live: editLive(liveInSync(s, bound), ACCOUNT, (c) => ({ ...c, networks: { bridge: [] } })) }));
+    expect(off.sync).toBe('OutOfSync');
+    expect(off.drift).toEqual([{ resource: 'service/account', change: 'changed', field: 'network', desired: 'sandbox-qa as account', live: 'not attached' }]);
+    const noAlias = diffSandbox(diffInput(s, { bound, live: editLive(liveInSync(s, bound), ACCOUNT, (c) => ({ ...c, networks: { 'sandbox-qa': [] } })) }));
+    expect(noAlias.drift).toEqual([{ resource: 'service/account', change: 'changed', field: 'network', desired: 'sandbox-qa as account', live: 'sandbox-qa as (no alias)' }]);
+    // an agent that does not report attachments: no guess
+    const { networks: _unreported, ...older } = liveInSync(s, bound)[0]!.containers[0]!;
+    expect(diffSandbox(diffInput(s, { bound, live: editLive(liveInSync(s, bound), older.name, () => older) })).drift).toEqual([]);
+  });
+
   it('ports', () => {
     expect(drifted(GATEWAY, { ports: [{ container: 80, host: 8090 }] }).drift).toEqual([
       { resource: 'gateway', change: 'changed', field: 'ports', desired: ['8081:80'], live: ['8090:80'] },

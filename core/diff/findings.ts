@@ -23,6 +23,8 @@ export type DriftFinding =
   | { kind: 'resources'; resource: string; desired: ResourcesValue; live: ResourcesValue }
   | { kind: 'files'; resource: string; paths: string[] }
   | { kind: 'state'; resource: string; desired: 'running' | 'exited'; live: string }
+  /** not on its sandbox network under its alias (`live`: its aliases there; undefined: not attached) */
+  | { kind: 'attachment'; resource: string; network: string; alias: string; live: string[] | undefined }
   /** the spec hash differs and nothing the live side shows explains it */
   | { kind: 'spec'; resource: string; desiredHash: string; liveHash: string | undefined }
   | { kind: 'route'; change: 'missing' | 'extra' | 'changed'; service: string; desired?: string; live?: string };

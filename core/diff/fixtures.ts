@@ -130,6 +130,7 @@ export function liveContainer(spec: ContainerSpec, over: Partial<LiveContainer> 
       ...(spec.resources.memoryBytes !== undefined ? { memoryBytes: spec.resources.memoryBytes } : {}),
     },
     startedAt: '2026-01-01T00:00:00Z',
+    networks: { [spec.network]: [spec.alias] },
     ...over,
   };
 }

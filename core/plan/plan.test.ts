@@ -89,6 +89,12 @@ describe('planSandbox', () => {
     ]);
   });
 
+  it('a running container off its network is reattached by its deploy job (in place, no restart)', () => {
+    const steps = plan(setLive(ORDERS, { networks: {} }));
+    expect(summary(steps)).toEqual(['2-deploy-service/orders@node-1 replace: not on sandbox-qa as orders: reattach']);
+    expect(steps[0]!.job).toMatchObject({ kind: 'deploy', container: { name: ORDERS } });
+  });
+
   it('a stopped container of the right config is started, not redeployed', () => {
     const steps = plan(setLive(ORDERS, { state: 'exited', health: 'none' }));
     expect(summary(steps)).toEqual(['2-start-service/orders@node-1 start: container exited']);

@@ -123,6 +123,9 @@ function containerStep(s: DesiredSandbox, cc: ContainerComparison, wave: number)
   if (!cc.hashMatches || cc.live.state === 'dead') {
     return deploy('replace', config.length > 0 ? fieldReasons(config) : `container ${cc.live.state}`);
   }
+  // the deploy job puts a running container back on its network in place, without a restart
+  const detached = cc.drift.find((e) => e.kind === 'attachment');
+  if (detached && cc.live.state === 'running') return deploy('replace', fieldReasons([detached]));
   if (cc.drift.some((e) => e.kind === 'state')) {
     return step(wave, 'start', cc.resource, cc.node, 'start', `container ${cc.live.state}`, {
       kind: 'start',
@@ -212,6 +215,9 @@ function fieldReasons(findings: readonly DriftFinding[]): string {
         break;
       case 'files':
         parts.push('files changed');
+        break;
+      case 'attachment':
+        parts.push(`not on ${f.network} as ${f.alias}: reattach`);
         break;
       case 'spec':
         parts.push(`config changed (spec ${(f.liveHash ?? 'none').slice(0, 12)} -> spec ${f.desiredHash.slice(0, 12)})`);

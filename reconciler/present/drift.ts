@@ -32,6 +32,8 @@ export function driftEntry(f: DriftFinding): DriftEntry {
       return changed(resource, 'files', f.paths, undefined);
     case 'state':
       return changed(resource, 'state', f.desired, f.live);
+    case 'attachment':
+      return changed(resource, 'network', `${f.network} as ${f.alias}`, f.live === undefined ? 'not attached' : `${f.network} as ${f.live.join(', ') || '(no alias)'}`);
     case 'env':
       if (f.key === undefined) return changed(resource, 'env', REDACTED, REDACTED);
       return changed(resource, 'env', envText(f.key, f.desired), envText(f.key, f.live));

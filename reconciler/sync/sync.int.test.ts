@@ -134,6 +134,24 @@ describe('reconciler with a real agent', () => {
     expect(docker('inspect', '-f', '{{.State.Running}}', 'sandbox-t-rec-heal-payment')).toBe('true');
   });
 
+  it('a network disconnect is network drift, and self-heal reattaches the service and the gateway in place', async () => {
+    const s = await stack.waitSandbox('t-rec-heal', (x) => x.sync === 'Synced', 'Synced');
+    expect((await httpGet(`${s.gatewayUrl}/payment/`)).body).toContain('branch=main');
+    const started = docker('inspect', '-f', '{{.State.StartedAt}}', 'sandbox-t-rec-heal-payment');
+    for (const [container, resource] of [['sandbox-t-rec-heal-payment', 'service/payment'], ['sandbox-t-rec-heal-gateway', 'gateway']] as const) {
+      const drifted = stack.nextUi(
+        (m: UiMessage) => m.type === 'sandbox' && m.sandbox.name === 't-rec-heal' && m.sandbox.drift.some((d) => d.resource === resource && d.field === 'network'),
+        10_000,
+      );
+      docker('network', 'disconnect', 'sandbox-t-rec-heal', container);
+      await drifted;
+      await stack.waitFor(`${container} back on its network`, () => docker('inspect', '-f', '{{json .NetworkSettings.Networks}}', container).includes('sandbox-t-rec-heal'), 60_000);
+    }
+    const healed = await stack.waitSandbox('t-rec-heal', (x) => x.sync === 'Synced' && x.drift.length === 0, 'reattached', 60_000);
+    expect(docker('inspect', '-f', '{{.State.StartedAt}}', 'sandbox-t-rec-heal-payment')).toBe(started);
+    await stack.waitFor('the gateway answers again', async () => (await httpGet(`${healed.gatewayUrl}/payment/`)).body.includes('branch=main'), 10_000);
+  });
+
   it('suspended: true stops the containers on sync and keeps their ports', async () => {
     const before = await stack.detail('t-rec-cli');
     await stack.writeSpec('sb-cli.yaml', sandboxYaml('t-rec-cli', { payment: 'main' }, { suspended: 'true' }));
