@@ -18,6 +18,7 @@ import { readInventory } from './inventory.ts';
 import { recoverInterruptedDeploys } from './jobs/deploy.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { KeyedLock } from './lock.ts';
+import { REDACTED } from '../schema/names.ts';
 
 export interface AgentOptions {
   /** ws://host:port/ws/agent */
@@ -53,7 +54,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       {
         name: 'sdp-agent',
         level: process.env.SDP_LOG_LEVEL ?? 'info',
-        redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: '(redacted)' },
+        redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: REDACTED },
       },
       pino.destination(2),
     );

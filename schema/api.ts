@@ -17,6 +17,51 @@ export interface DriftEntry {
   live?: unknown;
 }
 
+/**
+ * A status with why (Argo CD's health {status, message}, Flux's condition reason): `reason` is a
+ * CamelCase word a program can match, `message` a sentence a person reads. Never guessed: an
+ * Unknown says which of its causes holds.
+ */
+export interface Reasoned<S extends string> {
+  status: S;
+  reason: StatusReason;
+  message: string;
+}
+
+export type StatusReason =
+  // sync
+  | 'InSync'
+  | 'Drift'
+  | 'NotInSpec'
+  | 'AgentOffline'
+  | 'BranchUnresolved'
+  | 'RoutesUnreadable'
+  // health
+  | 'AllHealthy'
+  | 'ContainersMissing'
+  | 'ContainerDown'
+  | 'ContainerStarting'
+  | 'Suspended'
+  | 'TtlExpired';
+
+/**
+ * One aspect of a sandbox, as Kubernetes / Flux conditions: `status` True when the aspect holds,
+ * False when it does not, Unknown when it cannot be told (then the reason says why).
+ */
+export interface Condition {
+  type: 'AgentsConnected' | 'BranchesResolved' | 'RoutesRead' | 'LastSyncSucceeded';
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
+
+/** A sync of a revision: the job, when it ended, and the revision's desired state it applied. */
+export interface RevisionAttempt {
+  revision: string;
+  jobId: string;
+  at: string;
+}
+
 export interface RouteView {
   service: string;
   mode: 'sandbox' | 'baseline';
@@ -42,8 +87,15 @@ export interface SandboxSummary {
   owner?: string;
   labels: Record<string, string>;
   template?: string;
+  /** the status names of DESIGN.md; why in syncStatus / healthStatus */
   sync: SyncStatus;
   health: HealthStatus;
+  syncStatus: Reasoned<SyncStatus>;
+  healthStatus: Reasoned<HealthStatus>;
+  conditions: Condition[];
+  /** last sync that succeeded (its revision is what runs) vs last sync tried (it may have failed) */
+  lastApplied?: RevisionAttempt;
+  lastAttempted?: RevisionAttempt & { ok: boolean };
   drift: DriftEntry[];
   gatewayUrl: string;
   routes: RouteView[];
@@ -80,6 +132,8 @@ export interface PlanAction {
 export interface Plan {
   sandbox: string;
   revision: string;
+  /** the sandbox's sync status with why (absent in plans of specs not in force) */
+  sync?: Reasoned<SyncStatus>;
   drift: DriftEntry[];
   actions: PlanAction[];
   /** true when nothing would change */

@@ -1,8 +1,9 @@
 // What a container (service or gateway) must be, as the reconciler compiles it and the agent runs it.
 // One TypeBox definition gives both the JSON Schema (validated on both ends of the wire) and the TS type.
 import { Type as T, type Static } from '@sinclair/typebox';
+import { COMMIT_PATTERN, NAME_PATTERN } from './names.ts';
 
-export const Name = T.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'RFC 1123 label' });
+export const Name = T.String({ pattern: NAME_PATTERN, description: 'RFC 1123 label' });
 
 export const BuildSpec = T.Union([
   T.Object(
@@ -52,7 +53,7 @@ export type HealthSpec = Static<typeof HealthSpec>;
 export const GitSource = T.Object(
   {
     repo: T.String({ minLength: 1 }),
-    commit: T.String({ pattern: '^[0-9a-f]{7,64}$' }),
+    commit: T.String({ pattern: COMMIT_PATTERN }),
     branch: T.Optional(T.String()),
   },
   { additionalProperties: false },
@@ -93,6 +94,7 @@ export const ContainerSpec = T.Object(
     build: BuildSpec,
     port: T.Integer({ minimum: 1, maximum: 65535, description: 'container port' }),
     hostPort: T.Optional(T.Integer({ minimum: 1, maximum: 65535 })),
+    hostIp: T.Optional(T.String({ description: 'address hostPort is published on; absent: all of the node' })),
     env: T.Record(T.String(), T.String()),
     secretEnv: T.Array(T.String(), { description: 'env keys whose values are secret' }),
     files: T.Array(FileSpec),

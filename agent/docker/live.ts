@@ -3,7 +3,9 @@ import type Docker from 'dockerode';
 import { LABELS, type ContainerKind } from '../../schema/container.ts';
 import type { LiveContainer } from '../../schema/protocol.ts';
 
-export const REDACTED = '(redacted)';
+import { REDACTED } from '../../schema/names.ts';
+
+export { REDACTED };
 
 /**
  * `imageEnv` is the image's own Config.Env: entries the container inherits unchanged from its image

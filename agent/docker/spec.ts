@@ -62,7 +62,7 @@ export function createOptions(
     // during a deploy is graceful and quick instead of a 5 s wait and a kill
     Init: true,
   };
-  if (spec.hostPort) hostConfig.PortBindings = { [port]: [{ HostIp: '0.0.0.0', HostPort: String(spec.hostPort) }] };
+  if (spec.hostPort) hostConfig.PortBindings = { [port]: [{ HostIp: spec.hostIp ?? '0.0.0.0', HostPort: String(spec.hostPort) }] };
   if (spec.resources.cpu) hostConfig.NanoCpus = Math.round(spec.resources.cpu * 1e9);
   if (spec.resources.memoryBytes) hostConfig.Memory = spec.resources.memoryBytes;
   const opts: Docker.ContainerCreateOptions = {

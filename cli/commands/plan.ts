@@ -8,7 +8,7 @@ import { formatSpecErrors } from '../../reconciler/specs/format.ts';
 import { renderDesired } from '../../reconciler/specs/render.ts';
 import { compileFolder, shownPath, type SpecsOptions } from './validate.ts';
 import type { Plan, SandboxSummary } from '../../schema/api.ts';
-import { renderPlan } from '../../reconciler/plan/index.ts';
+import { renderPlan } from '../../reconciler/present/plan.ts';
 import { DEFAULT_SERVER, ServerError, api } from '../server-client.ts';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';

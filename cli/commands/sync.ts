@@ -3,7 +3,7 @@
 // it fails. Exit 2 when the server refuses or cannot be reached.
 import type { Command } from 'commander';
 import type { JobView, Plan, StepView, UiMessage } from '../../schema/api.ts';
-import { renderPlan } from '../../reconciler/plan/index.ts';
+import { renderPlan } from '../../reconciler/present/plan.ts';
 import { ServerError, api, serverOption, watchUi } from '../server-client.ts';
 
 interface SyncOptions {

@@ -368,9 +368,9 @@ const cases: Case[] = [
     errors: [{ file: 'sandboxes/beta.yaml', at: 'beta', message: 'metadata.name: no free host port left in the gateway range 8080-8081' }],
   },
   {
-    name: 'no service port left in the range',
-    edits: [edit('platform.yaml', 'services: 9001-9010', 'services: 9001-9002')],
-    errors: [{ file: 'sandboxes/qa-two.yaml', at: 'qa-two', message: 'metadata.name: no free host port left in the services range 9001-9002 (for audit)' }],
+    name: 'no service port left in the range (for a sandbox across nodes)',
+    edits: [edit('platform.yaml', 'services: 9001-9010', 'services: 9001-9001'), edit('sandboxes/alpha.yaml', 'payment: { commit: 0123abcd }', 'payment: { commit: 0123abcd }\n    audit: { branch: main }')],
+    errors: [{ file: 'sandboxes/alpha.yaml', at: 'alpha', message: 'metadata.name: no free host port left in the services range 9001-9001 (for payment)' }],
   },
   // ---- secrets
   {

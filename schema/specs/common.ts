@@ -2,11 +2,12 @@
 // compiler can say "<field>: must be <description>" when a value does not match.
 import { Type as T, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
 import { BuildSpec, RouteAdapter } from '../container.ts';
+import { COMMIT_PATTERN, NAME_PATTERN } from '../names.ts';
 
 export const API_VERSION = 'sdp/v1';
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
-export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
+export { NAME_PATTERN };
 const NAME_DESCRIPTION =
   "an RFC 1123 label (lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit)";
 export const Name = T.String({ pattern: NAME_PATTERN, description: NAME_DESCRIPTION });
@@ -61,7 +62,7 @@ export const PortRange = T.String({
 });
 export const Port = T.Integer({ minimum: 1, maximum: 65535, description: 'a TCP port (1-65535)' });
 export const Commit = T.String({
-  pattern: '^[0-9a-f]{7,64}$',
+  pattern: COMMIT_PATTERN,
   description: 'a commit SHA (7 to 64 lowercase hex characters)',
 });
 /** Checked against git's ref-format rules by the compiler (a pattern cannot say all of them). */

@@ -5,6 +5,7 @@
 // temporary `.next` container, one worktree, one gateway control directory. Every other round the
 // spec is reverted while sdp is down (the old container may be stopped by then, its port taken by the
 // half-made new one: the case that used to wedge a sandbox with `port is already allocated`).
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,9 +15,14 @@ import { curl, docker, E2E, localGateway, platformYaml, sandboxYaml } from './ha
 
 const SB = 't-e2e-crash';
 const BRANCHES = ['develop', 'feature/login-error'] as const;
-/** A service deploy's steps (a gateway's add `routes`, tried on its own below). */
-const STEPS = ['git', 'build', 'create', 'stop', 'start', 'health', 'switch'];
-const GATEWAY_IMAGE = 'sdp-test/caddy-crash:t-e2e';
+/**
+ * A service deploy's steps. A service of a sandbox on one node has no host port, so its new container
+ * starts next to the old one; the gateway holds the sandbox's port, so its deploy stops the old one
+ * first, and has a routes step: those are tried with a new proxy image below.
+ */
+const STEPS = ['git', 'build', 'create', 'start', 'health', 'switch'];
+const GATEWAY_STEPS = ['stop', 'start', 'routes', 'health'];
+const GATEWAY_IMAGES = ['caddy:2', 'sdp-test/caddy-crash:t-e2e'] as const;
 
 let e: E2E;
 
@@ -26,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await e?.stop();
-  await docker('rmi', GATEWAY_IMAGE).catch(() => undefined);
+  await docker('rmi', GATEWAY_IMAGES[1]).catch(() => undefined);
 });
 
 const healthy = (s: SandboxDetail) => s.sync === 'Synced' && s.health === 'Healthy';
@@ -58,6 +64,18 @@ async function leftovers(): Promise<{ next: string[]; worktrees: string[]; contr
   };
 }
 
+/** Starts sdp so that it kills itself at `point`, makes a change, syncs, and waits for the crash. */
+async function crashAt(point: string, change: () => Promise<void>, drifted: (s: SandboxDetail) => boolean): Promise<void> {
+  await e.restart(undefined, { SDP_FAULT_KILL_AT: point });
+  let timer: NodeJS.Timeout | undefined;
+  const died = Promise.race([e.exited(), new Promise<string>((r) => (timer = setTimeout(() => r('still running after 60 s'), 60_000)))]);
+  await change();
+  await e.waitForSandbox(SB, 'the drift of the change', drifted, 60_000);
+  await e.api('POST', `/api/sandboxes/${SB}/sync`, {});
+  expect(await died).toBe('SIGKILL');
+  clearTimeout(timer);
+}
+
 describe('a crash at each step of a deploy', () => {
   let current: string = BRANCHES[0];
 
@@ -70,12 +88,11 @@ describe('a crash at each step of a deploy', () => {
     const revert = round % 2 === 1;
     it(`deploy:${step}: killed there, then the next Sync converges${revert ? ' on the reverted spec' : ''} with nothing orphaned`, async () => {
       const target = current === BRANCHES[0] ? BRANCHES[1] : BRANCHES[0];
-      await e.restart(undefined, { SDP_FAULT_KILL_AT: `deploy:${step}` });
-      const died = Promise.race([e.exited(), new Promise<string>((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
-      await e.writeSpec('crash.yaml', sandboxYaml(SB, { account: target }));
-      await e.waitForSandbox(SB, `commit drift to ${target}`, (s) => s.drift.some((d) => d.resource === 'service/account' && d.field === 'commit'), 60_000);
-      await e.api('POST', `/api/sandboxes/${SB}/sync`, {});
-      expect(await died).toBe('SIGKILL');
+      await crashAt(
+        `deploy:${step}`,
+        () => e.writeSpec('crash.yaml', sandboxYaml(SB, { account: target })),
+        (s) => s.drift.some((d) => d.resource === 'service/account' && d.field === 'commit'),
+      );
 
       if (revert) await e.writeSpec('crash.yaml', sandboxYaml(SB, { account: current }));
       else current = target;
@@ -87,19 +104,26 @@ describe('a crash at each step of a deploy', () => {
     });
   });
 
-  it('deploy:routes of the gateway (a new proxy image): killed there, then the next Sync converges with nothing orphaned', async () => {
-    await docker('tag', 'caddy:2', GATEWAY_IMAGE);
-    await e.restart(undefined, { SDP_FAULT_KILL_AT: 'deploy:routes' });
-    const died = Promise.race([e.exited(), new Promise<string>((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
-    await e.writeSpec('platform.yaml', platformYaml(e.repos).replace('image: caddy:2', `image: ${GATEWAY_IMAGE}`));
-    await e.waitForSandbox(SB, 'gateway image drift', (s) => s.drift.some((d) => d.resource === 'gateway' && d.field === 'image'), 60_000);
-    await e.api('POST', `/api/sandboxes/${SB}/sync`, {});
-    expect(await died).toBe('SIGKILL');
+  let image: string = GATEWAY_IMAGES[0];
+  GATEWAY_STEPS.forEach((step, round) => {
+    const revert = round % 2 === 1;
+    it(`gateway deploy:${step} (a new proxy image): killed there, then the next Sync converges${revert ? ' on the reverted spec' : ''} with nothing orphaned`, async () => {
+      execFileSync('docker', ['tag', GATEWAY_IMAGES[0], GATEWAY_IMAGES[1]]);
+      const target = image === GATEWAY_IMAGES[0] ? GATEWAY_IMAGES[1] : GATEWAY_IMAGES[0];
+      const platformWith = (img: string) => platformYaml(e.repos).replace('image: caddy:2', `image: ${img}`);
+      await crashAt(
+        `deploy:${step}`,
+        () => e.writeSpec('platform.yaml', platformWith(target)),
+        (s) => s.drift.some((d) => d.resource === 'gateway' && d.field === 'image'),
+      );
 
-    await e.restart();
-    const s = await syncToHealthy();
-    expect(await docker('inspect', '-f', '{{.Config.Image}}', `sandbox-${SB}-gateway`)).toBe(GATEWAY_IMAGE);
-    expect((await curl(`${localGateway(s)}/account/`)).json?.branch).toBe(current);
-    expect(await leftovers()).toEqual({ next: [], worktrees: [expect.any(String)], controlDirs: [expect.any(String)] });
+      if (revert) await e.writeSpec('platform.yaml', platformWith(image));
+      else image = target;
+      await e.restart();
+      const s = await syncToHealthy();
+      expect(await docker('inspect', '-f', '{{.Config.Image}}', `sandbox-${SB}-gateway`)).toBe(image);
+      expect((await curl(`${localGateway(s)}/account/`)).json?.branch).toBe(current);
+      expect(await leftovers()).toEqual({ next: [], worktrees: [expect.any(String)], controlDirs: [expect.any(String)] });
+    });
   });
 });

@@ -2,8 +2,8 @@
 // that two spellings of the same thing (Argo CD's "normalizers") never show up as drift.
 // Each one is total: odd input comes back in a comparable form instead of throwing.
 
-/** What every secret value is shown as, on both sides of a drift entry. */
-export const REDACTED = '(redacted)';
+export { REDACTED } from '../../schema/names.ts';
+import { formatMemory, parseMemory } from '../quantities.ts';
 
 /**
  * Image references: `alpine` == `alpine:latest` == `docker.io/library/alpine:latest`.
@@ -81,47 +81,16 @@ export function cpuNano(v: number | string | undefined | null): number | undefin
   return n >= 1e6 ? Math.round(n) : Math.round(n * 1e9);
 }
 
-const MEMORY_UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1e3,
-  m: 1e6,
-  g: 1e9,
-  t: 1e12,
-  ki: 2 ** 10,
-  mi: 2 ** 20,
-  gi: 2 ** 30,
-  ti: 2 ** 40,
-};
-
 /**
- * Memory as bytes: 536870912 == "512Mi" == "536870912" (quantities as in the specs: Ki/Mi/Gi/Ti
- * binary, K/M/G/T decimal). No limit (undefined, 0) is undefined.
+ * Memory as bytes: 536870912 == "512Mi" == "536870912" (quantities as in the specs,
+ * core/quantities.ts). No limit (undefined, 0) and what is not a quantity are undefined.
  */
 export function memoryBytes(v: number | string | undefined | null): number | undefined {
-  if (typeof v === 'string') {
-    const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(v);
-    const unit = m ? MEMORY_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-    if (!m || unit === undefined) return undefined;
-    const bytes = Math.round(Number(m[1]) * unit);
-    return bytes > 0 ? bytes : undefined;
-  }
-  const n = toNumber(v);
-  return n === undefined || n <= 0 ? undefined : Math.round(n);
+  if (v === undefined || v === null) return undefined;
+  return parseMemory(typeof v === 'string' ? v.trim() : Math.round(v));
 }
 
-/** 536870912 -> "512Mi"; bytes that are not a whole binary unit stay bytes. */
-export function formatMemory(bytes: number): string {
-  for (const [unit, size] of [
-    ['Ti', 2 ** 40],
-    ['Gi', 2 ** 30],
-    ['Mi', 2 ** 20],
-    ['Ki', 2 ** 10],
-  ] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
-  }
-  return String(bytes);
-}
+export { formatMemory };
 
 export interface PortLike {
   container: number | string;

@@ -3,8 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { DriftEntry } from '../../schema/api.ts';
 import type { DesiredSandbox } from '../../schema/desired.ts';
 import type { LiveContainer } from '../../schema/protocol.ts';
-import { bindSandbox } from '../resolve/bind.ts';
-import { diffSandbox } from './diff.ts';
+import { bindSandbox } from '../bind/bind.ts';
+import { diffSandbox as diffFindings } from './diff.ts';
+import { driftEntries } from '../../reconciler/present/drift.ts';
+
+/** The diff as the API shows it: findings rendered to DriftEntry (reconciler/present/drift.ts). */
+const diffSandbox = (input: Parameters<typeof diffFindings>[0]) => {
+  const d = diffFindings(input);
+  return { ...d, drift: driftEntries(d.drift) };
+};
 import {
   MI,
   bind,
@@ -564,7 +571,7 @@ describe('diffOrphans', () => {
   const grouped = groupLiveBySandbox(nodes);
 
   it('lists the managed objects of sandboxes no spec asks for, per node, as extra', () => {
-    const orphans = diffOrphans(grouped, ['kept'], ['node-1', 'gw-1']);
+    const orphans = diffOrphans(grouped, ['kept'], ['node-1', 'gw-1']).map((o) => ({ ...o, drift: driftEntries(o.drift) }));
     expect(orphans).toEqual([
       {
         sandbox: 'gone',

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { ContainerSpec, RouteAdapter } from '../../schema/container.ts';
 import type { DesiredContainer, DesiredSandbox, SecretRef } from '../../schema/desired.ts';
 import type { LiveContainer } from '../../schema/protocol.ts';
-import { bindSandbox, type BindResult } from '../resolve/bind.ts';
+import { bindSandbox, type BindResult } from '../bind/bind.ts';
 import type { DiffInput } from './compare.ts';
 import type { LiveNodeState } from './live.ts';
 import { REDACTED } from './normalize.ts';

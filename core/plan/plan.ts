@@ -6,12 +6,14 @@
 //
 // Jobs carry no secrets and no credentials: the executor adds `secretValues` and `credentials` to a
 // deploy job when it sends it, so a plan can be stored and shown as it is.
-import type { DriftEntry, Plan, PlanAction } from '../../schema/api.ts';
+import type { PlanAction } from '../../schema/api.ts';
+import type { DriftFinding, ResourcesValue } from '../diff/findings.ts';
 import type { RouteTable } from '../../schema/container.ts';
 import type { DesiredSandbox } from '../../schema/desired.ts';
 import type { Job } from '../../schema/protocol.ts';
 import { compareSandbox, type Comparison, type ContainerComparison, type DiffInput } from '../diff/compare.ts';
-import { formatMemory, shortCommit } from '../diff/normalize.ts';
+import { shortCommit } from '../diff/normalize.ts';
+import { formatMemory } from '../quantities.ts';
 import type { OrphanSandbox } from '../diff/orphans.ts';
 
 /** A protocol job without its id (the executor gives each run its own id). */
@@ -106,12 +108,6 @@ export function planOrphans(orphan: OrphanSandbox, platform?: string): PlannedSt
   });
 }
 
-/** The API's Plan: drift (from diffSandbox or an orphan) and the actions, without the jobs. */
-export function planView(sandbox: string, revision: string, drift: DriftEntry[], steps: readonly PlannedStep[]): Plan {
-  const actions = steps.map(({ job: _job, ...action }) => action);
-  return { sandbox, revision, drift, actions, noop: actions.length === 0 };
-}
-
 function containerStep(s: DesiredSandbox, cc: ContainerComparison, wave: number): PlannedStep | undefined {
   const spec = cc.spec;
   if (!spec) return undefined;
@@ -122,12 +118,12 @@ function containerStep(s: DesiredSandbox, cc: ContainerComparison, wave: number)
       ...(spec.kind === 'gateway' ? { gateway: { adapter: s.gateway.adapter, routes: routeTable(s) } } : {}),
     });
   if (!cc.live) return deploy('create', 'container missing');
-  const config = cc.drift.filter((e) => e.field !== 'state');
+  const config = cc.drift.filter((e) => e.kind !== 'state');
   // a dead container cannot be started again: it is replaced
   if (!cc.hashMatches || cc.live.state === 'dead') {
     return deploy('replace', config.length > 0 ? fieldReasons(config) : `container ${cc.live.state}`);
   }
-  if (cc.drift.some((e) => e.field === 'state')) {
+  if (cc.drift.some((e) => e.kind === 'state')) {
     return step(wave, 'start', cc.resource, cc.node, 'start', `container ${cc.live.state}`, {
       kind: 'start',
       sandbox: s.name,
@@ -192,67 +188,53 @@ function routeTable(s: DesiredSandbox): RouteTable {
 }
 
 /** "commit 1a2b3c4 -> 9f8e7d6; env DB_HOST, DB_PORT" — the live value first: what changes into what. */
-function fieldReasons(entries: readonly DriftEntry[]): string {
+function fieldReasons(findings: readonly DriftFinding[]): string {
   const parts: string[] = [];
   const env: string[] = [];
   let envAt = 0;
-  for (const e of entries) {
-    switch (e.field) {
+  for (const f of findings) {
+    switch (f.kind) {
       case 'commit':
-        parts.push(`commit ${commitText(e.live)} -> ${commitText(e.desired)}`);
+        parts.push(`commit ${f.live !== undefined ? shortCommit(f.live) : 'none'} -> ${f.desired !== undefined ? shortCommit(f.desired) : 'none'}`);
         break;
       case 'image':
-        parts.push(`image ${text(e.live)} -> ${text(e.desired)}`);
+        parts.push(`image ${f.live} -> ${f.desired}`);
         break;
       case 'env':
         if (env.length === 0) envAt = parts.length;
-        env.push(envKey(e));
+        env.push(f.key ?? 'secrets');
         break;
       case 'ports':
-        parts.push(`ports ${listText(e.live)} -> ${listText(e.desired)}`);
+        parts.push(`ports ${listText(f.live)} -> ${listText(f.desired)}`);
         break;
       case 'resources':
-        parts.push(`resources ${resourcesText(e.live)} -> ${resourcesText(e.desired)}`);
+        parts.push(`resources ${resourcesText(f.live)} -> ${resourcesText(f.desired)}`);
         break;
       case 'files':
         parts.push('files changed');
         break;
+      case 'spec':
+        parts.push(`config changed (spec ${(f.liveHash ?? 'none').slice(0, 12)} -> spec ${f.desiredHash.slice(0, 12)})`);
+        break;
       default:
-        parts.push(`config changed (${text(e.live)} -> ${text(e.desired)})`);
+        break;
     }
   }
   if (env.length > 0) parts.splice(envAt, 0, `env ${[...new Set(env)].join(', ')}`);
   return parts.join('; ');
 }
 
-/** "KEY=value" -> KEY; the one unexplained secret entry ('(redacted)') -> "secrets". */
-function envKey(e: DriftEntry): string {
-  const v = typeof e.desired === 'string' ? e.desired : typeof e.live === 'string' ? e.live : '';
-  const eq = v.indexOf('=');
-  return eq > 0 ? v.slice(0, eq) : 'secrets';
-}
-
-function routeReason(s: DesiredSandbox, e: DriftEntry): string {
-  const svc = e.resource.slice('route/'.length);
-  const d = s.routes.find((r) => r.service === svc);
+function routeReason(s: DesiredSandbox, f: Extract<DriftFinding, { kind: 'route' }>): string {
+  const d = s.routes.find((r) => r.service === f.service);
   const to = d ? `${d.mode} (${d.target})` : 'removed';
-  return `route ${svc}: ${e.live === undefined ? 'none' : text(e.live)} -> ${to}`;
+  return `route ${f.service}: ${f.live ?? 'none'} -> ${to}`;
 }
 
-function commitText(v: unknown): string {
-  return typeof v === 'string' ? shortCommit(v) : 'none';
+function listText(v: readonly string[]): string {
+  return v.length > 0 ? v.join(', ') : 'none';
 }
 
-function text(v: unknown): string {
-  return v === undefined || v === null ? 'none' : String(v);
-}
-
-function listText(v: unknown): string {
-  return Array.isArray(v) && v.length > 0 ? v.join(', ') : 'none';
-}
-
-function resourcesText(v: unknown): string {
-  const r = (v ?? {}) as { cpu?: number; memoryBytes?: number };
+function resourcesText(r: ResourcesValue): string {
   const parts = [r.cpu !== undefined ? `cpu ${r.cpu}` : '', r.memoryBytes !== undefined ? `memory ${formatMemory(r.memoryBytes)}` : ''];
   return parts.filter(Boolean).join(', ') || 'unlimited';
 }

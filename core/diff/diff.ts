@@ -1,13 +1,17 @@
 // The diff view of one sandbox: statuses and drift entries as DESIGN.md "Statuses" defines them.
-import type { DriftEntry, HealthStatus, RouteView, SyncStatus } from '../../schema/api.ts';
+import type { HealthStatus, RouteView, SyncStatus } from '../../schema/api.ts';
+import type { DriftFinding } from './findings.ts';
+import type { SandboxStatus } from '../status.ts';
 import { compareSandbox, routeViews, type DiffInput } from './compare.ts';
 
 export interface SandboxDiff {
   sync: SyncStatus;
   health: HealthStatus;
-  drift: DriftEntry[];
+  drift: DriftFinding[];
   /** desired routes with what the gateway really routes to (SandboxSummary.routes) */
   routes: RouteView[];
+  /** sync and health with their reasons, and the conditions */
+  status: SandboxStatus;
 }
 
 /**
@@ -17,5 +21,5 @@ export interface SandboxDiff {
  */
 export function diffSandbox(input: DiffInput): SandboxDiff {
   const c = compareSandbox(input);
-  return { sync: c.sync, health: c.health, drift: c.drift, routes: routeViews(c) };
+  return { sync: c.sync, health: c.health, drift: c.drift, routes: routeViews(c), status: c.status };
 }

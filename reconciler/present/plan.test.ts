@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../schema/api.ts';
-import { diffSandbox } from '../diff/diff.ts';
-import { MI, bind, desiredSandbox, diffInput, editLive, liveInSync } from '../diff/fixtures.ts';
-import { planSandbox, planView } from './plan.ts';
-import { renderPlan } from './render.ts';
+import { diffSandbox as diffFindings } from '../../core/diff/diff.ts';
+import { driftEntries } from './drift.ts';
+
+/** The diff as the API shows it: findings rendered to DriftEntry (reconciler/present/drift.ts). */
+const diffSandbox = (input: Parameters<typeof diffFindings>[0]) => {
+  const d = diffFindings(input);
+  return { ...d, drift: driftEntries(d.drift) };
+};
+import { MI, bind, desiredSandbox, diffInput, editLive, liveInSync } from '../../core/diff/fixtures.ts';
+import { planSandbox } from '../../core/plan/index.ts';
+import { planView, renderPlan } from './plan.ts';
 
 const SECRET = 'S3cr3t-b7e4-unique-value';
 

@@ -4,3 +4,4 @@ export { diffOrphans, type OrphanNode, type OrphanSandbox } from './orphans.ts';
 export { compareSandbox, type Comparison, type DiffInput } from './compare.ts';
 export { groupLiveBySandbox, type LiveNodeState, type NodeLive } from './live.ts';
 export { REDACTED } from './normalize.ts';
+export { findingResource, type DriftFinding, type EnvValue, type ResourcesValue } from './findings.ts';

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { LiveContainer } from '../../schema/protocol.ts';
 import { validateServerMessage } from '../../schema/validate.ts';
-import { diffSandbox } from '../diff/diff.ts';
+import { diffSandbox as diffFindings } from '../diff/diff.ts';
+import { driftEntries } from '../../reconciler/present/drift.ts';
+
+/** The diff as the API shows it: findings rendered to DriftEntry (reconciler/present/drift.ts). */
+const diffSandbox = (input: Parameters<typeof diffFindings>[0]) => {
+  const d = diffFindings(input);
+  return { ...d, drift: driftEntries(d.drift) };
+};
 import { bind, desiredSandbox, diffInput, editLive, fakeCommit, fakeDigest, liveContainer, liveInSync, specOf } from '../diff/fixtures.ts';
 import { groupLiveBySandbox, type LiveNodeState } from '../diff/live.ts';
 import { diffOrphans } from '../diff/orphans.ts';
-import { bindSandbox } from '../resolve/bind.ts';
-import { planOrphans, planSandbox, planView, type PlannedStep } from './plan.ts';
+import { bindSandbox } from '../bind/bind.ts';
+import { planView } from '../../reconciler/present/plan.ts';
+import { planOrphans, planSandbox, type PlannedStep } from './plan.ts';
 
 const ACCOUNT = 'sandbox-qa-account';
 const ORDERS = 'sandbox-qa-orders';
@@ -245,7 +253,7 @@ describe('planOrphans', () => {
       '5-remove-sandbox@node-1 remove: sandbox gone is in no spec: remove 2 container(s), network and worktrees',
     ]);
     expect(steps[1]!.job).toEqual({ kind: 'remove', sandbox: 'gone', containers: ['sandbox-gone-account', 'sandbox-gone-orders'], all: true });
-    expect(planView('gone', 'rev', orphan!.drift, steps).noop).toBe(false);
+    expect(planView('gone', 'rev', driftEntries(orphan!.drift), steps).noop).toBe(false);
   });
 
   it("the jobs that create or remove networks and sandboxes carry the Platform's name", () => {

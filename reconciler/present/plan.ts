@@ -1,9 +1,16 @@
 // A plan for people: text for the terminal (`sdp plan`), markdown for a pull-request comment, JSON
 // for machines. Drift values are already redacted by the diff; nothing here reads a secret.
 import type { DriftEntry, Plan } from '../../schema/api.ts';
-import { formatMemory } from '../diff/normalize.ts';
+import type { PlannedStep } from '../../core/plan/index.ts';
+import { formatMemory } from '../../core/quantities.ts';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';
+
+/** The API's Plan: drift (rendered by present/drift.ts) and the actions, without their jobs. */
+export function planView(sandbox: string, revision: string, drift: DriftEntry[], steps: readonly PlannedStep[]): Plan {
+  const actions = steps.map(({ job: _job, ...action }) => action);
+  return { sandbox, revision, drift, actions, noop: actions.length === 0 };
+}
 
 export function renderPlan(plan: Plan, format: PlanFormat): string {
   switch (format) {
@@ -19,6 +26,7 @@ export function renderPlan(plan: Plan, format: PlanFormat): string {
 const SIGN: Record<DriftEntry['change'], string> = { missing: '+', extra: '-', changed: '~' };
 
 function headline(plan: Plan): string {
+  if (plan.sync?.status === 'Unknown') return `sandbox ${plan.sandbox} is Unknown (${plan.sync.reason}): ${plan.sync.message}`;
   if (plan.drift.length === 0 && plan.noop) return `sandbox ${plan.sandbox} is in sync: nothing to do`;
   return `sandbox ${plan.sandbox}: ${count(plan.drift.length, 'drift entry', 'drift entries')}, ${count(plan.actions.length, 'action', 'actions')}`;
 }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { ContainerSpec, FileSpec, Resources } from '../../schema/container.ts';
 import type { DesiredContainer, DesiredSandbox, SecretRef } from '../../schema/desired.ts';
+import { COMMIT_PATTERN } from '../../schema/names.ts';
 import { cpuNano, memoryBytes, normImage } from '../diff/normalize.ts';
 
 export interface BindResult {
@@ -21,7 +22,7 @@ export type CommitLookup = (repo: string, ref: string) => string | undefined;
 /** A digest of the secret values (an HMAC), so a changed secret changes the hash without revealing it. */
 export type SecretDigest = (refs: SecretRef[]) => string;
 
-const COMMIT = /^[0-9a-f]{7,64}$/;
+const COMMIT = new RegExp(COMMIT_PATTERN);
 
 export function resourceOf(c: { kind: 'service' | 'gateway'; service: string }): string {
   return c.kind === 'gateway' ? 'gateway' : `service/${c.service}`;
@@ -86,6 +87,7 @@ function makeSpec(d: DesiredContainer, commit: string, secrets: SecretRef[], dig
     build: d.build,
     port: d.port,
     ...(d.hostPort !== undefined ? { hostPort: d.hostPort } : {}),
+    ...(d.hostIp !== undefined ? { hostIp: d.hostIp } : {}),
     env: d.env,
     secretEnv: [...new Set(secrets.map((r) => r.key))],
     files: sortFiles(d.files),

@@ -1,12 +1,14 @@
 // The comparison engine: desired (bound ContainerSpecs + the sandbox's routes and network) against
 // live (per node), resource by resource. The diff view (drift, statuses) and the planner (actions)
 // are both read off this one structure, so they can never disagree.
-import type { DriftEntry, HealthStatus, RouteView, SyncStatus } from '../../schema/api.ts';
+import type { HealthStatus, RouteView, SyncStatus } from '../../schema/api.ts';
+import type { DriftFinding, EnvValue, ResourcesValue } from './findings.ts';
 import type { ContainerSpec, RouteTable } from '../../schema/container.ts';
 import type { DesiredContainer, DesiredRoute, DesiredSandbox } from '../../schema/desired.ts';
 import type { LiveContainer, LiveRoutes } from '../../schema/protocol.ts';
-import { resourceOf, type BindResult } from '../resolve/bind.ts';
-import { aggregateHealth, containerHealth } from './health.ts';
+import { resourceOf, type BindResult } from '../bind/bind.ts';
+import { sandboxStatus, type SandboxStatus, type UnhealthyContainer, type UnresolvedBranch } from '../status.ts';
+import { containerHealth } from './health.ts';
 import type { LiveNodeState } from './live.ts';
 import {
   REDACTED,
@@ -29,6 +31,8 @@ export interface DiffInput {
   online: readonly string[];
   /** the sandbox's ttl has run out (the caller owns the clock) */
   expired?: boolean;
+  /** why a branch could not be resolved, when the resolver said (undefined: not tried yet) */
+  branchError?: (repo: string, branch: string) => string | undefined;
 }
 
 /** A desired container on an online node that drifts (in-sync containers are not listed). */
@@ -41,8 +45,8 @@ export interface ContainerComparison {
   live?: LiveContainer;
   /** live carries the desired spec hash: its config is what the spec asks for */
   hashMatches: boolean;
-  /** this container's drift entries (config fields first, then state) */
-  drift: DriftEntry[];
+  /** this container's drift (config fields first, then state) */
+  drift: DriftFinding[];
 }
 
 /** A live container of the sandbox that no spec asks for. */
@@ -66,20 +70,22 @@ export interface Comparison {
   extraNetworks: readonly string[];
   extras: readonly ExtraContainer[];
   /** route drift, when the live route table could be read */
-  routeDrift: readonly DriftEntry[];
+  routeDrift: readonly Extract<DriftFinding, { kind: 'route' }>[];
   /** the gateway's live route table; null when there is none or it could not be read */
   liveRoutes: RouteTable | null;
   sync: SyncStatus;
   health: HealthStatus;
-  /** every entry, in display order: network, services, gateway, routes, extras */
-  drift: DriftEntry[];
+  /** sync and health with their reasons, and the conditions they are read from */
+  status: SandboxStatus;
+  /** every finding, in display order: network, services, gateway, routes, extras */
+  drift: DriftFinding[];
 }
 
 /** Docker states in which a container is not running and `start` brings it back. */
 const STOPPED = new Set(['exited', 'dead', 'created', 'paused']);
 
 // Shared empty results, so the common in-sync case allocates nothing for them (frozen: read-only).
-const NO_DRIFT: readonly DriftEntry[] = Object.freeze([]);
+const NO_DRIFT: readonly never[] = Object.freeze([]);
 const NONE: readonly never[] = Object.freeze([]);
 
 // This runs for every sandbox on every inventory change (see scripts/bench/diff.bench.ts): the
@@ -122,9 +128,9 @@ export function compareSandbox(input: DiffInput): Comparison {
       ? NONE
       : sandboxNodes.filter((n) => online.includes(n) && !networkNodes.includes(n));
 
-  const drift: DriftEntry[] = [];
-  for (const n of missingNetworks) drift.push({ resource: 'network', change: 'missing', desired: `${s.network} on ${n}` });
-  for (const n of extraNetworks) drift.push({ resource: 'network', change: 'extra', live: `${s.network} on ${n}` });
+  const drift: DriftFinding[] = [];
+  for (const n of missingNetworks) drift.push({ kind: 'network', change: 'missing', network: s.network, node: n });
+  for (const n of extraNetworks) drift.push({ kind: 'network', change: 'extra', network: s.network, node: n });
 
   // One pass over the desired containers, services by name then the gateway (the order bindSandbox
   // gives its containers, so the matching spec is usually the next one).
@@ -132,18 +138,14 @@ export function compareSandbox(input: DiffInput): Comparison {
   const containers: ContainerComparison[] = [];
   let next = 0;
   let matched = 0;
-  let missing = 0;
-  let degraded = 0;
-  let progressing = 0;
+  let unhealthy: UnhealthyContainer[] | undefined;
   const count = services.length + 1;
   for (let i = 0; i < count; i++) {
     const d = i < services.length ? (services[i] as DesiredContainer) : s.gateway;
     const live = index.get(d.node)?.get(d.name);
     if (live) matched++;
     const h = containerHealth(live);
-    if (h === 'Missing') missing++;
-    else if (h === 'Degraded') degraded++;
-    else if (h === 'Progressing') progressing++;
+    if (h !== 'Healthy') (unhealthy ??= []).push({ resource: resourceOf(d), health: h, state: live ? stateText(live) : undefined });
 
     let spec = bound[next];
     if (spec?.name === d.name) next++;
@@ -163,7 +165,7 @@ export function compareSandbox(input: DiffInput): Comparison {
           ...(spec ? { spec } : {}),
           live,
           hashMatches: spec !== undefined && live.specHash === spec.specHash,
-          drift: [{ resource, change: 'changed', field: 'state', desired: 'exited', live: live.state }],
+          drift: [{ kind: 'state', resource, desired: 'exited', live: live.state }],
         };
       }
     } else if (spec) {
@@ -177,8 +179,8 @@ export function compareSandbox(input: DiffInput): Comparison {
 
   // Routes are read back from the running gateway. With the env adapter they live in the gateway's
   // env, so the gateway's hash already covers them; with no gateway, "gateway missing" says it all.
-  let routeDrift: readonly DriftEntry[] = NO_DRIFT;
-  let routesUnknown = false;
+  let routeDrift: Comparison['routeDrift'] = NO_DRIFT;
+  let routesUnreadable: string | undefined;
   let liveRoutes: RouteTable | null = null;
   const gatewayLive = online.includes(s.gateway.node) ? index.get(s.gateway.node)?.get(s.gateway.name) : undefined;
   const envAdapter = s.gateway.adapter.adapter === 'env';
@@ -188,24 +190,23 @@ export function compareSandbox(input: DiffInput): Comparison {
       if (!envAdapter) routeDrift = compareRoutes(s, gatewayRoutes.routes);
       for (const e of routeDrift) drift.push(e);
     } else if (!envAdapter && gatewayLive.state === 'running') {
-      routesUnknown = true;
+      routesUnreadable = gatewayRoutes?.error ?? `the agent of ${s.gateway.node} reported no route table for ${s.gateway.name}`;
     }
   }
 
   const extras = matched < liveCount ? findExtras(s, services, index) : NONE;
-  for (const x of extras) drift.push({ resource: x.resource, change: 'extra', live: liveSummary(x.live) });
+  for (const x of extras) drift.push({ kind: 'container', change: 'extra', resource: x.resource, live: liveSummary(x.live) });
 
-  let sync: SyncStatus;
-  if (offline.length > 0) sync = 'Unknown';
-  else if (drift.length > 0) sync = 'OutOfSync';
-  else if ((!s.suspended && input.bound.unresolved.length > 0) || routesUnknown) sync = 'Unknown';
-  else sync = 'Synced';
-
-  let health: HealthStatus;
-  if (offline.length > 0) health = 'Unknown';
-  else if (input.expired) health = 'Expired';
-  else if (s.suspended) health = 'Suspended';
-  else health = aggregateHealth({ total: count, missing, degraded, progressing });
+  const status = sandboxStatus({
+    offline,
+    unresolved: input.bound.unresolved.length > 0 ? unresolvedBranches(s, input.bound.unresolved, input.branchError) : NONE,
+    routesUnreadable,
+    drift,
+    suspended: s.suspended,
+    expired: input.expired === true,
+    unhealthy: unhealthy ?? NONE,
+    total: count,
+  });
 
   return {
     sandbox: s,
@@ -217,10 +218,27 @@ export function compareSandbox(input: DiffInput): Comparison {
     extras,
     routeDrift,
     liveRoutes,
-    sync,
-    health,
+    sync: status.sync.status,
+    health: status.health.status,
+    status,
     drift,
   };
+}
+
+function stateText(live: LiveContainer): string {
+  return live.health && live.health !== 'none' ? `${live.state} (${live.health})` : live.state;
+}
+
+function unresolvedBranches(s: DesiredSandbox, resources: readonly string[], branchError: DiffInput['branchError']): UnresolvedBranch[] {
+  const out: UnresolvedBranch[] = [];
+  for (const d of [...s.services, s.gateway]) {
+    const resource = resourceOf(d);
+    if (!resources.includes(resource)) continue;
+    const repo = d.source?.repo ?? '';
+    const branch = d.source?.branch ?? d.source?.commit ?? '';
+    out.push({ resource, repo, branch, error: branchError?.(repo, branch) });
+  }
+  return out.sort((a, b) => cmp(a.resource, b.resource));
 }
 
 /** Routes as the API shows them: desired, with what the gateway really routes to. */
@@ -247,125 +265,120 @@ function findExtras(s: DesiredSandbox, services: readonly DesiredContainer[], in
 function compareContainer(spec: ContainerSpec, node: string, live: LiveContainer | undefined): ContainerComparison | undefined {
   if (!live) {
     const resource = resourceOf(spec);
-    return { resource, node, name: spec.name, spec, hashMatches: false, drift: [{ resource, change: 'missing', desired: specSummary(spec) }] };
+    return { resource, node, name: spec.name, spec, hashMatches: false, drift: [{ kind: 'container', change: 'missing', resource, desired: specSummary(spec) }] };
   }
   const hashMatches = live.specHash === spec.specHash;
   const stopped = STOPPED.has(live.state);
   if (hashMatches && !stopped) return undefined;
   const resource = resourceOf(spec);
   const drift = hashMatches ? [] : fieldDrift(resource, spec, live);
-  if (stopped) drift.push({ resource, change: 'changed', field: 'state', desired: 'running', live: live.state });
+  if (stopped) drift.push({ kind: 'state', resource, desired: 'running', live: live.state });
   return { resource, node, name: spec.name, spec, live, hashMatches, drift };
 }
 
 /**
  * Explains a spec-hash difference field by field. What the live side cannot show (secret values,
- * files, build command, health check) ends in one entry: env '(redacted)' when only secrets can
- * explain it, 'files' when only files can, else an entry without field naming the two hashes.
+ * files, build command, health check) ends in one finding: a secret env change when only secrets
+ * can explain it, files when only files can, else the two spec hashes.
  */
-function fieldDrift(resource: string, spec: ContainerSpec, live: LiveContainer): DriftEntry[] {
-  const out: DriftEntry[] = [];
-  if (!sameCommit(spec.source?.commit, live.commit)) out.push(changed(resource, 'commit', spec.source?.commit, live.commit));
+function fieldDrift(resource: string, spec: ContainerSpec, live: LiveContainer): DriftFinding[] {
+  const out: DriftFinding[] = [];
+  if (!sameCommit(spec.source?.commit, live.commit)) out.push({ kind: 'commit', resource, ...defined({ desired: spec.source?.commit, live: live.commit }) });
 
   if ('image' in spec.build && live.image && !live.image.startsWith('sha256:')) {
-    if (spec.build.image !== live.image && normImage(spec.build.image) !== normImage(live.image)) out.push(changed(resource, 'image', spec.build.image, live.image));
+    if (spec.build.image !== live.image && normImage(spec.build.image) !== normImage(live.image)) out.push({ kind: 'image', resource, desired: spec.build.image, live: live.image });
   }
 
   envDrift(resource, spec, live, out);
 
   const desiredPorts = spec.hostPort !== undefined ? [`${spec.hostPort}:${spec.port}`] : [];
   const livePorts = normPorts(live.ports);
-  if (!sameList(desiredPorts, livePorts)) out.push(changed(resource, 'ports', desiredPorts, livePorts));
+  if (!sameList(desiredPorts, livePorts)) out.push({ kind: 'ports', resource, desired: desiredPorts, live: livePorts });
 
   const dCpu = cpuNano(spec.resources.cpu);
   const dMem = memoryBytes(spec.resources.memoryBytes);
   const lCpu = cpuNano(live.resources.cpu);
   const lMem = memoryBytes(live.resources.memoryBytes);
-  if (dCpu !== lCpu || dMem !== lMem) out.push(changed(resource, 'resources', resourcesView(dCpu, dMem), resourcesView(lCpu, lMem)));
+  if (dCpu !== lCpu || dMem !== lMem) out.push({ kind: 'resources', resource, desired: resourcesValue(dCpu, dMem), live: resourcesValue(lCpu, lMem) });
 
   if (out.length === 0) {
     const secrets = spec.secretEnv.length > 0;
     const files = spec.files.length > 0;
-    if (secrets && !files) out.push(changed(resource, 'env', REDACTED, REDACTED));
-    else if (files && !secrets) out.push(changed(resource, 'files', spec.files.map((f) => f.path).sort(), undefined));
-    else out.push({ resource, change: 'changed', desired: `spec ${spec.specHash.slice(0, 12)}`, live: `spec ${(live.specHash ?? 'none').slice(0, 12)}` });
+    if (secrets && !files) out.push({ kind: 'env', resource, key: undefined, desired: SECRET, live: SECRET });
+    else if (files && !secrets) out.push({ kind: 'files', resource, paths: spec.files.map((f) => f.path).sort() });
+    else out.push({ kind: 'spec', resource, desiredHash: spec.specHash, liveHash: live.specHash });
   }
   return out;
 }
 
-function changed(resource: string, field: DriftEntry['field'], desired: unknown, live: unknown): DriftEntry {
-  const e: DriftEntry = { resource, change: 'changed', field };
-  if (desired !== undefined) e.desired = desired;
-  if (live !== undefined) e.live = live;
-  return e;
+const SECRET: EnvValue = Object.freeze({ secret: true as const });
+
+function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 /**
- * Env per key, as "KEY=value". Keys only the live side has are ignored (the image sets some, e.g.
- * PATH) unless the agent redacted them: then they were secrets sdp set and the spec dropped.
- * Values of secret keys are never read: both sides show '(redacted)'.
+ * Env per key. Keys only the live side has are ignored (the image sets some, e.g. PATH) unless the
+ * agent redacted them: then they were secrets sdp set and the spec dropped. Values of secret keys
+ * are never read: both sides are a secret's.
  */
-function envDrift(resource: string, spec: ContainerSpec, live: LiveContainer, out: DriftEntry[]): void {
+function envDrift(resource: string, spec: ContainerSpec, live: LiveContainer, out: DriftFinding[]): void {
   const secret = spec.secretEnv;
-  // entries sort by group (plain keys, secret keys, dropped secrets), then key
+  // findings sort by group (plain keys, secret keys, dropped secrets), then key
   let found: EnvFinding[] | undefined;
+  const add = (group: number, key: string, desired: EnvValue | undefined, lv: EnvValue | undefined) =>
+    (found ??= []).push({ group, key, finding: { kind: 'env', resource, key, ...(desired ? { desired } : {}), ...(lv ? { live: lv } : {}) } });
   for (const k in spec.env) {
     if (secret.includes(k)) continue;
     const d = String(spec.env[k]);
     const l = live.env[k];
-    if (l === undefined) (found ??= []).push(envFinding(0, k, resource, `${k}=${d}`, undefined));
-    else if (l === REDACTED) (found ??= []).push(envFinding(0, k, resource, `${k}=${d}`, `${k}=${REDACTED}`));
-    else if (String(l) !== d) (found ??= []).push(envFinding(0, k, resource, `${k}=${d}`, `${k}=${String(l)}`));
+    if (l === undefined) add(0, k, { value: d }, undefined);
+    else if (l === REDACTED) add(0, k, { value: d }, SECRET);
+    else if (String(l) !== d) add(0, k, { value: d }, { value: String(l) });
   }
   for (const k of secret) {
     const l = live.env[k];
-    if (l === undefined) (found ??= []).push(envFinding(1, k, resource, `${k}=${REDACTED}`, undefined));
-    // a live value that is not '(redacted)' means the key was not a secret when deployed
-    else if (l !== REDACTED) (found ??= []).push(envFinding(1, k, resource, `${k}=${REDACTED}`, `${k}=${REDACTED}`));
+    if (l === undefined) add(1, k, SECRET, undefined);
+    // a live value that is not redacted means the key was not a secret when deployed
+    else if (l !== REDACTED) add(1, k, SECRET, SECRET);
   }
   for (const k in live.env) {
-    if (live.env[k] === REDACTED && !secret.includes(k) && !(k in spec.env)) {
-      (found ??= []).push(envFinding(2, k, resource, undefined, `${k}=${REDACTED}`));
-    }
+    if (live.env[k] === REDACTED && !secret.includes(k) && !(k in spec.env)) add(2, k, undefined, SECRET);
   }
   if (!found) return;
   if (found.length > 1) found.sort((a, b) => a.group - b.group || cmp(a.key, b.key));
-  for (const f of found) out.push(f.entry);
+  for (const f of found) out.push(f.finding);
 }
 
 interface EnvFinding {
   group: number;
   key: string;
-  entry: DriftEntry;
+  finding: DriftFinding;
 }
 
-function envFinding(group: number, key: string, resource: string, desired: string | undefined, live: string | undefined): EnvFinding {
-  return { group, key, entry: changed(resource, 'env', desired, live) };
-}
-
-/** Resources as drift values: cpu in cores, memory in bytes, unset when unlimited. */
-function resourcesView(nanoCpu: number | undefined, bytes: number | undefined): { cpu?: number; memoryBytes?: number } {
-  const r: { cpu?: number; memoryBytes?: number } = {};
+function resourcesValue(nanoCpu: number | undefined, bytes: number | undefined): ResourcesValue {
+  const r: ResourcesValue = {};
   if (nanoCpu !== undefined) r.cpu = nanoCpu / 1e9;
   if (bytes !== undefined) r.memoryBytes = bytes;
   return r;
 }
 
-function compareRoutes(s: DesiredSandbox, live: RouteTable): readonly DriftEntry[] {
+function compareRoutes(s: DesiredSandbox, live: RouteTable): Comparison['routeDrift'] {
   // the common case: the gateway routes exactly as desired, spelled the same
   let liveCount = 0;
   for (const _ in live) liveCount++;
   if (liveCount === s.routes.length && s.routes.every((r) => live[r.service] === r.target)) return NO_DRIFT;
 
-  const out: DriftEntry[] = [];
+  const out: Extract<DriftFinding, { kind: 'route' }>[] = [];
   const desired = desiredRouteTargets(s);
   for (const svc of [...new Set([...desired.keys(), ...Object.keys(live)])].sort()) {
     const d = desired.get(svc);
     const l = live[svc];
-    const resource = `route/${svc}`;
-    if (l === undefined) out.push({ resource, change: 'missing', desired: d });
-    else if (d === undefined) out.push({ resource, change: 'extra', live: l });
-    else if (!sameUrl(d, l)) out.push({ resource, change: 'changed', field: 'target', desired: d, live: l });
+    if (l === undefined) out.push({ kind: 'route', change: 'missing', service: svc, ...(d !== undefined ? { desired: d } : {}) });
+    else if (d === undefined) out.push({ kind: 'route', change: 'extra', service: svc, live: l });
+    else if (!sameUrl(d, l)) out.push({ kind: 'route', change: 'changed', service: svc, desired: d, live: l });
   }
   return out;
 }

@@ -1,6 +1,5 @@
 // Health of live containers, and of a sandbox from its containers (Argo CD's pkg/health model:
 // health says whether what runs works, independent of whether it matches the spec).
-import type { HealthStatus } from '../../schema/api.ts';
 import type { LiveContainer } from '../../schema/protocol.ts';
 
 export type ContainerHealth = 'Healthy' | 'Progressing' | 'Degraded' | 'Missing';
@@ -20,16 +19,4 @@ export function containerHealth(live: LiveContainer | undefined): ContainerHealt
       // exited, dead, paused, restarting (a crash loop): not serving
       return 'Degraded';
   }
-}
-
-/**
- * A sandbox's health from how many of its desired containers are in each state: Missing only when
- * none of them exists, Degraded when any is down or missing while others run, then Progressing,
- * else Healthy.
- */
-export function aggregateHealth(n: { total: number; missing: number; degraded: number; progressing: number }): HealthStatus {
-  if (n.total > 0 && n.missing === n.total) return 'Missing';
-  if (n.degraded > 0 || n.missing > 0) return 'Degraded';
-  if (n.progressing > 0) return 'Progressing';
-  return 'Healthy';
 }
