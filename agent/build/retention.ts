@@ -167,6 +167,13 @@ export class Retention {
     // as at agent start: a worktree no container mounts (a deleted sandbox's, an interrupted deploy's)
     const mounted = new Set(containers.flatMap((c) => (c.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => resolve(m.Source))));
     const gone = await git.removeUnmounted(mounted);
+    // and the folder of a sandbox with no container left at all
+    const worktrees = join(this.deps.workDir, 'git', 'worktrees');
+    for (const sandbox of await readdir(worktrees).catch(() => [] as string[])) {
+      if (liveSandboxes.has(sandbox)) continue;
+      await git.removeWorktrees(sandbox);
+      gone.push(join(worktrees, sandbox));
+    }
     if (removed.length + gone.length > 0) log.info({ images: removed, worktrees: gone }, 'removed built images and worktrees no longer kept');
   }
 
