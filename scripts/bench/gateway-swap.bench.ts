@@ -3,7 +3,8 @@
 // run, through the raw docker CLI doing the least the same swap needs (create the new container,
 // stop the old one that holds the host port, start the new one). A client polls the port back to
 // back throughout. Uses Docker: sandbox t-gw-bench-swap, ports 28400-28430; removes what it creates.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ const IMAGES = ['caddy:2', 'sdp-bench/caddy-swap:t-gw'];
 const RAW = { network: 't-gw-bench-raw', port: 28430, names: ['t-gw-bench-raw-a', 't-gw-bench-raw-b'] };
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+/** The swap's own calls run asynchronously: a synchronous call would stall the polling client and hide the outage. */
+const dockerAsync = promisify(execFile);
 const quiet = (...args: string[]) => {
   try {
     docker(...args);
@@ -50,8 +53,8 @@ async function rawSwaps(dir: string): Promise<number[]> {
       create(next, IMAGES[(i + 1) % 2]!);
       const outage = watchOutage(url);
       await new Promise((r) => setTimeout(r, 100));
-      docker('stop', '-t', '5', live);
-      docker('start', next);
+      await dockerAsync('docker', ['stop', '-t', '5', live]);
+      await dockerAsync('docker', ['start', next]);
       await until(url);
       gaps.push((await outage.stop()).longestMs);
       docker('rm', '-f', live);
