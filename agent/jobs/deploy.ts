@@ -156,8 +156,9 @@ async function proxyRun(ctx: JobContext, spec: ContainerSpec, plan: RunPlan, rou
 
 /**
  * At agent start, before any job: what deploys a crash interrupted left behind. Their temporary
- * containers (with their gateway control directories) and the worktrees no container mounts (a new
- * commit checked out for a container that never took over). The container each deploy was to
+ * containers (with their gateway control directories), the worktrees no container mounts (a new
+ * commit checked out for a container that never took over), and a renamed one still without its
+ * restart policy. The container each deploy was to
  * replace stays as the crash left it (maybe stopped); the reconciler sees that, and the next Sync
  * deploys or starts it again.
  */
@@ -169,6 +170,10 @@ export async function recoverInterruptedDeploys(deps: { docker: DockerHost; prox
     await deps.proxy.release(info);
   }
   const kept = all.filter((c) => !leftovers.includes(c));
+  // a crash between the switch's rename and its restart policy update
+  for (const info of kept.filter((c) => c.HostConfig.RestartPolicy?.Name === 'no')) {
+    await deps.docker.docker.getContainer(info.Id).update({ RestartPolicy: RESTART_POLICY });
+  }
   const mounted = new Set(kept.flatMap((c) => (c.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => resolve(m.Source))));
   const worktrees = await deps.git.removeUnmounted(mounted);
   const orphans = await deps.proxy.sweep(kept);
