@@ -185,3 +185,66 @@ export interface AuditView {
   ip: string | null;
   detail: Record<string, unknown>;
 }
+
+/** Roles, ordered: each can do everything the ones before it can (reconciler/auth/roles.ts). */
+export const ROLES = ['viewer', 'qa', 'lead', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** POST /api/login: a session token (also the cookie) and its CSRF twin for cookie requests. */
+export interface LoginResponse {
+  token: string;
+  csrf: string;
+  expiresAt: string;
+  user: { username: string; role: Role };
+}
+
+/** GET /api/me */
+export interface MeView {
+  username: string;
+  role: Role;
+  source?: 'local' | 'git';
+  via?: 'session' | 'token';
+}
+
+/** GET /api/users: { users: UserView[] } (admin) */
+export interface UserView {
+  username: string;
+  role: Role;
+  source: 'local' | 'git';
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** GET /api/tokens: { tokens: TokenView[] }; never the token's value */
+export interface TokenView {
+  id: string;
+  name: string;
+  role: Role;
+  user: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** GET /api/secrets: { secrets: SecretListing[] }; which secret names have a value, never the value */
+export interface SecretListing {
+  environment: string;
+  key: string;
+  set: boolean;
+  updatedAt?: string;
+  updatedBy?: string;
+  /** true when the current specs reference it */
+  referenced: boolean;
+}
+
+/** POST /api/sandboxes/:name/sync: the job (null when there is nothing to do, or a dry run) and its plan */
+export interface SyncResponse {
+  job: JobView | null;
+  plan: Plan;
+}
+
+/** GET /api/health (public) */
+export interface HealthView {
+  ok: boolean;
+  version: string;
+}

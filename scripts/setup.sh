@@ -108,4 +108,7 @@ if [ -f ui/svelte.config.js ]; then
   fi
 fi
 
+# --- the CLI, compiled (bin/sdp.js also rebuilds it when a source changed) ----------------------
+node scripts/build-cli.js
+
 say "ready: docker $(docker version --format '{{.Server.Version}}'), images sdp/busybox:local sdp/caddy:local"
