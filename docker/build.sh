@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '\033[1m[docker]\033[0m %s\n' "$*"; }
+source scripts/color.sh
+say() { printf '%s[docker]%s %s\n' "$BOLD" "$RESET" "$*"; }
 die() { printf '[docker] error: %s\n' "$*" >&2; exit 1; }
 
 RECIPE=1

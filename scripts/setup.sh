@@ -13,7 +13,8 @@ for arg in "$@"; do
   esac
 done
 
-say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+source scripts/color.sh
+say() { printf '%s[setup]%s %s\n' "$BOLD" "$RESET" "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 is_debian_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }

@@ -6,6 +6,7 @@ import { CliError, EXIT } from '../exit.ts';
 import { chosenOutput, type OutputFlags } from '../output.ts';
 import { structured } from '../structured.ts';
 import { api } from '../server-client.ts';
+import { state } from '../color.ts';
 import { table } from '../table.ts';
 
 const enc = encodeURIComponent;
@@ -21,8 +22,8 @@ function sandboxTable(list: SandboxSummary[], wide: boolean): string {
   const head = ['name', 'sync', 'health', 'drift', 'gateway', ...(wide ? ['owner', 'template', 'revision', 'last sync', 'expires'] : [])];
   const rows = list.map((s) => [
     s.name,
-    s.sync,
-    s.health,
+    state(s.sync),
+    state(s.health),
     s.drift.length,
     s.gatewayUrl,
     ...(wide ? [s.owner ?? '', s.template ?? '', s.revision, s.lastSync ? `${s.lastSync.status} ${s.lastSync.at}` : '', s.expiresAt ?? ''] : []),
@@ -49,7 +50,7 @@ const sandbox: Getter = async (remote, name) => {
                 s.desiredCommit?.slice(0, 12) ?? '',
                 s.liveCommit?.slice(0, 12) ?? '',
                 s.state ?? '',
-                s.health ?? '',
+                state(s.health ?? ''),
                 ...(wide ? [s.image ?? '', s.hostPort ?? ''] : []),
               ]),
               '  ',
@@ -75,7 +76,7 @@ const agents: Getter = async (remote) => {
         ? 'no agents'
         : table(
             ['name', 'online', 'address', 'roles', 'containers', ...(wide ? ['version', 'last seen'] : [])],
-            list.map((a) => [a.name, a.online ? 'yes' : 'NO', a.address, a.roles.join(','), a.containers, ...(wide ? [a.version ?? '', a.lastSeen ?? ''] : [])]),
+            list.map((a) => [a.name, state(a.online ? 'yes' : 'NO'), a.address, a.roles.join(','), a.containers, ...(wide ? [a.version ?? '', a.lastSeen ?? ''] : [])]),
           ),
   };
 };
@@ -86,9 +87,9 @@ const job: Getter = async (remote, id) => {
   return {
     data: j,
     text: (wide) => {
-      const lines = [`job ${j.id}: ${j.status}, sandbox ${j.sandbox}, by ${j.user}, revision ${j.revision}, ${j.createdAt}${j.finishedAt ? ` - ${j.finishedAt}` : ''}`];
+      const lines = [`job ${j.id}: ${state(j.status)}, sandbox ${j.sandbox}, by ${j.user}, revision ${j.revision}, ${j.createdAt}${j.finishedAt ? ` - ${j.finishedAt}` : ''}`];
       if (j.error) lines.push(`error: ${j.error}`);
-      if (j.steps.length > 0) lines.push('', table(['wave', 'step', 'resource', 'node', 'status', 'message'], j.steps.map((s) => [s.wave, s.kind, s.resource, s.node, s.status, s.message ?? ''])));
+      if (j.steps.length > 0) lines.push('', table(['wave', 'step', 'resource', 'node', 'status', 'message'], j.steps.map((s) => [s.wave, s.kind, s.resource, s.node, state(s.status), s.message ?? ''])));
       const logs = wide ? j.logs : j.logs.slice(-20);
       if (logs.length > 0) lines.push('', `log${wide || j.logs.length <= 20 ? '' : ` (last 20 of ${j.logs.length} lines; -o wide for all)`}:`, ...logs.map((l) => `  ${l.at} ${l.line}`));
       return lines.join('\n');

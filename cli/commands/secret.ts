@@ -7,6 +7,7 @@ import { chosenOutput, type OutputFlags } from '../output.ts';
 import { structured } from '../structured.ts';
 import { readHidden } from '../prompt.ts';
 import { api } from '../server-client.ts';
+import { state } from '../color.ts';
 import { table } from '../table.ts';
 
 const path = (environment: string, key: string): string => `/api/secrets/${encodeURIComponent(environment)}/${encodeURIComponent(key)}`;
@@ -33,7 +34,7 @@ export async function list(o: RemoteFlags & OutputFlags): Promise<void> {
   const wide = output === 'wide';
   const rows = secrets.map((s) => [
     `${s.environment}/${s.key}`,
-    s.set ? 'set' : 'UNSET',
+    state(s.set ? 'set' : 'UNSET'),
     s.referenced ? 'yes' : 'no (not in the specs)',
     ...(wide ? [s.updatedBy ?? '', s.updatedAt ?? ''] : []),
   ]);

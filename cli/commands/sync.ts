@@ -8,6 +8,7 @@ import { parseDuration } from '../../reconciler/specs/units.ts';
 import { resolveRemote, type Remote, type RemoteFlags } from '../context.ts';
 import { CliError, EXIT } from '../exit.ts';
 import { api, watchUi } from '../server-client.ts';
+import { state } from '../color.ts';
 
 export interface SyncOptions {
   prune?: boolean;
@@ -39,10 +40,10 @@ export async function runSync(sandbox: string, o: SyncOptions, remote: Remote, p
       return EXIT.changedOrFailed;
     }
     if (job.status === 'succeeded') {
-      print(`sync of ${sandbox} succeeded`);
+      print(`sync of ${sandbox} ${state('succeeded')}`);
       return EXIT.ok;
     }
-    print(`sync of ${sandbox} failed: ${job.error ?? 'unknown reason'}`);
+    print(`sync of ${sandbox} ${state('failed')}: ${job.error ?? 'unknown reason'}`);
     return EXIT.changedOrFailed;
   } finally {
     watch?.close();

@@ -5,9 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pc from 'picocolors';
 import type { SandboxSummary } from '../../schema/api.ts';
 
-const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+// on a terminal only, honouring NO_COLOR and FORCE_COLOR
+const bold = pc.bold;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
