@@ -14,4 +14,3 @@ export function state(word: string): string {
   return word;
 }
 
-export const bold = pc.bold;

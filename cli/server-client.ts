@@ -18,24 +18,37 @@ function headers(remote: Remote, json: boolean): Record<string, string> {
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** One HTTP exchange with node:http(s): fetch would load undici, a good part of a short command's time. */
+async function send(url: URL, method: Method, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; text: string }> {
+  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { ...headers, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 export async function api<T>(remote: Remote, method: Method, path: string, body?: unknown): Promise<T> {
   const url = new URL(path, `${remote.server}/`);
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await fetch(url, { method, headers: headers(remote, body !== undefined), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    res = await send(url, method, headers(remote, body !== undefined), body !== undefined ? JSON.stringify(body) : undefined);
   } catch (err) {
-    const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
-    throw new ServerError(`cannot reach the reconciler at ${remote.server}: ${cause} (is it running? --server or SDP_SERVER picks another)`);
+    throw new ServerError(`cannot reach the reconciler at ${remote.server}: ${(err as Error).message} (is it running? --server or SDP_SERVER picks another)`);
   }
-  const text = await res.text();
   let data: unknown;
   try {
-    data = text ? JSON.parse(text) : undefined;
+    data = res.text ? JSON.parse(res.text) : undefined;
   } catch {
     data = undefined;
   }
-  if (!res.ok) {
-    const reason = (data as { error?: string } | undefined)?.error ?? (text.slice(0, 200) || res.statusText);
+  if (res.status < 200 || res.status > 299) {
+    const reason = (data as { error?: string } | undefined)?.error ?? (res.text.slice(0, 200) || 'no answer');
     const hint = res.status === 401 ? ` (run sdp login --server ${remote.server}, or set SDP_TOKEN to an API token)` : '';
     throw new ServerError(`${method} ${url.pathname}: ${res.status} ${reason}${hint}`, res.status);
   }

@@ -2,7 +2,7 @@
 // the plan; with --wait follows the job step by step (over /ws/ui, with a poll as a safety net).
 // Exit (cli/exit.ts): 0 done or nothing to do; 1 the job failed, --timeout passed (the job goes on
 // on the server), or a --dry-run found something to do; 2 the server refused or cannot be reached.
-import type { JobView, StepView, SyncResponse, UiMessage } from '../../schema/api.ts';
+import type { JobView, LogLine, StepView, SyncResponse, UiMessage } from '../../schema/api.ts';
 import { renderPlan } from '../../reconciler/plan/index.ts';
 import { parseDuration } from '../../reconciler/specs/units.ts';
 import { resolveRemote, type Remote, type RemoteFlags } from '../context.ts';
@@ -19,10 +19,11 @@ export interface SyncOptions {
 }
 
 export async function runSync(sandbox: string, o: SyncOptions, remote: Remote, print = console.log): Promise<number> {
-  // watch before asking, so no step of a fast job is missed
+  // A sync with nothing to do ends at once. Otherwise the watch on /ws/ui shows steps and log lines
+  // as they happen; what it missed before it opened comes from the job itself (GET /api/jobs/:id).
   const events: UiMessage[] = [];
   let notify: (() => void) | null = null;
-  const watch = o.wait && !o.dryRun ? await watchUi(remote, (m) => (events.push(m), notify?.())).catch(() => null) : null;
+  let watch: { close(): void } | null = null;
   try {
     const res = await api<SyncResponse>(remote, 'POST', `/api/sandboxes/${encodeURIComponent(sandbox)}/sync`, {
       prune: o.prune ?? false,
@@ -31,8 +32,13 @@ export async function runSync(sandbox: string, o: SyncOptions, remote: Remote, p
     print(renderPlan(res.plan, 'text').trimEnd());
     if (o.dryRun) return res.plan.noop ? EXIT.ok : EXIT.changedOrFailed;
     if (!res.job) return EXIT.ok;
+    if (res.plan.noop) {
+      print(`nothing to do (job ${res.job.id} records the sync)`);
+      return EXIT.ok;
+    }
     print(`job ${res.job.id} started`);
     if (!o.wait) return EXIT.ok;
+    watch = await watchUi(remote, (m) => (events.push(m), notify?.())).catch(() => null);
     const deadline = o.timeoutMs === undefined ? Infinity : Date.now() + o.timeoutMs;
     const job = await follow(remote, res.job.id, events, (fn) => (notify = fn), print, deadline);
     if (!job) {
@@ -60,6 +66,13 @@ async function follow(
   deadline: number,
 ): Promise<JobView | null> {
   const shown = new Map<string, string>();
+  const logged = new Set<string>();
+  const showLog = (l: LogLine) => {
+    const key = `${l.at} ${l.step ?? ''} ${l.line}`;
+    if (logged.has(key)) return;
+    logged.add(key);
+    print(`    ${l.line}`);
+  };
   const showSteps = (steps: StepView[]) => {
     for (const s of steps) {
       const key = `${s.status} ${s.message ?? ''}`;
@@ -72,9 +85,10 @@ async function follow(
     while (events.length > 0) {
       const m = events.shift() as UiMessage;
       if (m.type === 'job' && m.job.id === jobId) showSteps(m.job.steps);
-      if (m.type === 'job-log' && m.jobId === jobId) print(`    ${m.log.line}`);
+      if (m.type === 'job-log' && m.jobId === jobId) showLog(m.log);
     }
     const job = await api<JobView>(remote, 'GET', `/api/jobs/${encodeURIComponent(jobId)}`);
+    job.logs.forEach(showLog);
     if (job.status === 'succeeded' || job.status === 'failed') {
       showSteps(job.steps);
       return job;
