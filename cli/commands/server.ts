@@ -1,5 +1,6 @@
 // `sdp server`: the reconciler alone (API, UI, hubs); agents join with `sdp agent`.
 import { readFileSync } from 'node:fs';
+import { EXIT } from '../exit.ts';
 import { startReconciler, type Reconciler, type ReconcilerOptions } from '../../reconciler/index.ts';
 
 export async function server(o: { specs: string; specsGit?: string; specsBranch?: string; specsPath?: string; data: string; port: string; host: string; webhookSecretFile?: string }): Promise<void> {
@@ -18,14 +19,14 @@ export async function server(o: { specs: string; specsGit?: string; specsBranch?
   onSignal(() => rec.stop());
 }
 
-/** Starts the reconciler; a taken port is one line on stderr and exit 1, not a stack trace. */
+/** Starts the reconciler; a taken port is one line on stderr and exit 2, not a stack trace. */
 export async function startOrExit(opts: ReconcilerOptions): Promise<Reconciler> {
   try {
     return await startReconciler(opts);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     console.error(`sdp: ${(err as Error).message}`);
-    process.exit(1);
+    process.exit(EXIT.error);
   }
 }
 
@@ -36,11 +37,11 @@ function readSecretFile(path: string): string {
     secret = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch (err) {
     console.error(`sdp: --webhook-secret-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    process.exit(1);
+    process.exit(EXIT.error);
   }
   if (!secret) {
     console.error(`sdp: --webhook-secret-file ${path} is empty`);
-    process.exit(1);
+    process.exit(EXIT.error);
   }
   return secret;
 }
