@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import pc from 'picocolors';
 import type { SandboxSummary } from '../../schema/api.ts';
+import { colors } from '../../cli/color.ts';
 
-// on a terminal only, honouring NO_COLOR and FORCE_COLOR
-const bold = pc.bold;
+// on a terminal only, honouring NO_COLOR and FORCE_COLOR (cli/color.ts)
+const bold = colors.bold;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
