@@ -54,7 +54,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
     await docker.ensureNetwork(spec.sandbox, spec.platform, spec.network);
     await removeContainer(ctx, temp, spec.sandbox);
     const c = await docker.docker.createContainer(createOptions(spec, plan, env, temp, adapter));
-    if (spec.files.length) await c.putArchive(tarFiles(spec.files), { path: '/' });
+    if (spec.files.length) await c.putArchive(await tarFiles(spec.files), { path: '/' });
     return c;
   });
 
