@@ -1,34 +1,23 @@
-// The one place the UI talks HTTP to the reconciler. Shapes come from schema/api.ts; the few that
-// schema/api.ts does not define (login, me, audit, secrets) are declared here.
+// The one place the UI talks HTTP to the reconciler. Every shape comes from schema/api.ts, the
+// definitions the server and the CLI use too.
 import type {
   AgentView,
   AuditView,
   EnvironmentView,
   TemplateView,
   JobView,
-  Plan,
+  LoginResponse,
+  MeView,
   RevisionView,
   SandboxDetail,
   SandboxSummary,
+  SecretListing,
   StatusView,
+  SyncResponse,
 } from '../../../schema/api.ts';
 
-export type Role = 'viewer' | 'qa' | 'lead' | 'admin';
-export interface Me {
-  username: string;
-  role: Role;
-  source?: 'local' | 'git';
-  via?: 'session' | 'token';
-}
-export interface LoginResponse {
-  token: string;
-  csrf?: string;
-}
-export interface SyncResponse {
-  /** null for a dry run when the server does not persist dry runs */
-  job: { id: string } | null;
-  plan: Plan;
-}
+export type { Role, TemplateView, EnvironmentView } from '../../../schema/api.ts';
+export type Me = MeView;
 /** one event of GET /api/audit, newest first */
 export type AuditEntry = AuditView;
 export interface AuditPage {
@@ -36,16 +25,8 @@ export interface AuditPage {
   /** pass as `before` for the next (older) page; null on the last */
   next: number | null;
 }
-export type { TemplateView, EnvironmentView } from '../../../schema/api.ts';
 /** which secret names have a value in the store; never the value */
-export interface SecretStatus {
-  environment: string;
-  key: string;
-  set: boolean;
-  updatedAt?: string;
-  updatedBy?: string;
-  referenced?: boolean;
-}
+export type SecretStatus = SecretListing;
 
 export class ApiError extends Error {
   constructor(
