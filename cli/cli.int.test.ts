@@ -114,6 +114,13 @@ describe('sdp against a reconciler', () => {
     expect(shown.text.stdout).toMatch(new RegExp(`^job ${id}: failed, sandbox ${SB}`, 'm'));
   });
 
+  it('GET /api/openapi.json is the generated document, public', async () => {
+    const served = await fetch(`${stack.url}/api/openapi.json`);
+    expect(served.status).toBe(200);
+    const { readFile } = await import('node:fs/promises');
+    expect(await served.json()).toEqual(JSON.parse(await readFile(join(PROJECT, 'schema', 'openapi.json'), 'utf8')));
+  });
+
   it('refresh and version', async () => {
     const refresh = await sdp('refresh');
     expect(refresh.code, refresh.stderr).toBe(0);

@@ -248,3 +248,55 @@ export interface HealthView {
   ok: boolean;
   version: string;
 }
+
+/** { ok: true }: POST /api/refresh, /api/logout, /api/webhooks/git, PUT /api/me/password */
+export interface OkResponse {
+  ok: boolean;
+}
+
+/** Every 4xx/5xx answer: what went wrong and, where it helps, details (the required role, a job id, ...). */
+export interface ErrorResponse {
+  error: string;
+  [detail: string]: unknown;
+}
+
+export interface UsersResponse {
+  users: UserView[];
+}
+
+/** POST /api/users (201), PATCH /api/users/:username */
+export interface UserResponse {
+  user: { username: string; role: Role; source: 'local' | 'git' };
+}
+
+export interface TokensResponse {
+  tokens: TokenView[];
+}
+
+/** POST /api/tokens (201): the token's value, shown this once */
+export interface NewTokenResponse extends TokenView {
+  token: string;
+}
+
+/** DELETE /api/tokens/:id */
+export interface RevokedTokenResponse {
+  token: TokenView;
+}
+
+export interface SecretsResponse {
+  secrets: SecretListing[];
+}
+
+/** PUT /api/secrets/:env/:key */
+export interface SecretSetResponse {
+  environment: string;
+  key: string;
+  set: boolean;
+}
+
+/** GET /api/audit?limit=&before=&action=&actor= */
+export interface AuditPage {
+  events: AuditView[];
+  /** pass as `before` for the next (older) page; null on the last */
+  next: number | null;
+}

@@ -15,6 +15,8 @@ import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
 import type { AgentTokenResponse, EnvironmentView, TemplateView } from '../../schema/api.ts';
+// generated from schema/routes.ts and schema/api.ts by schema/openapi/generate.ts
+import openapi from '../../schema/openapi.json' with { type: 'json' };
 
 const SyncBody = T.Object({ prune: T.Optional(T.Boolean()), dryRun: T.Optional(T.Boolean()) }, { additionalProperties: false });
 
@@ -42,6 +44,7 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   app.use('/api/*', bodyCap());
   app.route('/', d.auth.routes);
   app.get('/api/health', (c) => c.json({ ok: true, version: d.version }));
+  app.get('/api/openapi.json', (c) => c.json(openapi));
   app.get('/metrics', async (c) => c.text(await d.metrics.registry.metrics(), 200, { 'Content-Type': d.metrics.registry.contentType }));
   // A push webhook only triggers a pull of what sdp already follows, yet it comes without a user:
   // it proves itself with an HMAC of its raw body (X-Hub-Signature-256) under the webhook secret.
