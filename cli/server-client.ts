@@ -1,6 +1,7 @@
 // How the CLI talks to a running reconciler (cli/context.ts says which one, with which token).
 // Errors name the server and the reason, and what to do next; the token is never printed.
 import type { UiMessage } from '../schema/api.ts';
+import { routeUrl, type ApiResponse, type Method, type RouteKey, type RouteParams } from '../schema/routes.ts';
 import type { Remote } from './context.ts';
 
 export class ServerError extends Error {
@@ -15,8 +16,6 @@ export class ServerError extends Error {
 function headers(remote: Remote, json: boolean): Record<string, string> {
   return { ...(remote.token ? { Authorization: `Bearer ${remote.token}` } : {}), ...(json ? { 'Content-Type': 'application/json' } : {}) };
 }
-
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One HTTP exchange with node:http(s): fetch would load undici, a good part of a short command's time. */
 async function send(url: URL, method: Method, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; text: string }> {
@@ -33,7 +32,15 @@ async function send(url: URL, method: Method, headers: Record<string, string>, b
   });
 }
 
-export async function api<T>(remote: Remote, method: Method, path: string, body?: unknown): Promise<T> {
+/** Calls a route of schema/routes.ts; the answer is typed by its response type there. */
+export async function api<K extends RouteKey>(
+  remote: Remote,
+  route: K,
+  params: RouteParams<K>,
+  body?: unknown,
+  query?: Record<string, string | boolean | undefined>,
+): Promise<ApiResponse<K>> {
+  const { method, path } = routeUrl(route, params, query);
   const url = new URL(path, `${remote.server}/`);
   let res: { status: number; text: string };
   try {
@@ -52,7 +59,7 @@ export async function api<T>(remote: Remote, method: Method, path: string, body?
     const hint = res.status === 401 ? ` (run sdp login --server ${remote.server}, or set SDP_TOKEN to an API token)` : '';
     throw new ServerError(`${method} ${url.pathname}: ${res.status} ${reason}${hint}`, res.status);
   }
-  return data as T;
+  return data as ApiResponse<K>;
 }
 
 /** Opens /ws/ui and calls `onMessage` for every UiMessage until `close()` is called. */

@@ -81,3 +81,15 @@ type SuccessName<K extends RouteKey> = Extract<(typeof ROUTES)[K]['responses'][k
 
 /** The body a route answers with on success: `ApiResponse<'GET /api/status'>` is StatusView. */
 export type ApiResponse<K extends RouteKey> = [SuccessName<K>] extends [never] ? undefined : ResponseTypes[SuccessName<K>];
+
+type PathParams<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? Name | PathParams<Rest> : never;
+/** The path parameters a route needs: `{ name }` for 'GET /api/sandboxes/{name}'. */
+export type RouteParams<K extends RouteKey> = { [N in PathParams<K>]: string };
+
+/** The method and the path of a route with its parameters filled in (encoded). */
+export function routeUrl<K extends RouteKey>(key: K, params: RouteParams<K>, query?: Record<string, string | number | boolean | undefined>): { method: Method; path: string } {
+  const [method, template] = key.split(' ') as [Method, string];
+  const path = template.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent((params as Record<string, string>)[name] ?? ''));
+  const q = Object.entries(query ?? {}).filter((e): e is [string, string | number | boolean] => e[1] !== undefined);
+  return { method, path: q.length > 0 ? `${path}?${new URLSearchParams(q.map(([k, v]) => [k, String(v)])).toString()}` : path };
+}

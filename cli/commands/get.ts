@@ -1,6 +1,6 @@
 // `sdp get sandboxes | sandbox NAME | agents | job ID` (kubectl get): the API's shapes as tables,
 // or as they are with -o json|yaml. `sdp refresh`: POST /api/refresh, instead of curl.
-import type { AgentView, JobView, SandboxDetail, SandboxSummary } from '../../schema/api.ts';
+import type { SandboxSummary } from '../../schema/api.ts';
 import { resolveRemote, type Remote, type RemoteFlags } from '../context.ts';
 import { CliError, EXIT } from '../exit.ts';
 import { chosenOutput, type OutputFlags } from '../output.ts';
@@ -9,12 +9,10 @@ import { api } from '../server-client.ts';
 import { state } from '../color.ts';
 import { table } from '../table.ts';
 
-const enc = encodeURIComponent;
-
 type Getter = (remote: Remote, name: string | undefined) => Promise<{ data: unknown; text: (wide: boolean) => string }>;
 
 const sandboxes: Getter = async (remote) => {
-  const list = await api<SandboxSummary[]>(remote, 'GET', '/api/sandboxes');
+  const list = await api(remote, 'GET /api/sandboxes', {});
   return { data: list, text: (wide) => (list.length === 0 ? 'no sandboxes' : sandboxTable(list, wide)) };
 };
 
@@ -33,7 +31,7 @@ function sandboxTable(list: SandboxSummary[], wide: boolean): string {
 
 const sandbox: Getter = async (remote, name) => {
   if (!name) throw new CliError('which sandbox? sdp get sandbox NAME (sdp get sandboxes lists them)');
-  const d = await api<SandboxDetail>(remote, 'GET', `/api/sandboxes/${enc(name)}`);
+  const d = await api(remote, 'GET /api/sandboxes/{name}', { name });
   return {
     data: d,
     text: (wide) => {
@@ -68,7 +66,7 @@ const sandbox: Getter = async (remote, name) => {
 };
 
 const agents: Getter = async (remote) => {
-  const list = await api<AgentView[]>(remote, 'GET', '/api/agents');
+  const list = await api(remote, 'GET /api/agents', {});
   return {
     data: list,
     text: (wide) =>
@@ -83,7 +81,7 @@ const agents: Getter = async (remote) => {
 
 const job: Getter = async (remote, id) => {
   if (!id) throw new CliError('which job? sdp get job ID (the id `sdp sync` printed)');
-  const j = await api<JobView>(remote, 'GET', `/api/jobs/${enc(id)}`);
+  const j = await api(remote, 'GET /api/jobs/{id}', { id });
   return {
     data: j,
     text: (wide) => {
@@ -109,7 +107,7 @@ export async function get(kind: string, name: string | undefined, o: RemoteFlags
 }
 
 export async function refresh(o: RemoteFlags): Promise<number> {
-  await api(resolveRemote(o), 'POST', '/api/refresh');
+  await api(resolveRemote(o), 'POST /api/refresh', {});
   console.log('refreshed: branches re-resolved, inventories re-read, specs recompiled');
   return EXIT.ok;
 }

@@ -2,7 +2,6 @@
 // server and the session token as the login later commands use (cli/context.ts), or with
 // --print-token prints only the token (`export SDP_TOKEN=$(sdp login --print-token)`).
 // `sdp logout`: ends that session on the server and forgets it. For CI, prefer `sdp token create`.
-import type { LoginResponse } from '../../schema/api.ts';
 import { configPath, readConfig, resolveRemote, writeConfig, type RemoteFlags } from '../context.ts';
 import { readHidden } from '../prompt.ts';
 import { ServerError, api } from '../server-client.ts';
@@ -10,7 +9,7 @@ import { ServerError, api } from '../server-client.ts';
 export async function login(o: RemoteFlags & { username: string; printToken?: boolean }): Promise<void> {
   const { server } = resolveRemote({ ...o, token: '' });
   const password = await readHidden(`password for ${o.username} at ${server}: `);
-  const res = await api<LoginResponse>({ server }, 'POST', '/api/login', { username: o.username, password });
+  const res = await api({ server }, 'POST /api/login', {}, { username: o.username, password });
   if (o.printToken) {
     console.error(`logged in as ${res.user.username} (${res.user.role}) until ${res.expiresAt}`);
     console.log(res.token);
@@ -32,7 +31,7 @@ export async function logout(o: RemoteFlags): Promise<void> {
     return;
   }
   try {
-    await api({ server, token: saved.token }, 'POST', '/api/logout');
+    await api({ server, token: saved.token }, 'POST /api/logout', {});
   } catch (err) {
     // an expired session, or a server gone for good: forget the login all the same
     if (!(err instanceof ServerError)) throw err;

@@ -6,7 +6,7 @@
 import { formatSpecErrors } from '../../reconciler/specs/format.ts';
 import { renderDesired } from '../../reconciler/specs/render.ts';
 import { compileFolder, shownPath, type SpecsOptions } from './validate.ts';
-import type { Plan, SandboxSummary } from '../../schema/api.ts';
+import type { Plan } from '../../schema/api.ts';
 import { renderPlan } from '../../reconciler/plan/index.ts';
 import { resolveRemote, type Remote, type RemoteFlags } from '../context.ts';
 import { CliError, EXIT } from '../exit.ts';
@@ -47,10 +47,10 @@ export async function planOffline(sandbox: string | undefined, opts: PlanOptions
 
 /** Against the server: the drift and the actions a sync would take, for one sandbox or all. */
 export async function planOnline(sandbox: string | undefined, opts: PlanOptions, remote: Remote, print = console.log): Promise<number> {
-  const names = sandbox !== undefined ? [sandbox] : (await api<SandboxSummary[]>(remote, 'GET', '/api/sandboxes')).map((s) => s.name);
+  const names = sandbox !== undefined ? [sandbox] : (await api(remote, 'GET /api/sandboxes', {})).map((s) => s.name);
   const plans: Plan[] = [];
   for (const name of names) {
-    plans.push(await api<Plan>(remote, 'GET', `/api/sandboxes/${encodeURIComponent(name)}/plan${opts.prune ? '?prune=true' : ''}`));
+    plans.push(await api(remote, 'GET /api/sandboxes/{name}/plan', { name }, undefined, { prune: opts.prune ? 'true' : undefined }));
   }
   const data = structured(sandbox !== undefined ? plans[0] : plans, opts.output);
   if (data !== undefined) print(data);

@@ -1,6 +1,5 @@
 // `sdp secret set ENV KEY` (value on stdin, never echoed), `sdp secret list`, `sdp secret unset ENV KEY`.
 // The value goes to the server once, over the API; the CLI never prints or stores it.
-import type { SecretListing } from '../../schema/api.ts';
 import { resolveRemote, type RemoteFlags } from '../context.ts';
 import { CliError } from '../exit.ts';
 import { chosenOutput, type OutputFlags } from '../output.ts';
@@ -10,23 +9,21 @@ import { api } from '../server-client.ts';
 import { state } from '../color.ts';
 import { table } from '../table.ts';
 
-const path = (environment: string, key: string): string => `/api/secrets/${encodeURIComponent(environment)}/${encodeURIComponent(key)}`;
-
 export async function set(environment: string, key: string, o: RemoteFlags): Promise<void> {
   const remote = resolveRemote(o);
   const value = await readHidden(`value for ${environment}/${key}: `);
   if (value === '') throw new CliError('empty value: nothing set');
-  await api(remote, 'PUT', path(environment, key), { value });
+  await api(remote, 'PUT /api/secrets/{env}/{key}', { env: environment, key }, { value });
   console.log(`set ${environment}/${key}`);
 }
 
 export async function unset(environment: string, key: string, o: RemoteFlags): Promise<void> {
-  await api(resolveRemote(o), 'DELETE', path(environment, key));
+  await api(resolveRemote(o), 'DELETE /api/secrets/{env}/{key}', { env: environment, key });
   console.log(`unset ${environment}/${key}`);
 }
 
 export async function list(o: RemoteFlags & OutputFlags): Promise<void> {
-  const { secrets } = await api<{ secrets: SecretListing[] }>(resolveRemote(o), 'GET', '/api/secrets');
+  const { secrets } = await api(resolveRemote(o), 'GET /api/secrets', {});
   const output = chosenOutput(o);
   const data = structured(secrets, output);
   if (data !== undefined) return console.log(data);

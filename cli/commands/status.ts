@@ -30,7 +30,7 @@ export function renderStatus(st: StatusView): string {
 }
 
 export async function status(o: OutputFlags & RemoteFlags): Promise<number> {
-  const st = await api<StatusView>(resolveRemote(o), 'GET', '/api/status');
+  const st = await api(resolveRemote(o), 'GET /api/status', {});
   console.log((structured(st, chosenOutput(o))) ?? renderStatus(st));
   return EXIT.ok;
 }

@@ -2,7 +2,7 @@
 // the plan; with --wait follows the job step by step (over /ws/ui, with a poll as a safety net).
 // Exit (cli/exit.ts): 0 done or nothing to do; 1 the job failed, --timeout passed (the job goes on
 // on the server), or a --dry-run found something to do; 2 the server refused or cannot be reached.
-import type { JobView, LogLine, StepView, SyncResponse, UiMessage } from '../../schema/api.ts';
+import type { JobView, LogLine, StepView, UiMessage } from '../../schema/api.ts';
 import { renderPlan } from '../../reconciler/plan/index.ts';
 import { parseDuration } from '../../reconciler/specs/units.ts';
 import { resolveRemote, type Remote, type RemoteFlags } from '../context.ts';
@@ -25,7 +25,7 @@ export async function runSync(sandbox: string, o: SyncOptions, remote: Remote, p
   let notify: (() => void) | null = null;
   let watch: { close(): void } | null = null;
   try {
-    const res = await api<SyncResponse>(remote, 'POST', `/api/sandboxes/${encodeURIComponent(sandbox)}/sync`, {
+    const res = await api(remote, 'POST /api/sandboxes/{name}/sync', { name: sandbox }, {
       prune: o.prune ?? false,
       dryRun: o.dryRun ?? false,
     });
@@ -87,7 +87,7 @@ async function follow(
       if (m.type === 'job' && m.job.id === jobId) showSteps(m.job.steps);
       if (m.type === 'job-log' && m.jobId === jobId) showLog(m.log);
     }
-    const job = await api<JobView>(remote, 'GET', `/api/jobs/${encodeURIComponent(jobId)}`);
+    const job = await api(remote, 'GET /api/jobs/{id}', { id: jobId });
     job.logs.forEach(showLog);
     if (job.status === 'succeeded' || job.status === 'failed') {
       showSteps(job.steps);

@@ -1,7 +1,6 @@
 // `sdp token create NAME [--role R] [--user U]` (prints the token once), `sdp token list`,
 // `sdp token revoke ID`. Your own tokens; an admin manages everyone's. `sdp token agent NODE`
 // (admin): a node's token for an agent started apart, printed once; the node's previous one stops working.
-import type { AgentTokenResponse, TokenView } from '../../schema/api.ts';
 import { resolveRemote, type RemoteFlags } from '../context.ts';
 import { chosenOutput, type OutputFlags } from '../output.ts';
 import { structured } from '../structured.ts';
@@ -9,7 +8,7 @@ import { api } from '../server-client.ts';
 import { table } from '../table.ts';
 
 export async function create(name: string, o: RemoteFlags & { role?: string; user?: string }): Promise<void> {
-  const res = await api<TokenView & { token: string }>(resolveRemote(o), 'POST', '/api/tokens', {
+  const res = await api(resolveRemote(o), 'POST /api/tokens', {}, {
     name,
     ...(o.role ? { role: o.role } : {}),
     ...(o.user ? { user: o.user } : {}),
@@ -19,7 +18,7 @@ export async function create(name: string, o: RemoteFlags & { role?: string; use
 }
 
 export async function list(o: RemoteFlags & OutputFlags): Promise<void> {
-  const { tokens } = await api<{ tokens: TokenView[] }>(resolveRemote(o), 'GET', '/api/tokens');
+  const { tokens } = await api(resolveRemote(o), 'GET /api/tokens', {});
   const output = chosenOutput(o);
   const data = structured(tokens, output);
   if (data !== undefined) return console.log(data);
@@ -38,12 +37,12 @@ export async function list(o: RemoteFlags & OutputFlags): Promise<void> {
 }
 
 export async function revoke(id: string, o: RemoteFlags): Promise<void> {
-  await api(resolveRemote(o), 'DELETE', `/api/tokens/${encodeURIComponent(id)}`);
+  await api(resolveRemote(o), 'DELETE /api/tokens/{id}', { id });
   console.log(`revoked ${id}`);
 }
 
 export async function agent(node: string, o: RemoteFlags): Promise<void> {
-  const res = await api<AgentTokenResponse>(resolveRemote(o), 'POST', `/api/agents/${encodeURIComponent(node)}/token`);
+  const res = await api(resolveRemote(o), 'POST /api/agents/{node}/token', { node });
   console.error(`token of node ${res.node} issued (any previous one stops working); shown once:`);
   console.log(res.token);
 }

@@ -1,5 +1,4 @@
 // `sdp version`: this client's version and the server's (GET /api/health, public).
-import type { HealthView } from '../../schema/api.ts';
 import { resolveRemote, type RemoteFlags } from '../context.ts';
 import { EXIT } from '../exit.ts';
 import { chosenOutput, type OutputFlags } from '../output.ts';
@@ -11,7 +10,7 @@ export async function version(o: RemoteFlags & OutputFlags): Promise<number> {
   const remote = resolveRemote(o);
   let server: { url: string; version?: string; error?: string };
   try {
-    server = { url: remote.server, version: (await api<HealthView>(remote, 'GET', '/api/health')).version };
+    server = { url: remote.server, version: (await api(remote, 'GET /api/health', {})).version };
   } catch (err) {
     if (!(err instanceof ServerError)) throw err;
     server = { url: remote.server, error: err.message };
