@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Stack, branchApp, sandboxYaml } from '../../test/support/reconciler.ts';
+import { Stack } from '../../test/support/reconciler.ts';
+import { syncedSandbox } from './synced.ts';
 import { build, isFresh } from '../build-cli.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -67,13 +68,7 @@ async function syncNoop(): Promise<number> {
   const stack = new Stack({ prefix: 't-cli-bench-', port: 27500, ports: { gateway: [27580, 27589], services: [27600, 27609] } });
   try {
     await stack.start();
-    const repo = stack.repo('web');
-    repo.commit('main', branchApp('main'));
-    await stack.writeSpec('platform.yaml', stack.platformYaml({ web: repo.url }));
-    await stack.writeSpec('sb.yaml', sandboxYaml(SANDBOX, { web: 'main' }));
-    await stack.waitSandbox(SANDBOX, (s) => s.drift.some((d) => d.resource === 'service/web'), 'service drift');
-    await stack.syncAndWait(SANDBOX);
-    await stack.waitSandbox(SANDBOX, (s) => s.sync === 'Synced', 'Synced');
+    await syncedSandbox(stack, SANDBOX);
     return await rounds(process.execPath, ['bin/sdp.js', 'sync', SANDBOX, '--wait'], { ...process.env, SDP_SERVER: stack.url, SDP_TOKEN: stack.token });
   } finally {
     await stack.stop();
