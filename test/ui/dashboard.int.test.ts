@@ -416,6 +416,27 @@ describe('dashboard in a real browser', () => {
     }
   });
 
+  it('names copy buttons by their visible text, says an unknown job is unavailable, and toggles dark mode', async () => {
+    await open(page, `${server}/sandboxes/${SANDBOX}`, '[data-testid=gateway-url] button', 'copy-name');
+    const gateway = (await page.locator('[data-testid=gateway-url] code').textContent()) ?? '';
+    await page.getByRole('button', { name: `Copy gateway URL: ${gateway} Copy` }).waitFor();
+
+    await open(page, `${server}/jobs/job-that-does-not-exist`, '[data-testid=job][data-status=error]', 'unknown-job');
+    expect(await page.locator('[data-testid=job-outcome]').textContent()).toBe('Unavailable');
+
+    const bg = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    const light = await bg();
+    await page.getByTestId('theme-toggle').click();
+    expect(await page.getByTestId('theme-toggle').getAttribute('aria-pressed')).toBe('true');
+    expect(await bg()).not.toBe(light);
+    await page.reload();
+    await page.getByTestId('theme-toggle').waitFor();
+    expect(await page.getByTestId('theme-toggle').getAttribute('aria-pressed')).toBe('true');
+    await page.getByTestId('theme-toggle').click();
+    expect(await bg()).toBe(light);
+  });
+
   it('renders every main page at desktop and phone width', async () => {
     const pages: [string, string, string][] = [
       ['overview', '/', `tr[data-sandbox="${SANDBOX}"]`],
