@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{schema,reconciler,agent,cli,scripts,test}/**/*.test.ts'],
+          include: ['{schema,core,reconciler,agent,cli,scripts,test}/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**'],
         },
       },

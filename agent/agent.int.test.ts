@@ -151,6 +151,24 @@ describe('agent on a real Docker host', () => {
     expect(res.durationMs).toBeLessThan(1000);
   });
 
+  it('reports a network disconnect as an event, and the same deploy reattaches the container in place', async () => {
+    const name = `sandbox-${sb('a')}-web`;
+    const network = `sandbox-${sb('a')}`;
+    const before = await docker.getContainer(name).inspect();
+    const since = harness.messages.length;
+    await docker.getNetwork(network).disconnect({ Container: name });
+    const ev = await harness.waitFor<AgentEvent>((m) => m.type === 'event' && m.name === name && m.action === 'network-disconnect', 3000, since);
+    expect(ev.container?.networks?.[network]).toBeUndefined();
+
+    const res = await run({ id: jobId('deploy'), kind: 'deploy', container: specA(), secretValues: { API_KEY: secret } });
+    expect(res, res.error).toMatchObject({ ok: true, containerId: before.Id });
+    const after = await docker.getContainer(name).inspect();
+    expect(after.State.StartedAt).toBe(before.State.StartedAt); // not restarted
+    expect(after.NetworkSettings.Networks[network]?.Aliases).toContain('web');
+    const inv = await harness.inventory();
+    expect(inv.containers.find((c) => c.name === name)?.networks?.[network]).toEqual(['web']);
+  });
+
   it('runs two branches of one repository in two sandboxes at once', async () => {
     const specB = serviceSpec({ sandbox: sb('b'), service: 'web', source: { repo: repo.url, commit: commits.feature!, branch: 'feature/a' }, hostPort: 20002, health: FAST_HEALTH });
     const res = await run({ id: jobId('deploy'), kind: 'deploy', container: specB });

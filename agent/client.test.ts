@@ -12,12 +12,21 @@ describe('reconnect backoff', () => {
 });
 
 describe('docker events', () => {
-  it('keeps container lifecycle actions and drops noise', () => {
-    const ev = (action: string) => JSON.stringify({ Type: 'container', Action: action, Actor: { ID: 'c1', Attributes: { name: 'sandbox-a-x' } } });
+  it("keeps sdp containers' lifecycle actions and drops noise and other containers", () => {
+    const ev = (action: string, managed = 'true') =>
+      JSON.stringify({ Type: 'container', Action: action, Actor: { ID: 'c1', Attributes: { name: 'sandbox-a-x', 'sdp.managed': managed } } });
     expect(parseDockerEvent(ev('die'))).toEqual({ action: 'die', id: 'c1', name: 'sandbox-a-x' });
     expect(parseDockerEvent(ev('health_status: unhealthy'))?.action).toBe('health_status');
     expect(parseDockerEvent(ev('exec_start: sh'))).toBeUndefined();
+    expect(parseDockerEvent(ev('die', 'false'))).toBeUndefined();
     expect(parseDockerEvent('not json')).toBeUndefined();
+  });
+
+  it('reports network connect and disconnect as a change of the container', () => {
+    const ev = (action: string) => JSON.stringify({ Type: 'network', Action: action, Actor: { ID: 'n1', Attributes: { name: 'sandbox-a', container: 'c1' } } });
+    expect(parseDockerEvent(ev('disconnect'))).toEqual({ action: 'network-disconnect', id: 'c1', name: 'c1' });
+    expect(parseDockerEvent(ev('connect'))?.action).toBe('network-connect');
+    expect(parseDockerEvent(ev('create'))).toBeUndefined();
   });
 });
 

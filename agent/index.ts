@@ -5,16 +5,20 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import pino, { type Logger } from 'pino';
-import { Name } from '../schema/container.ts';
+import { LABELS, Name } from '../schema/container.ts';
 import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../schema/protocol.ts';
+import { DEFAULT_AGENT_RETENTION, Retention, type AgentRetention } from './build/retention.ts';
 import { AgentConnection } from './client.ts';
 import { DockerHost } from './docker/host.ts';
 import { watchEvents, type DockerEvent } from './events.ts';
+import { ProxyControl } from './gateway/proxy.ts';
 import { Gateways } from './gateway/routes.ts';
 import { GitWorkspace } from './git/workspace.ts';
 import { readInventory } from './inventory.ts';
+import { recoverInterruptedDeploys } from './jobs/deploy.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { KeyedLock } from './lock.ts';
+import { REDACTED } from '../schema/names.ts';
 
 export interface AgentOptions {
   /** ws://host:port/ws/agent */
@@ -26,7 +30,13 @@ export interface AgentOptions {
   workDir: string;
   dockerSocket?: string;
   logger?: Logger;
+  /** what is kept on disk; default DEFAULT_AGENT_RETENTION, keepImages also from env SDP_KEEP_IMAGES */
+  retention?: Partial<AgentRetention>;
+  /** How often the inventory is re-read for what no Docker event announces; default 5 s. */
+  rescanIntervalMs?: number;
 }
+
+const RESCAN_INTERVAL_MS = 5000;
 
 export interface Agent {
   stop(): Promise<void>;
@@ -44,7 +54,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       {
         name: 'sdp-agent',
         level: process.env.SDP_LOG_LEVEL ?? 'info',
-        redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: '(redacted)' },
+        redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: REDACTED },
       },
       pino.destination(2),
     );
@@ -55,13 +65,47 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     throw new Error(`no Docker engine answers${opts.dockerSocket ? ` on ${opts.dockerSocket}` : ''}: ${err.message}`);
   });
   const git = new GitWorkspace(workDir);
-  const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'));
+  const proxy = new ProxyControl(join(workDir, 'gateways'));
+  // before any job runs: what deploys a crash interrupted left behind
+  const interrupted = await recoverInterruptedDeploys({ docker, proxy, git });
+  if (interrupted.length) log.info({ removed: interrupted }, 'removed what interrupted deploys left behind');
+  const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'), proxy);
 
   const send = (msg: AgentMessage) => conn.send(msg);
-  const sendInventory = async () => {
-    send(await readInventory(opts.name, docker, gateways));
+  // What no Docker event announces (a route changed through a gateway's admin socket, say) is found
+  // by re-reading the inventory on an interval; a re-read is sent only when something changed.
+  let lastSent = '';
+  const sendInventory = async (onlyIfChanged = false) => {
+    const inventory = await readInventory(opts.name, docker, gateways);
+    const content = JSON.stringify({ ...inventory, at: '' });
+    if (onlyIfChanged && content === lastSent) return;
+    lastSent = content;
+    send(inventory);
   };
-  const runner = new JobRunner({ docker, git, gateways, containers: new KeyedLock() }, { send, inventory: sendInventory });
+  const retention: Retention = new Retention(
+    { docker, git, workDir, busy: () => runner.busy, log, onDisk: (disk) => send({ type: 'disk', node: opts.name, disk }) },
+    { ...DEFAULT_AGENT_RETENTION, ...keepImagesFromEnv(process.env), ...opts.retention },
+  );
+  const runner = new JobRunner(
+    { docker, git, gateways, containers: new KeyedLock() },
+    {
+      send,
+      inventory: sendInventory,
+      before: () => retention.idle(),
+      succeeded: (job, result) => {
+        if (job.kind === 'deploy' && result.image) retention.recordDeploy(job.container.sandbox, job.container.service, result.image);
+        if (job.kind === 'deploy' || job.kind === 'remove') retention.schedule();
+      },
+    },
+  );
+  let rescanning = false;
+  const rescan = setInterval(() => {
+    if (rescanning || !conn.connected) return;
+    rescanning = true;
+    void sendInventory(true)
+      .catch((err: Error) => log.warn({ err: err.message }, 'inventory re-read failed'))
+      .finally(() => (rescanning = false));
+  }, opts.rescanIntervalMs ?? RESCAN_INTERVAL_MS);
 
   const onMessage = (msg: ServerMessage) => {
     switch (msg.type) {
@@ -79,6 +123,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     void sendInventory()
       .catch((err: Error) => log.error({ err: err.message }, 'inventory failed'))
       .finally(() => runner.pendingResults().forEach(send));
+    void retention.reportDisk().catch((err: Error) => log.warn({ err: err.message }, 'disk use not reported'));
   };
   const conn: AgentConnection = new AgentConnection({ url: opts.server, token: opts.token, log, onOpen, onMessage });
 
@@ -88,6 +133,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     queue = queue.then(async () => {
       if (!conn.connected) return; // the inventory sent on reconnect covers what was missed
       const info = e.action === 'destroy' ? undefined : await docker.inspect(e.id);
+      // a network event names any container on an sdp network: only sdp's own are reported
+      if (e.action.startsWith('network-') && info?.Config.Labels?.[LABELS.managed] !== 'true') return;
       const msg: AgentMessage = { type: 'event', node: opts.name, action: e.action, name: info ? info.Name.replace(/^\//, '') : e.name, at: new Date().toISOString() };
       if (info) msg.container = await docker.live(info);
       send(msg);
@@ -99,8 +146,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   return {
     async stop() {
       events.stop();
+      clearInterval(rescan);
       await runner.idle(30_000);
+      await retention.stop();
       await conn.stop();
     },
   };
+}
+
+function keepImagesFromEnv(env: NodeJS.ProcessEnv): Partial<AgentRetention> {
+  const raw = env['SDP_KEEP_IMAGES'];
+  if (raw === undefined || raw === '') return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`SDP_KEEP_IMAGES=${JSON.stringify(raw)}: must be a whole number (default ${DEFAULT_AGENT_RETENTION.keepImages})`);
+  return { keepImages: n };
 }

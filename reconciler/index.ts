@@ -18,7 +18,13 @@ import { UiHub } from './server/ui-hub.ts';
 import { SpecSource, type GitSpecsOptions } from './source/index.ts';
 import { Revisions } from './source/revisions.ts';
 import { openStore } from './store/db.ts';
+import { AgentRecords } from './sync/agent-records.ts';
+import { AutoSync } from './sync/auto-sync.ts';
+import { Changes } from './sync/changes.ts';
+import { retentionFromEnv, type Retention } from './store/retention.ts';
 import { Controller } from './sync/controller.ts';
+import { StatusPublisher } from './sync/publisher.ts';
+import { SandboxRecords } from './sync/sandbox-records.ts';
 import { Executor, type SecretSource } from './sync/executor.ts';
 import { JobStore } from './sync/job-store.ts';
 import type { UiMessage } from '../schema/api.ts';
@@ -40,6 +46,8 @@ export interface ReconcilerOptions {
   webhookSecret?: string;
   /** the first admin's password (first start only); default env SDP_ADMIN_PASSWORD, else generated */
   adminPassword?: string;
+  /** how much history is kept; default DEFAULT_RETENTION, each field overridable by env (RETENTION_ENV) */
+  retention?: Partial<Retention>;
   logger?: Logger;
 }
 
@@ -56,6 +64,7 @@ export interface Reconciler {
 }
 
 const VERSION = '0.1.0';
+const PRUNE_EVERY_MS = 60 * 60_000;
 const UI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui', 'build');
 
 export async function startReconciler(opts: ReconcilerOptions): Promise<Reconciler> {
@@ -66,15 +75,26 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   const host = opts.host ?? '127.0.0.1';
   await checkPortFree(opts.port, host);
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = openStore(join(dataDir, 'sdp.db'));
   const audit = createAudit(store);
-  const secretStore = createSecretStore(store, loadMasterKey(dataDir).key, () => schedule());
+  // every source of change raises this one signal; the reconcile loop (Controller) listens
+  const changes = new Changes();
+  const secretStore = createSecretStore(store, loadMasterKey(dataDir).key, () => changes.notify());
   const metrics = createMetrics();
-  const revisions = new Revisions(store, opts.specsGit?.url ?? resolve(opts.specsDir));
-  const jobs = new JobStore(store);
+  const retention = { ...retentionFromEnv(process.env), ...opts.retention };
+  const revisions = new Revisions(store, opts.specsGit?.url ?? resolve(opts.specsDir), retention);
+  const jobs = new JobStore(store, retention);
   const interrupted = jobs.failInterrupted(new Date().toISOString());
   if (interrupted.length > 0) log.warn({ sandboxes: interrupted }, 'syncs interrupted by a restart marked failed');
+  // counts are kept as revisions and jobs come; ages also pass while nothing happens
+  const prune = () => {
+    const pruned = { revisions: revisions.prune(), jobs: jobs.prune() };
+    if (pruned.revisions + pruned.jobs > 0) log.info(pruned, 'old revisions and jobs pruned');
+  };
+  prune();
+  const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+  pruneTimer.unref();
 
   const auth = await createAuth(store, {
     audit,
@@ -85,13 +105,10 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     logger: log.child({ part: 'auth' }),
   });
 
-  // late-bound: the hubs, cache and controller call each other through these
-  let controller: Controller | null = null;
-  const schedule = (statusChanged = false) => controller?.schedule(statusChanged);
-  const uiHub = new UiHub((): UiMessage => ({ type: 'status', status: controller!.status() }));
+  const uiHub = new UiHub();
   const broadcast = (msg: UiMessage) => uiHub.broadcast(msg);
 
-  const live = new LiveCache(store, () => schedule());
+  const live = new LiveCache(store, () => changes.notify());
   const agentHub = new AgentHub(
     store,
     (node, token, from) => auth.verifyAgent(node, token, from),
@@ -101,7 +118,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       onEvent: (ev) => live.applyEvent(ev),
       onAgentsChanged: () => {
         metrics.agentsConnected.set(agentHub.onlineNodes().length);
-        schedule(true);
+        changes.notify(true);
       },
     },
     log.child({ part: 'agents' }),
@@ -116,7 +133,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     const username = secretStore.get(name, 'username');
     return { password, ...(username !== undefined ? { username } : {}) };
   };
-  const heads = new BranchHeads(store, agentHub, async () => gitCredentials(), () => schedule(), log.child({ part: 'resolve' }));
+  const heads = new BranchHeads(store, agentHub, async () => gitCredentials(), () => changes.notify(), log.child({ part: 'resolve' }));
   const resolveBranches = async (onlyMissing: boolean) => {
     const current = revisions.current;
     if (current) await heads.refresh(branchRefs(current.desired), onlyMissing).catch((err: Error) => log.warn({ err: err.message }, 'branch resolution failed'));
@@ -135,28 +152,22 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     gitCredentials,
   };
 
-  let executor: Executor | null = null;
-  controller = new Controller({
-    store,
+  const records = new SandboxRecords(store);
+  const controller = new Controller({
+    changes,
     revisions,
     heads,
     live,
     hub: agentHub,
     jobs,
+    records,
+    agentRecords: new AgentRecords(store),
+    publisher: new StatusPublisher({ records, metrics, broadcast }),
     metrics,
-    log: log.child({ part: 'controller' }),
     secretDigest: (refs) => secretStore.digest(refs),
-    broadcast,
-    isSyncing: (s) => executor?.isRunning(s) ?? false,
-    autoSync: (req) => {
-      try {
-        executor?.start({ sandbox: req.sandbox, prune: req.prune, dryRun: false, user: `sdp:${req.trigger}`, trigger: req.trigger });
-      } catch (err) {
-        log.warn({ sandbox: req.sandbox, trigger: req.trigger, err: (err as Error).message }, 'automatic sync not started');
-      }
-    },
   });
-  executor = new Executor({ controller, hub: agentHub, jobs, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast });
+  const executor = new Executor({ controller, hub: agentHub, jobs, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast });
+  const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }) });
 
   const source = new SpecSource({
     specsDir: resolve(opts.specsDir),
@@ -165,7 +176,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     revisions,
     log: log.child({ part: 'specs' }),
     onRevision: (rev) => {
-      schedule(true);
+      changes.notify(true);
       if (rev.ok) void resolveBranches(true);
     },
   });
@@ -195,10 +206,12 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   });
   let http: Awaited<ReturnType<typeof listen>>;
   try {
-    http = await listen({ app, auth, agentHub, uiHub, port: opts.port, host });
+    http = await listen({ app, auth, agentHub, uiHub, uiGreeting: () => ({ type: 'status', status: controller.status() }), port: opts.port, host });
   } catch (err) {
     // e.g. the port is taken: release what started, so a caller can try another port or exit cleanly
     clearInterval(resolveTimer);
+    autoSync.close();
+    clearInterval(pruneTimer);
     controller.close();
     await source.close();
     agentHub.close();
@@ -218,10 +231,12 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     platformRoles: () => [...new Set((revisions.current?.desired.platform.nodes ?? []).flatMap((n) => n.roles))].sort(),
     async stop() {
       clearInterval(resolveTimer);
-      controller?.close();
+      autoSync.close();
+      controller.close();
+      clearInterval(pruneTimer);
       await source.close();
       agentHub.close();
-      await executor?.idle();
+      await executor.idle();
       uiHub.close();
       await http.close();
       store.close();

@@ -4,6 +4,7 @@
 // credentials or tokens: pass names, not values (the redaction below is a second line of defence,
 // applied before either format is written).
 import { destination, pino, type DestinationStream, type Logger } from 'pino';
+import { REDACTED } from '../schema/names.ts';
 
 export type { Logger };
 
@@ -39,7 +40,7 @@ export function newLogger(name: string): Logger {
     {
       name,
       level: process.env.SDP_LOG_LEVEL ?? 'info',
-      redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: '(redacted)' },
+      redact: { paths: ['*.password', '*.token', '*.secretValues', '*.credentials', 'authorization'], censor: REDACTED },
     },
     process.stderr.isTTY ? readableDestination(process.stderr) : destination(2),
   );

@@ -1,7 +1,7 @@
 // Shapes of the HTTP API (/api) and the UI live feed (/ws/ui). The UI, the CLI and the tests read
 // these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
 import type { DesiredSandbox, DesiredTemplate, SpecError } from './desired.ts';
-import type { LiveContainer, LiveNetwork, LiveRoutes } from './protocol.ts';
+import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes } from './protocol.ts';
 
 export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
 export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Missing' | 'Suspended' | 'Expired' | 'Unknown';
@@ -15,6 +15,51 @@ export interface DriftEntry {
   /** secret values are always '(redacted)' */
   desired?: unknown;
   live?: unknown;
+}
+
+/**
+ * A status with why (Argo CD's health {status, message}, Flux's condition reason): `reason` is a
+ * CamelCase word a program can match, `message` a sentence a person reads. Never guessed: an
+ * Unknown says which of its causes holds.
+ */
+export interface Reasoned<S extends string> {
+  status: S;
+  reason: StatusReason;
+  message: string;
+}
+
+export type StatusReason =
+  // sync
+  | 'InSync'
+  | 'Drift'
+  | 'NotInSpec'
+  | 'AgentOffline'
+  | 'BranchUnresolved'
+  | 'RoutesUnreadable'
+  // health
+  | 'AllHealthy'
+  | 'ContainersMissing'
+  | 'ContainerDown'
+  | 'ContainerStarting'
+  | 'Suspended'
+  | 'TtlExpired';
+
+/**
+ * One aspect of a sandbox, as Kubernetes / Flux conditions: `status` True when the aspect holds,
+ * False when it does not, Unknown when it cannot be told (then the reason says why).
+ */
+export interface Condition {
+  type: 'AgentsConnected' | 'BranchesResolved' | 'RoutesRead' | 'LastSyncSucceeded';
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
+
+/** A sync of a revision: the job, when it ended, and the revision's desired state it applied. */
+export interface RevisionAttempt {
+  revision: string;
+  jobId: string;
+  at: string;
 }
 
 export interface RouteView {
@@ -42,8 +87,15 @@ export interface SandboxSummary {
   owner?: string;
   labels: Record<string, string>;
   template?: string;
+  /** the status names of DESIGN.md; why in syncStatus / healthStatus */
   sync: SyncStatus;
   health: HealthStatus;
+  syncStatus: Reasoned<SyncStatus>;
+  healthStatus: Reasoned<HealthStatus>;
+  conditions: Condition[];
+  /** last sync that succeeded (its revision is what runs) vs last sync tried (it may have failed) */
+  lastApplied?: RevisionAttempt;
+  lastAttempted?: RevisionAttempt & { ok: boolean };
   drift: DriftEntry[];
   gatewayUrl: string;
   routes: RouteView[];
@@ -80,6 +132,8 @@ export interface PlanAction {
 export interface Plan {
   sandbox: string;
   revision: string;
+  /** the sandbox's sync status with why (absent in plans of specs not in force) */
+  sync?: Reasoned<SyncStatus>;
   drift: DriftEntry[];
   actions: PlanAction[];
   /** true when nothing would change */
@@ -139,6 +193,8 @@ export interface AgentView {
   online: boolean;
   lastSeen?: string;
   containers: number;
+  /** as the agent last reported it */
+  disk?: DiskUse;
 }
 
 /** GET /api/templates: the SandboxTemplates in force, as written */

@@ -1,8 +1,9 @@
 // What a container (service or gateway) must be, as the reconciler compiles it and the agent runs it.
 // One TypeBox definition gives both the JSON Schema (validated on both ends of the wire) and the TS type.
 import { Type as T, type Static } from '@sinclair/typebox';
+import { COMMIT_PATTERN, NAME_PATTERN } from './names.ts';
 
-export const Name = T.String({ pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', description: 'RFC 1123 label' });
+export const Name = T.String({ pattern: NAME_PATTERN, description: 'RFC 1123 label' });
 
 export const BuildSpec = T.Union([
   T.Object(
@@ -52,7 +53,7 @@ export type HealthSpec = Static<typeof HealthSpec>;
 export const GitSource = T.Object(
   {
     repo: T.String({ minLength: 1 }),
-    commit: T.String({ pattern: '^[0-9a-f]{7,64}$' }),
+    commit: T.String({ pattern: COMMIT_PATTERN }),
     branch: T.Optional(T.String()),
   },
   { additionalProperties: false },
@@ -93,6 +94,7 @@ export const ContainerSpec = T.Object(
     build: BuildSpec,
     port: T.Integer({ minimum: 1, maximum: 65535, description: 'container port' }),
     hostPort: T.Optional(T.Integer({ minimum: 1, maximum: 65535 })),
+    hostIp: T.Optional(T.String({ description: 'address hostPort is published on; absent: all of the node' })),
     env: T.Record(T.String(), T.String()),
     secretEnv: T.Array(T.String(), { description: 'env keys whose values are secret' }),
     files: T.Array(FileSpec),
@@ -103,6 +105,21 @@ export const ContainerSpec = T.Object(
   { additionalProperties: false },
 );
 export type ContainerSpec = Static<typeof ContainerSpec>;
+
+/**
+ * The built-in proxy gateway's control channel: a host directory of the agent's, mounted into the
+ * gateway container (and no other) at PROXY_CONTROL_DIR. Caddy's admin API listens on a unix socket
+ * there and reads its startup config from there; nothing of it is on any network.
+ */
+export const PROXY_CONTROL_DIR = '/run/sdp-gateway';
+export const PROXY_CONFIG_FILE = 'caddy.json';
+export const PROXY_ADMIN_SOCKET = 'admin.sock';
+/**
+ * What sdp runs in the proxy image, whatever its own entrypoint and command: only `caddy` on the
+ * PATH is relied on. The compiler puts it in the gateway's build (so it is in its spec hash and
+ * shown in plans); the agent runs it as the container's entrypoint.
+ */
+export const PROXY_COMMAND = ['caddy', 'run', '--config', `${PROXY_CONTROL_DIR}/${PROXY_CONFIG_FILE}`];
 
 /** How the gateway learns its routes. `proxy` is the built-in Caddy, configured via its admin API. */
 export const RouteAdapter = T.Union([

@@ -37,6 +37,8 @@ export interface DesiredContainer {
   build: BuildSpec;
   port: number;
   hostPort?: number;
+  /** The address `hostPort` is published on; absent: every address of the node (the gateway). */
+  hostIp?: string;
   env: Record<string, string>;
   secrets: SecretRef[];
   files: FileSpec[];

@@ -97,6 +97,11 @@ export const LiveContainer = T.Object(
     ports: T.Array(T.Object({ container: T.Integer(), host: T.Integer() }, opt)),
     resources: T.Object({ cpu: T.Optional(T.Number()), memoryBytes: T.Optional(T.Integer()) }, opt),
     startedAt: T.Optional(T.String()),
+    /**
+     * The networks it is attached to, each with its aliases there (Docker's own short-id alias left
+     * out); absent from agents older than this field.
+     */
+    networks: T.Optional(T.Record(T.String(), T.Array(T.String()))),
   },
   opt,
 );
@@ -186,7 +191,23 @@ export const Result = T.Object(
   opt,
 );
 
-export const AgentMessage = T.Union([Hello, Inventory, Event, Progress, Log, Result]);
+/** What sdp takes of a node's disk: built images (sdp/build-*), the agent's work dir (git mirrors, worktrees), what is free there. */
+export const DiskUse = T.Object(
+  {
+    builtImages: T.Integer({ minimum: 0 }),
+    builtImagesBytes: T.Integer({ minimum: 0 }),
+    workDirBytes: T.Integer({ minimum: 0 }),
+    freeBytes: T.Optional(T.Integer({ minimum: 0 })),
+    at: T.String(),
+  },
+  opt,
+);
+export type DiskUse = Static<typeof DiskUse>;
+/** Sent after connecting and after each retention pass (old built images and worktrees removed). */
+export const Disk = T.Object({ type: T.Literal('disk'), node: T.String(), disk: DiskUse }, opt);
+export type Disk = Static<typeof Disk>;
+
+export const AgentMessage = T.Union([Hello, Inventory, Event, Progress, Log, Result, Disk]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export type Hello = Static<typeof Hello>;
 export type Inventory = Static<typeof Inventory>;

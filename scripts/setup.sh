@@ -76,22 +76,34 @@ if ! image_current sdp/busybox:local; then
   rm -rf "$tmp"
 fi
 
-if ! image_current sdp/caddy:local; then
+# A Caddy image built the way the official `caddy:2` is (Alpine-like userland, /etc/caddy/Caddyfile
+# serving :80, XDG dirs /config and /data, default command `caddy run` on that Caddyfile), with
+# nothing sdp-specific inside: the gateway must work with what users pull from their registry.
+# Tagged caddy:2 only when no real caddy:2 is there (an image without our recipe label is kept).
+CADDY_IMAGE=caddy:2
+caddy_is_foreign() {
+  docker image inspect "$CADDY_IMAGE" >/dev/null 2>&1 \
+    && [ -z "$(docker image inspect -f '{{index .Config.Labels "sdp.recipe"}}' "$CADDY_IMAGE")" ]
+}
+if ! caddy_is_foreign && ! image_current "$CADDY_IMAGE"; then
   command -v caddy >/dev/null 2>&1 || apt_install caddy
   have_static_busybox || apt_install busybox-static
-  say "building image sdp/caddy:local from Debian's caddy"
+  say "building image $CADDY_IMAGE from Debian's caddy, laid out like the official image"
   tmp=$(mktemp -d); busybox_rootfs "$tmp"
   caddy_bin=$(command -v caddy)
-  mkdir -p "$tmp/usr/bin" "$tmp/etc/caddy" "$tmp/data" "$tmp/config"
+  mkdir -p "$tmp/usr/bin" "$tmp/etc/caddy" "$tmp/usr/share/caddy" "$tmp/data/caddy" "$tmp/config/caddy" "$tmp/srv"
   cp "$caddy_bin" "$tmp/usr/bin/caddy"
   # the binary needs its shared libraries (libc, libzstd) and the loader, at the same paths
   for lib in $(ldd "$caddy_bin" | grep -o '/[^ ]*'); do mkdir -p "$tmp$(dirname "$lib")"; cp -L "$lib" "$tmp$lib"; done
-  # Admin API on all interfaces inside the container: the agent configures and reads routes there.
-  echo '{"admin":{"listen":"0.0.0.0:2019"}}' > "$tmp/etc/caddy/config.json"
+  # the official image's default site: a welcome page on :80
+  printf ':80 {\n\troot * /usr/share/caddy\n\tfile_server\n}\n' > "$tmp/etc/caddy/Caddyfile"
+  echo '<!doctype html><title>Caddy works!</title><h1>Caddy works!</h1>' > "$tmp/usr/share/caddy/index.html"
   tar -C "$tmp" -c . | docker import \
-    -c 'ENV PATH=/usr/bin:/bin' -c 'ENV XDG_DATA_HOME=/data' -c 'ENV XDG_CONFIG_HOME=/config' \
-    -c 'CMD ["/usr/bin/caddy","run","--config","/etc/caddy/config.json"]' \
-    -c "LABEL sdp.recipe=$RECIPE" - sdp/caddy:local >/dev/null
+    -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    -c 'ENV XDG_CONFIG_HOME=/config' -c 'ENV XDG_DATA_HOME=/data' \
+    -c 'EXPOSE 80' -c 'EXPOSE 443' -c 'EXPOSE 443/udp' -c 'EXPOSE 2019' -c 'WORKDIR /srv' \
+    -c 'CMD ["caddy","run","--config","/etc/caddy/Caddyfile","--adapter","caddyfile"]' \
+    -c "LABEL sdp.recipe=$RECIPE" - "$CADDY_IMAGE" >/dev/null
   rm -rf "$tmp"
 fi
 
@@ -112,4 +124,4 @@ fi
 # --- the CLI, compiled (bin/sdp.js also rebuilds it when a source changed) ----------------------
 node scripts/build-cli.js
 
-say "ready: docker $(docker version --format '{{.Server.Version}}'), images sdp/busybox:local sdp/caddy:local"
+say "ready: docker $(docker version --format '{{.Server.Version}}'), images sdp/busybox:local $CADDY_IMAGE"

@@ -11,6 +11,7 @@ import type { DockerHost } from '../docker/host.ts';
 import type { RunPlan } from '../docker/spec.ts';
 import { childEnv, run } from '../exec.ts';
 import { splitRepoUrl } from '../git/url.ts';
+import { BUILT_IMAGE_PREFIX } from './retention.ts';
 
 const DEFAULT_MOUNT = '/src';
 /** A hung build must not hold its container's deploys forever. */
@@ -62,7 +63,7 @@ export function builtImageTag(spec: ContainerSpec, commit: string): string {
   const recipe = build.type === 'dockerfile' ? `${build.context}\n${build.dockerfile}` : '';
   const repo = spec.source ? splitRepoUrl(spec.source.repo).url : '';
   const key = createHash('sha256').update(`${repo}\n${recipe}`).digest('hex').slice(0, 12);
-  return `sdp/build-${key}:${commit.slice(0, 12)}`;
+  return `${BUILT_IMAGE_PREFIX}${key}:${commit.slice(0, 12)}`;
 }
 
 function needSource(ctx: BuildContext): { worktree: string; commit: string } {

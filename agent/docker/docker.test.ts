@@ -65,7 +65,7 @@ describe('create options', () => {
 });
 
 describe('live container', () => {
-  it('reads labels, env (secret redacted, image env left out), ports and limits', () => {
+  it('reads labels, env (secret redacted, image env left out), ports, limits and network attachments', () => {
     const info = {
       Id: 'id1',
       Name: '/sandbox-s1-account',
@@ -77,7 +77,7 @@ describe('live container', () => {
       },
       State: { Status: 'running', Running: true, StartedAt: '2026-01-01T00:00:00Z' },
       HostConfig: { NanoCpus: 500_000_000, Memory: 1024, PortBindings: { '8080/tcp': [{ HostIp: '0.0.0.0', HostPort: '9001' }, { HostIp: '::', HostPort: '9001' }] } },
-      NetworkSettings: { Networks: {} },
+      NetworkSettings: { Networks: { 'sandbox-s1': { Aliases: ['id1', 'account'] }, bridge: { Aliases: null } } },
     } as unknown as Docker.ContainerInspectInfo;
     expect(liveContainer(info, ['PATH=/bin'])).toEqual({
       id: 'id1',
@@ -94,6 +94,7 @@ describe('live container', () => {
       ports: [{ container: 8080, host: 9001 }],
       resources: { cpu: 0.5, memoryBytes: 1024 },
       startedAt: '2026-01-01T00:00:00Z',
+      networks: { 'sandbox-s1': ['account'], bridge: [] },
     });
   });
 });

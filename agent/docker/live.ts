@@ -3,7 +3,9 @@ import type Docker from 'dockerode';
 import { LABELS, type ContainerKind } from '../../schema/container.ts';
 import type { LiveContainer } from '../../schema/protocol.ts';
 
-export const REDACTED = '(redacted)';
+import { REDACTED } from '../../schema/names.ts';
+
+export { REDACTED };
 
 /**
  * `imageEnv` is the image's own Config.Env: entries the container inherits unchanged from its image
@@ -44,7 +46,19 @@ export function liveContainer(info: Docker.ContainerInspectInfo, imageEnv: strin
   if (info.HostConfig.NanoCpus) live.resources.cpu = info.HostConfig.NanoCpus / 1e9;
   if (info.HostConfig.Memory) live.resources.memoryBytes = info.HostConfig.Memory;
   if (info.State.Running && info.State.StartedAt) live.startedAt = info.State.StartedAt;
+  live.networks = networkAttachments(info);
   return live;
+}
+
+/** Network name -> aliases there, without the short container id Docker adds by itself. */
+export function networkAttachments(info: Docker.ContainerInspectInfo): Record<string, string[]> {
+  const shortId = info.Id.slice(0, 12);
+  const out: Record<string, string[]> = {};
+  for (const [name, endpoint] of Object.entries(info.NetworkSettings.Networks ?? {})) {
+    const aliases: string[] = endpoint.Aliases ?? [];
+    out[name] = [...new Set(aliases.filter((a) => a !== shortId && a !== info.Id))].sort();
+  }
+  return out;
 }
 
 /** The configured bindings (HostConfig), so a stopped container still shows the port it holds. */

@@ -7,8 +7,15 @@ import { LABELS, type ContainerSpec, type RouteAdapter } from '../../schema/cont
 export interface RunPlan {
   image: string;
   cmd?: string[];
+  /** Replaces the image's entrypoint and command (the proxy gateway: sdp owns what runs). */
+  entrypoint?: string[];
+  /** uid:gid to run as, when sdp decides it rather than the image. */
+  user?: string;
   binds: string[];
 }
+
+/** What a container that took its final name runs with: it comes back after a reboot, not after a stop. */
+export const RESTART_POLICY = { Name: 'unless-stopped' } as const;
 
 /** Every container sdp runs can reach ports published on its host under this name. */
 export const EXTRA_HOSTS = ['host.docker.internal:host-gateway'];
@@ -48,14 +55,14 @@ export function createOptions(
   const port = `${spec.port}/tcp`;
   const hostConfig: Docker.HostConfig = {
     NetworkMode: spec.network,
-    RestartPolicy: { Name: 'unless-stopped' },
+    RestartPolicy: RESTART_POLICY,
     ExtraHosts: EXTRA_HOSTS,
     Binds: plan.binds,
     // commands like `httpd -f` or `sh -c` ignore SIGTERM as PID 1: an init forwards it, so a stop
     // during a deploy is graceful and quick instead of a 5 s wait and a kill
     Init: true,
   };
-  if (spec.hostPort) hostConfig.PortBindings = { [port]: [{ HostIp: '0.0.0.0', HostPort: String(spec.hostPort) }] };
+  if (spec.hostPort) hostConfig.PortBindings = { [port]: [{ HostIp: spec.hostIp ?? '0.0.0.0', HostPort: String(spec.hostPort) }] };
   if (spec.resources.cpu) hostConfig.NanoCpus = Math.round(spec.resources.cpu * 1e9);
   if (spec.resources.memoryBytes) hostConfig.Memory = spec.resources.memoryBytes;
   const opts: Docker.ContainerCreateOptions = {
@@ -67,6 +74,9 @@ export function createOptions(
     HostConfig: hostConfig,
     NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.alias] } } },
   };
-  if (plan.cmd) opts.Cmd = plan.cmd;
+  // With an entrypoint of its own, Docker does not add the image's command to it
+  if (plan.entrypoint) opts.Entrypoint = plan.entrypoint;
+  else if (plan.cmd) opts.Cmd = plan.cmd;
+  if (plan.user) opts.User = plan.user;
   return opts;
 }

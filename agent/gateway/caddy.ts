@@ -2,9 +2,10 @@
 // pure part: route table -> full Caddy JSON config, and a config read back -> route table.
 // Structure: one http server `sdp` on :<port>, one route per service with @id `sdp-route-<service>`
 // matching /<service> and /<service>/*, prefix stripped before proxying, then a catch-all 404.
-import type { RouteTable } from '../../schema/container.ts';
+// The admin API listens only on a unix socket in the control directory (see proxy.ts): the proxy
+// port is the one port the gateway has on any network.
+import { PROXY_ADMIN_SOCKET, PROXY_CONTROL_DIR, type RouteTable } from '../../schema/container.ts';
 
-export const ADMIN_PORT = 2019;
 export const SERVER_NAME = 'sdp';
 export const ROUTE_ID_PREFIX = 'sdp-route-';
 const URI_PLACEHOLDER = '{http.request.uri}';
@@ -45,8 +46,9 @@ function formatTarget(dial: string, tls: boolean, path: string): string {
 export function caddyConfig(routes: RouteTable, port: number): Record<string, unknown> {
   const services = Object.keys(routes).sort();
   return {
-    // /load replaces the whole config, admin included: keep it reachable from the agent
-    admin: { listen: `0.0.0.0:${ADMIN_PORT}` },
+    // /load replaces the whole config, admin included: every config keeps the admin on the socket.
+    // No autosave: the config file in the control directory is what a restarted gateway loads.
+    admin: { listen: `unix/${PROXY_CONTROL_DIR}/${PROXY_ADMIN_SOCKET}`, config: { persist: false } },
     apps: {
       http: {
         servers: {

@@ -9,9 +9,9 @@ describe('caddy config', () => {
     legacy: 'http://host.docker.internal:9181/api/v2',
   };
 
-  it('has one route per service with a recognisable id, a listener on the port, a 404 catch-all and the admin API kept', () => {
+  it('has one route per service with a recognisable id, a listener on the port, a 404 catch-all and the admin API kept on the control socket', () => {
     const cfg = caddyConfig(routes, 80) as { admin: { listen: string }; apps: { http: { servers: { sdp: { listen: string[]; routes: Array<Record<string, unknown>> } } } } };
-    expect(cfg.admin.listen).toBe('0.0.0.0:2019');
+    expect(cfg.admin.listen).toBe('unix//run/sdp-gateway/admin.sock');
     const server = cfg.apps.http.servers.sdp;
     expect(server.listen).toEqual([':80']);
     expect(server.routes.map((r) => r['@id'])).toEqual(['sdp-route-account', 'sdp-route-legacy', 'sdp-route-payment', undefined]);

@@ -1,5 +1,6 @@
 // Applies a gateway's route table and reads it back from the gateway itself, per route adapter:
-// proxy (Caddy admin API), file (a file in the gateway's worktree + reload command), env (container env).
+// proxy (Caddy admin API on its control socket, proxy.ts), file (a file in the gateway's worktree +
+// reload command), env (container env).
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type Docker from 'dockerode';
@@ -7,12 +8,9 @@ import { Value } from '@sinclair/typebox/value';
 import { LABELS, RouteAdapter, type RouteTable } from '../../schema/container.ts';
 import type { LiveRoutes } from '../../schema/protocol.ts';
 import type { DockerHost } from '../docker/host.ts';
-import { containerIp } from '../docker/live.ts';
-import { adminRequest, waitAdmin } from './admin.ts';
-import { caddyConfig, routesFromCaddyConfig } from './caddy.ts';
 import { keyMatcher, parseRoutesFile, renderRoutesFile, routeKey } from './file-format.ts';
+import type { ProxyControl } from './proxy.ts';
 
-const ADMIN_TIMEOUT_MS = 2000;
 const DEFAULT_ENV_KEY = '{SERVICE}_URL';
 
 export class Gateways {
@@ -20,6 +18,7 @@ export class Gateways {
     private readonly docker: DockerHost,
     /** bind mounts from under here are worktrees; the file adapter's file lives in one */
     private readonly worktreesRoot: string,
+    readonly proxy: ProxyControl,
   ) {}
 
   /** The adapter recorded on the container at deploy. */
@@ -37,16 +36,8 @@ export class Gateways {
   /** Applies the routes and returns them as read back from the gateway. */
   async apply(info: Docker.ContainerInspectInfo, adapter: RouteAdapter, routes: RouteTable, log: (line: string) => void): Promise<RouteTable> {
     switch (adapter.adapter) {
-      case 'proxy': {
-        const ip = this.ip(info);
-        await waitAdmin(ip);
-        const res = await adminRequest(ip, 'POST', '/load', caddyConfig(routes, exposedPort(info)), 10_000);
-        if (res.status !== 200) throw new Error(`caddy rejected the routes: HTTP ${res.status} ${res.text.slice(0, 300)}`);
-        log(`caddy: ${Object.keys(routes).length} routes loaded`);
-        // Caddy restarts its admin server after /load; read back only once it answers again
-        await waitAdmin(ip);
-        break;
-      }
+      case 'proxy':
+        return this.proxy.apply(info, routes, log);
       case 'file': {
         const path = this.routesFile(info, adapter.file);
         const existing = await readFile(path, 'utf8').catch(() => undefined);
@@ -86,11 +77,8 @@ export class Gateways {
 
   private async readWith(info: Docker.ContainerInspectInfo, adapter: RouteAdapter): Promise<RouteTable> {
     switch (adapter.adapter) {
-      case 'proxy': {
-        const res = await adminRequest(this.ip(info), 'GET', '/config/', undefined, ADMIN_TIMEOUT_MS);
-        if (res.status !== 200) throw new Error(`caddy admin API answered HTTP ${res.status}`);
-        return routesFromCaddyConfig(JSON.parse(res.text));
-      }
+      case 'proxy':
+        return this.proxy.read(info);
       case 'file': {
         const text = await readFile(this.routesFile(info, adapter.file), 'utf8').catch(() => {
           throw new Error(`routes file ${adapter.file} is missing`);
@@ -100,12 +88,6 @@ export class Gateways {
       case 'env':
         return envRoutes(info, adapter.key ?? DEFAULT_ENV_KEY);
     }
-  }
-
-  private ip(info: Docker.ContainerInspectInfo): string {
-    const ip = containerIp(info, info.HostConfig.NetworkMode);
-    if (!ip) throw new Error(`gateway ${info.Name.replace(/^\//, '')} has no IP (is it running?)`);
-    return ip;
   }
 
   /** The routes file inside the worktree the gateway has mounted; never outside it. */
@@ -128,9 +110,4 @@ function envRoutes(info: Docker.ContainerInspectInfo, template: string): RouteTa
     if (service) routes[service] = entry.slice(eq + 1);
   }
   return routes;
-}
-
-function exposedPort(info: Docker.ContainerInspectInfo): number {
-  const first = Object.keys(info.Config.ExposedPorts ?? {})[0];
-  return first ? Number.parseInt(first, 10) : 80;
 }

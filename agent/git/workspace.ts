@@ -3,7 +3,7 @@
 // A worktree per commit keeps the previous container's files intact while a new commit is deployed
 // next to it, so a rollback really brings the old code back; older ones go after a successful switch.
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Credentials } from '../../schema/protocol.ts';
 import { childEnv, run, type RunResult } from '../exec.ts';
 import { KeyedLock } from '../lock.ts';
@@ -94,6 +94,27 @@ export class GitWorkspace {
     });
   }
 
+  /**
+   * Removes the worktrees no container mounts (`mounted`: host paths of bind mounts), as an
+   * interrupted deploy leaves its new commit's. Only while no deploy runs: a deploy checks out its
+   * worktree before its container exists.
+   */
+  async removeUnmounted(mounted: ReadonlySet<string>): Promise<string[]> {
+    const root = join(this.root, 'worktrees');
+    const found: string[] = [];
+    for (const sandbox of await readdir(root).catch(() => [] as string[])) {
+      for (const service of await readdir(join(root, sandbox)).catch(() => [] as string[])) {
+        for (const commit of await readdir(join(root, sandbox, service)).catch(() => [] as string[])) {
+          const path = join(root, sandbox, service, commit);
+          if (!mounted.has(resolve(path))) found.push(path);
+        }
+      }
+    }
+    for (const path of found) await rm(path, { recursive: true, force: true });
+    if (found.length) await this.pruneMirrors();
+    return found;
+  }
+
   /** Removes a service's worktrees (all of a sandbox's when `service` is omitted) but `keep`. */
   async removeWorktrees(sandbox: string, service?: string, keep?: string): Promise<void> {
     const dir = service ? this.worktreeDir(sandbox, service) : join(this.root, 'worktrees', sandbox);
@@ -102,7 +123,11 @@ export class GitWorkspace {
       ? (await readdir(dir)).filter((c) => !keep || !keep.startsWith(c)).map((c) => join(dir, c))
       : [dir];
     for (const d of doomed) await rm(d, { recursive: true, force: true });
-    // let every mirror forget worktrees whose directories are gone
+    await this.pruneMirrors();
+  }
+
+  /** Lets every mirror forget the worktrees whose directories are gone. */
+  private async pruneMirrors(): Promise<void> {
     const mirrors = join(this.root, 'mirrors');
     if (!(await exists(mirrors))) return;
     for (const m of await readdir(mirrors)) {

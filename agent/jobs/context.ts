@@ -1,5 +1,6 @@
 // What a job handler gets: its dependencies, and progress/log reporting that is redacted on the way out.
-import type { AgentMessage, Result } from '../../schema/protocol.ts';
+import type { AgentMessage, JobKind, Result } from '../../schema/protocol.ts';
+import { crashPoint } from '../fault.ts';
 import type { DockerHost } from '../docker/host.ts';
 import type { Gateways } from '../gateway/routes.ts';
 import type { GitWorkspace } from '../git/workspace.ts';
@@ -30,6 +31,7 @@ export class JobFailure extends Error {
 export class JobContext {
   constructor(
     readonly jobId: string,
+    readonly kind: JobKind,
     readonly deps: AgentDeps,
     readonly redactor: Redactor,
     private readonly send: (msg: AgentMessage) => void,
@@ -53,6 +55,7 @@ export class JobContext {
   /** Runs one step, reporting it as running, then done or failed. */
   async step<R>(name: string, fn: () => Promise<R>, message?: string): Promise<R> {
     this.progress(name, 'running', message);
+    crashPoint(`${this.kind}:${name}`);
     try {
       const r = await fn();
       this.progress(name, 'done');

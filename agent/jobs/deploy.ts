@@ -3,13 +3,19 @@
 // port the new one needs. The new one must pass its health check (gateways get their routes first),
 // then the previous one is removed and the new one takes the final name. On failure the new one is
 // removed and the previous one restarted, so it keeps answering.
+// A proxy gateway is created with its routes already in its startup config (proxy.ts), so it
+// answers with them from its first request.
+import { resolve } from 'node:path';
 import type Docker from 'dockerode';
-import { LABELS, type ContainerSpec } from '../../schema/container.ts';
+import { LABELS, PROXY_COMMAND, type ContainerSpec, type RouteTable } from '../../schema/container.ts';
 import type { JobOf } from '../../schema/protocol.ts';
 import { prepareRun } from '../build/build.ts';
 import { httpHealth, portOpen, type Probe } from '../docker/health.ts';
-import { containerIp } from '../docker/live.ts';
-import { containerEnv, createOptions, type RunPlan } from '../docker/spec.ts';
+import type { DockerHost } from '../docker/host.ts';
+import type { ProxyControl } from '../gateway/proxy.ts';
+import type { GitWorkspace } from '../git/workspace.ts';
+import { containerIp, networkAttachments } from '../docker/live.ts';
+import { RESTART_POLICY, containerEnv, createOptions, type RunPlan } from '../docker/spec.ts';
 import { tarFiles } from '../docker/tar.ts';
 import { JobFailure, type JobContext, type JobOutcome } from './context.ts';
 
@@ -17,7 +23,8 @@ import { JobFailure, type JobContext, type JobOutcome } from './context.ts';
 const FAILED_LOG_LINES = 50;
 const STOP_TIMEOUT_S = 5;
 
-export const nextName = (name: string) => `${name}.next`;
+const NEXT_SUFFIX = '.next';
+export const nextName = (name: string) => `${name}${NEXT_SUFFIX}`;
 
 export function deploy(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutcome> {
   return ctx.deps.containers.run(job.container.name, () => deployNow(job, ctx));
@@ -32,7 +39,8 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
 
   const old = await docker.inspectOwned(spec.name, spec.sandbox, spec.platform);
   if (old && old.State.Running && old.Config.Labels?.[LABELS.specHash] === spec.specHash) {
-    log(`${spec.name} already runs this spec (${spec.specHash.slice(0, 12)}): nothing to deploy`);
+    if (await reattach(ctx, old, spec)) log(`${spec.name} reattached to ${spec.network} as ${spec.alias}`);
+    else log(`${spec.name} already runs this spec (${spec.specHash.slice(0, 12)}): nothing to deploy`);
     if (job.gateway) await ctx.step('routes', () => gateways.apply(old, job.gateway!.adapter, job.gateway!.routes, ctx.logger('routes')));
     return { containerId: old.Id, image: old.Config.Image };
   }
@@ -44,18 +52,29 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
         spec.source.commit.slice(0, 12),
       )
     : undefined;
-  const plan = await ctx.step('build', () =>
+  const built = await ctx.step('build', () =>
     prepareRun({ docker, spec, worktree: checkout?.path, commit: checkout?.commit, log: ctx.logger('build') }),
   );
-  if (adapter?.adapter === 'proxy' && !plan.cmd) plan.cmd = await caddyResumeCmd(ctx, plan);
 
   const temp = nextName(spec.name);
+  let proxyDir: string | undefined;
   const created = await ctx.step('create', async () => {
     await docker.ensureNetwork(spec.sandbox, spec.platform, spec.network);
     await removeContainer(ctx, temp, spec.sandbox);
-    const c = await docker.docker.createContainer(createOptions(spec, plan, env, temp, adapter));
-    if (spec.files.length) await c.putArchive(await tarFiles(spec.files), { path: '/' });
-    return c;
+    let plan = built;
+    if (adapter?.adapter === 'proxy') ({ plan, dir: proxyDir } = await proxyRun(ctx, spec, built, job.gateway!.routes));
+    try {
+      // No restart policy while it is temporary: after a crash mid-deploy, a Docker restart must not
+      // bring it back onto the host port (the agent removes it at start); set at the switch
+      const opts = createOptions(spec, plan, env, temp, adapter);
+      opts.HostConfig = { ...opts.HostConfig, RestartPolicy: { Name: 'no' } };
+      const c = await docker.docker.createContainer(opts);
+      if (spec.files.length) await c.putArchive(await tarFiles(spec.files), { path: '/' });
+      return c;
+    } catch (err) {
+      if (proxyDir) await gateways.proxy.discard(proxyDir);
+      throw err;
+    }
   });
 
   const stoppedOld = Boolean(old?.State.Running && holdsPort(old, spec.hostPort));
@@ -63,7 +82,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
   try {
     if (stoppedOld) {
       log(`stopping ${spec.name} to free host port ${spec.hostPort}`);
-      await docker.docker.getContainer(old!.Id).stop({ t: STOP_TIMEOUT_S });
+      await ctx.step('stop', () => docker.docker.getContainer(old!.Id).stop({ t: STOP_TIMEOUT_S }));
     }
     await ctx.step('start', () => created.start());
     const info = await created.inspect();
@@ -78,6 +97,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
     const restored = await ctx
       .step('rollback', async () => {
         await created.remove({ force: true });
+        if (proxyDir) await gateways.proxy.discard(proxyDir);
         if (stoppedOld) await docker.docker.getContainer(old!.Id).start();
       })
       .then(
@@ -90,13 +110,17 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
   }
 
   await ctx.step('switch', async () => {
-    if (old) await docker.docker.getContainer(old.Id).remove({ force: true });
+    if (old) {
+      await docker.docker.getContainer(old.Id).remove({ force: true });
+      await gateways.proxy.release(old);
+    }
     await created.rename({ name: spec.name });
+    await created.update({ RestartPolicy: RESTART_POLICY });
     // the previous commit's worktree is no longer mounted anywhere
     if (checkout) await git.removeWorktrees(spec.sandbox, spec.service, checkout.commit);
   });
-  log(`${spec.name} now runs ${plan.image}${checkout ? ` at ${checkout.commit.slice(0, 12)}` : ''}`);
-  return { containerId: created.id, image: plan.image };
+  log(`${spec.name} now runs ${built.image}${checkout ? ` at ${checkout.commit.slice(0, 12)}` : ''}`);
+  return { containerId: created.id, image: built.image };
 }
 
 async function checkHealth(ctx: JobContext, spec: ContainerSpec, info: Docker.ContainerInspectInfo): Promise<Probe> {
@@ -119,14 +143,52 @@ function holdsPort(info: Docker.ContainerInspectInfo, hostPort: number | undefin
 }
 
 /**
- * The proxy gateway's routes live in Caddy's memory; `--resume` makes a restarted gateway load the
- * config it autosaved last, so a stop/start or a Docker restart keeps its routes.
+ * The proxy gateway runs sdp's command (the spec's `run`, PROXY_COMMAND) as its entrypoint, as the
+ * agent's own user (so the control socket Caddy creates is the agent's), with its control directory
+ * mounted: whatever entrypoint, user and Caddyfile the image brings, only its `caddy` is used.
  */
-async function caddyResumeCmd(ctx: JobContext, plan: RunPlan): Promise<string[] | undefined> {
-  const image = await ctx.deps.docker.docker.getImage(plan.image).inspect();
-  const cmd = [...(image.Config?.Entrypoint ?? []), ...(image.Config?.Cmd ?? [])];
-  const isCaddyRun = cmd.some((c) => c.endsWith('caddy')) && cmd.includes('run');
-  return isCaddyRun && !cmd.includes('--resume') ? [...(image.Config?.Cmd ?? []), '--resume'] : undefined;
+async function proxyRun(ctx: JobContext, spec: ContainerSpec, plan: RunPlan, routes: RouteTable): Promise<{ plan: RunPlan; dir: string }> {
+  const control = await ctx.deps.gateways.proxy.prepare(routes, spec.port);
+  const user = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+  const { cmd, ...rest } = plan;
+  return { dir: control.dir, plan: { ...rest, binds: [...plan.binds, control.bind], entrypoint: cmd ?? [...PROXY_COMMAND], user } };
+}
+
+/**
+ * At agent start, before any job: what deploys a crash interrupted left behind. Their temporary
+ * containers (with their gateway control directories) and the worktrees no container mounts (a new
+ * commit checked out for a container that never took over). The container each deploy was to
+ * replace stays as the crash left it (maybe stopped); the reconciler sees that, and the next Sync
+ * deploys or starts it again.
+ */
+export async function recoverInterruptedDeploys(deps: { docker: DockerHost; proxy: ProxyControl; git: GitWorkspace }): Promise<string[]> {
+  const all = await deps.docker.managedContainers();
+  const leftovers = all.filter((c) => c.Name.endsWith(NEXT_SUFFIX));
+  for (const info of leftovers) {
+    await deps.docker.docker.getContainer(info.Id).remove({ force: true });
+    await deps.proxy.release(info);
+  }
+  const kept = all.filter((c) => !leftovers.includes(c));
+  const mounted = new Set(kept.flatMap((c) => (c.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => resolve(m.Source))));
+  const worktrees = await deps.git.removeUnmounted(mounted);
+  const orphans = await deps.proxy.sweep(kept);
+  return [...leftovers.map((c) => c.Name.replace(/^\//, '')), ...worktrees, ...orphans];
+}
+
+/**
+ * Puts a running container back on its sandbox network under its alias when it left it (a `docker
+ * network disconnect` is network drift): a reconnect in place, no restart. False when it was in place.
+ */
+async function reattach(ctx: JobContext, info: Docker.ContainerInspectInfo, spec: ContainerSpec): Promise<boolean> {
+  const aliases = networkAttachments(info)[spec.network];
+  if (aliases?.includes(spec.alias)) return false;
+  await ctx.step('network', async () => {
+    await ctx.deps.docker.ensureNetwork(spec.sandbox, spec.platform, spec.network);
+    const network = ctx.deps.docker.docker.getNetwork(spec.network);
+    if (aliases) await network.disconnect({ Container: info.Id, Force: true });
+    await network.connect({ Container: info.Id, EndpointConfig: { Aliases: [spec.alias] } });
+  });
+  return true;
 }
 
 /** Removes a managed container if it exists (the leftover of an interrupted deploy). */
@@ -134,5 +196,6 @@ async function removeContainer(ctx: JobContext, name: string, sandbox: string): 
   const info = await ctx.deps.docker.inspectManaged(name, sandbox);
   if (!info) return false;
   await ctx.deps.docker.docker.getContainer(info.Id).remove({ force: true });
+  await ctx.deps.gateways.proxy.release(info);
   return true;
 }

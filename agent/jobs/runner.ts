@@ -31,6 +31,10 @@ export interface RunnerHooks {
   send: (msg: AgentMessage) => void;
   /** Sends a fresh inventory (after a job that changed containers, networks or routes). */
   inventory: () => Promise<void>;
+  /** Awaited before a job runs (retention's removals finish first). */
+  before?: () => Promise<void>;
+  /** After a job that succeeded (e.g. to record a deploy's image and schedule retention). */
+  succeeded?: (job: Job, result: Result) => void;
 }
 
 export class JobRunner {
@@ -63,6 +67,10 @@ export class JobRunner {
     return [...this.unacked.values()];
   }
 
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
   /** Resolves when no job is running (used on stop). */
   async idle(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -73,9 +81,10 @@ export class JobRunner {
     this.running.add(job.id);
     const started = Date.now();
     const redactor = new Redactor(jobSecrets(job));
-    const ctx = new JobContext(job.id, this.deps, redactor, this.hooks.send);
+    const ctx = new JobContext(job.id, job.kind, this.deps, redactor, this.hooks.send);
     let result: Result;
     try {
+      await this.hooks.before?.();
       const outcome = await (handlers[job.kind] as Handler<JobKind>)(job, ctx);
       result = { type: 'result', jobId: job.id, kind: job.kind, ok: true, ...outcome, durationMs: 0 };
     } catch (err) {
@@ -88,6 +97,7 @@ export class JobRunner {
     if (this.unacked.size > UNACKED_KEPT) this.unacked.delete(this.unacked.keys().next().value as string);
     this.running.delete(job.id);
     this.hooks.send(result);
+    if (result.ok) this.hooks.succeeded?.(job, result);
   }
 
 }

@@ -72,6 +72,7 @@ export async function remove(job: JobOf<'remove'>, ctx: JobContext): Promise<Job
       const info = await docker.inspectOwned(name, job.sandbox, job.platform);
       if (!info) return;
       await docker.docker.getContainer(info.Id).remove({ force: true });
+      await ctx.deps.gateways.proxy.release(info);
       ctx.log('remove', `${name} removed`);
       const service = info.Config.Labels?.[LABELS.service];
       if (service && !job.all) await git.removeWorktrees(job.sandbox, service);

@@ -7,7 +7,7 @@ import { formatSpecErrors } from '../../reconciler/specs/format.ts';
 import { renderDesired } from '../../reconciler/specs/render.ts';
 import { compileFolder, shownPath, type SpecsOptions } from './validate.ts';
 import type { Plan } from '../../schema/api.ts';
-import { renderPlan } from '../../reconciler/plan/index.ts';
+import { renderPlan } from '../../reconciler/present/plan.ts';
 import { resolveRemote, type Remote, type RemoteFlags } from '../context.ts';
 import { CliError, EXIT } from '../exit.ts';
 import { chosenOutput, type OutputFlags } from '../output.ts';

@@ -1,5 +1,5 @@
 // `sdp status [-o text|json|yaml|wide]`: the spec revision in force (and a rejected newer one, with its
-// errors), the agents, and every sandbox's sync, health and drift, from the server.
+// errors), the agents, and every sandbox's sync, health (each with its reason) and drift, from the server.
 import type { RevisionView, StatusView } from '../../schema/api.ts';
 import { resolveRemote, type RemoteFlags } from '../context.ts';
 import { EXIT } from '../exit.ts';
@@ -24,6 +24,14 @@ export function renderStatus(st: StatusView): string {
   for (const s of st.sandboxes) {
     const last = s.lastSync ? `  last sync ${s.lastSync.status} ${s.lastSync.at}` : '';
     lines.push(`  ${s.name.padEnd(w)}  ${s.sync.padEnd(9)} ${s.health.padEnd(11)} ${String(s.drift.length).padStart(3)} drift  ${s.gatewayUrl}${last}`);
+    // why, whenever it is not plainly fine (never guessed: the reasons come from the server)
+    if (s.syncStatus && s.sync !== 'Synced') lines.push(`  ${' '.repeat(w)}    sync ${s.sync} (${s.syncStatus.reason}): ${s.syncStatus.message}`);
+    if (s.healthStatus && s.health !== 'Healthy' && s.healthStatus.message !== s.syncStatus?.message) {
+      lines.push(`  ${' '.repeat(w)}    health ${s.health} (${s.healthStatus.reason}): ${s.healthStatus.message}`);
+    }
+    if (s.lastApplied && s.lastAttempted && !s.lastAttempted.ok) {
+      lines.push(`  ${' '.repeat(w)}    last applied revision ${s.lastApplied.revision} (job ${s.lastApplied.jobId}); last attempted ${s.lastAttempted.revision} failed (job ${s.lastAttempted.jobId})`);
+    }
     for (const d of s.drift) lines.push(`  ${' '.repeat(w)}    ${d.change} ${d.resource}${d.field ? ` ${d.field}` : ''}`);
   }
   return lines.join('\n');

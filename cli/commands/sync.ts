@@ -3,7 +3,7 @@
 // Exit (cli/exit.ts): 0 done or nothing to do; 1 the job failed, --timeout passed (the job goes on
 // on the server), or a --dry-run found something to do; 2 the server refused or cannot be reached.
 import type { JobView, LogLine, StepView, UiMessage } from '../../schema/api.ts';
-import { renderPlan } from '../../reconciler/plan/index.ts';
+import { renderPlan } from '../../reconciler/present/plan.ts';
 import { parseDuration } from '../../reconciler/specs/units.ts';
 import { resolveRemote, type Remote, type RemoteFlags } from '../context.ts';
 import { CliError, EXIT } from '../exit.ts';

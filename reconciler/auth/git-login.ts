@@ -4,6 +4,7 @@
 // e.g. one run as a `resolve` job on an agent; `lsRemoteWithGit` runs the local git binary.
 import { execFile } from 'node:child_process';
 import type { PasswordVerifier } from './routes.ts';
+import { REDACTED } from '../../schema/names.ts';
 
 export interface GitCredentials {
   username: string;
@@ -42,8 +43,8 @@ export function lsRemoteWithGit(repo: string, credentials: GitCredentials, timeo
   return new Promise((resolve, reject) => {
     execFile('git', ['ls-remote', '--heads', '--', repo], { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, _stdout, stderr) => {
       if (!err) return resolve(true);
-      let said = String(stderr).split(basic).join('(redacted)');
-      if (credentials.password.length >= 4) said = said.split(credentials.password).join('(redacted)');
+      let said = String(stderr).split(basic).join(REDACTED);
+      if (credentials.password.length >= 4) said = said.split(credentials.password).join(REDACTED);
       if (AUTH_REFUSED.test(said)) return resolve(false);
       reject(new Error(`git ls-remote ${repo} failed: ${said.trim().split('\n')[0] ?? 'no output'}`));
     });

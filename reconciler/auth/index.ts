@@ -20,7 +20,7 @@ import { ADMIN_USERNAME, createAccounts, type Accounts } from './accounts.ts';
 import { isName } from './input.ts';
 import { authenticateWith, identify, requireRole, type AuthEnv, type Principal } from './middleware.ts';
 import { generatePassword } from './passwords.ts';
-import { FailureLimiter } from './rate-limit.ts';
+import { FailureLimiter, ReportGate } from './rate-limit.ts';
 import type { Role } from './roles.ts';
 import { authRoutes, type AuthLogger, type PasswordVerifier } from './routes.ts';
 
@@ -47,8 +47,8 @@ export interface AuthOptions {
   /** the secrets the current specs reference, so GET /api/secrets lists the unset ones too */
   referencedSecrets?: () => SecretName[];
   logger?: AuthLogger;
-  /** failed logins allowed per username + IP in the window; default 5 per minute */
-  loginLimit?: { max: number; windowMs: number };
+  /** failed logins allowed per username + IP in the window (default 5 per minute), and per IP whatever the username (default 20) */
+  loginLimit?: { max: number; windowMs: number; perAddress?: number };
   now?: () => Date;
 }
 
@@ -80,7 +80,9 @@ export async function createAuth(store: Store, opts: AuthOptions): Promise<Auth>
   const now = opts.now ?? (() => new Date());
   const accounts = createAccounts(store, now);
   const logger = opts.logger ?? pino({ name: 'sdp-auth' });
-  const limiter = new FailureLimiter(opts.loginLimit?.max ?? 5, opts.loginLimit?.windowMs ?? 60_000, () => now().getTime());
+  const windowMs = opts.loginLimit?.windowMs ?? 60_000;
+  const limiter = new FailureLimiter(opts.loginLimit?.max ?? 5, windowMs, () => now().getTime());
+  const addressLimiter = new FailureLimiter(opts.loginLimit?.perAddress ?? 20, windowMs, () => now().getTime());
   const authenticate = authenticateWith(accounts);
 
   let initialAdmin: Auth['initialAdmin'] = null;
@@ -96,6 +98,8 @@ export async function createAuth(store: Store, opts: AuthOptions): Promise<Auth>
     audit: opts.audit,
     secrets: opts.secrets,
     limiter,
+    addressLimiter,
+    loginReports: new ReportGate(5, windowMs, () => now().getTime()),
     authenticate,
     logger,
     sessionTtlMs: opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
@@ -104,9 +108,17 @@ export async function createAuth(store: Store, opts: AuthOptions): Promise<Auth>
     referencedSecrets: opts.referencedSecrets ?? (() => []),
   });
 
-  function refuseAgent(node: string, reason: string, from?: string): false {
-    logger.warn({ node, reason, from }, 'agent refused');
-    opts.audit.record({ action: 'agent.refused', actor: null, target: node.slice(0, 63), outcome: 'failure', ...(from ? { ip: from } : {}), detail: { reason } });
+  // Refusals are reported a few per address per minute (the rest counted in the next report), and
+  // name the node only when it is one sdp knows: a caller cannot fill the log or the audit trail,
+  // nor choose what it says.
+  const refusals = new ReportGate();
+  function refuseAgent(node: string, reason: 'invalid node name' | 'unknown-node' | 'bad-token', from?: string): false {
+    const gate = refusals.pass(from ?? '');
+    if (!gate) return false;
+    const known = reason === 'bad-token';
+    const detail = { reason, ...(gate.suppressed > 0 ? { suppressed: gate.suppressed } : {}) };
+    logger.warn({ ...(known ? { node } : {}), ...detail, from }, 'agent refused');
+    opts.audit.record({ action: 'agent.refused', actor: null, ...(known ? { target: node } : {}), outcome: 'failure', ...(from ? { ip: from } : {}), detail });
     return false;
   }
 
@@ -139,7 +151,7 @@ export async function createAuth(store: Store, opts: AuthOptions): Promise<Auth>
       return token;
     },
     verifyAgent(node, token, from) {
-      if (!isName(node)) return refuseAgent(String(node), 'invalid node name', from);
+      if (!isName(node)) return refuseAgent('', 'invalid node name', from);
       const result = accounts.checkAgent(node, token);
       return result === 'ok' ? true : refuseAgent(node, result, from);
     },

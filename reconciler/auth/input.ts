@@ -5,11 +5,12 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { NAME_PATTERN } from '../../schema/names.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** RFC 1123 label: what every sandbox, service, environment and node name is. */
-export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
+export { NAME_PATTERN };
 /** Usernames may also be git logins (e.g. e-mail addresses), so '.', '_' and '@' are allowed. */
 export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$';
 /** A secret is an env variable, so its key is a portable env name. */

@@ -47,3 +47,29 @@ export class FailureLimiter {
     }
   }
 }
+
+/**
+ * Rate-limits reports (log lines, audit rows) about what callers do: at most `max` per key in the
+ * window; the rest are counted, and the next report let through carries that count. A caller who
+ * sends 20,000 bad frames makes a few lines, not 20,000.
+ */
+export class ReportGate {
+  private readonly limiter: FailureLimiter;
+  private readonly dropped = new Map<string, number>();
+
+  constructor(max = 5, windowMs = 60_000, now: () => number = Date.now) {
+    this.limiter = new FailureLimiter(max, windowMs, now);
+  }
+
+  /** null: drop this report; else how many reports of `key` were dropped since the last one let through. */
+  pass(key: string): { suppressed: number } | null {
+    if (!this.limiter.check(key).allowed) {
+      if (this.dropped.size < 10_000 || this.dropped.has(key)) this.dropped.set(key, (this.dropped.get(key) ?? 0) + 1);
+      return null;
+    }
+    this.limiter.fail(key);
+    const suppressed = this.dropped.get(key) ?? 0;
+    this.dropped.delete(key);
+    return { suppressed };
+  }
+}

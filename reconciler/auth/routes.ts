@@ -10,7 +10,7 @@ import type { SecretName, SecretStore } from '../secrets/store.ts';
 import { AccountError, type Accounts, type User } from './accounts.ts';
 import { ENV_KEY_PATTERN, errorJson, isEnvKey, isName, isUsername, NAME_PATTERN, readJson, USERNAME_PATTERN } from './input.ts';
 import { clientIp, CSRF_COOKIE, hasRole, requireRole, SESSION_COOKIE, type AuthEnv, type Principal } from './middleware.ts';
-import type { FailureLimiter } from './rate-limit.ts';
+import type { FailureLimiter, ReportGate } from './rate-limit.ts';
 import { ROLES, type Role } from './roles.ts';
 
 /** `(username, password) => Promise<boolean>`: e.g. a git ls-remote with those credentials. */
@@ -24,7 +24,12 @@ export interface RouteDeps {
   accounts: Accounts;
   audit: Audit;
   secrets: SecretStore;
+  /** failed logins per username + address */
   limiter: FailureLimiter;
+  /** failed logins per address, whatever the username (trying many usernames from one place) */
+  addressLimiter: FailureLimiter;
+  /** audit rows for refused (rate-limited) logins, per address */
+  loginReports: ReportGate;
   authenticate: MiddlewareHandler<AuthEnv>;
   logger: AuthLogger;
   sessionTtlMs: number;
@@ -100,15 +105,21 @@ export function authRoutes(d: RouteDeps): Hono<AuthEnv> {
     const { username, password } = parsed.body;
     const ip = clientIp(c);
     const key = `${username.toLowerCase()}\0${ip}`;
-    const gate = d.limiter.check(key);
+    const byUser = d.limiter.check(key);
+    const byAddress = d.addressLimiter.check(ip);
+    const gate = !byUser.allowed ? byUser : byAddress;
     if (!gate.allowed) {
-      audit.record({ action: 'login', actor: username, outcome: 'failure', ip, detail: { reason: 'rate-limited' } });
+      // refused before any password check; audited a few times per address per window, not per request
+      const report = d.loginReports.pass(ip);
+      const why = byUser.allowed ? 'rate-limited (address)' : 'rate-limited';
+      if (report) audit.record({ action: 'login', actor: username, outcome: 'failure', ip, detail: { reason: why, ...(report.suppressed ? { suppressed: report.suppressed } : {}) } });
       c.header('Retry-After', String(gate.retryAfter));
       return c.json({ error: `too many failed logins; retry in ${gate.retryAfter}s`, retryAfter: gate.retryAfter }, 429);
     }
     const ok = await verifyLogin(username, password, ip);
     if (!ok) {
       d.limiter.fail(key);
+      d.addressLimiter.fail(ip);
       audit.record({ action: 'login', actor: username, outcome: 'failure', ip, detail: { reason: 'wrong username or password' } });
       return errorJson(c, 401, 'wrong username or password');
     }

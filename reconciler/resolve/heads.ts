@@ -45,9 +45,9 @@ export class BranchHeads {
     return this.heads.get(key(repo, ref));
   }
 
-  /** Why a repo's branches could not be resolved, if the last attempt failed. */
-  error(repo: string): string | undefined {
-    return this.errors.get(repo);
+  /** Why a branch could not be resolved, if its last attempt failed (git's error, or the branch is absent). */
+  error(repo: string, ref: string): string | undefined {
+    return this.errors.get(key(repo, ref));
   }
 
   /**
@@ -62,22 +62,29 @@ export class BranchHeads {
     const byRepo = new Map<string, string[]>();
     for (const r of wanted) byRepo.set(r.repo, [...(byRepo.get(r.repo) ?? []), r.ref]);
     const credentials = await this.credentials();
+    const run = (repo: string, refList: string[]) =>
+      this.hub.run(agent.node, { id: `resolve-${Date.now().toString(36)}-${++this.seq}`, kind: 'resolve', repo, refs: refList, ...(credentials ? { credentials } : {}) });
     const results = await Promise.all(
       [...byRepo].map(async ([repo, refList]) => {
-        const id = `resolve-${Date.now().toString(36)}-${++this.seq}`;
-        const result = await this.hub.run(agent.node, { id, kind: 'resolve', repo, refs: refList, ...(credentials ? { credentials } : {}) });
-        return { repo, result };
+        const result = await run(repo, refList);
+        // one bad branch must not keep the repo's other branches unresolved: ask for each alone
+        if (result.ok || refList.length === 1) return [{ repo, refs: refList, result }];
+        return Promise.all(refList.map(async (ref) => ({ repo, refs: [ref], result: await run(repo, [ref]) })));
       }),
     );
+    const errorsBefore = JSON.stringify([...this.errors]);
     let changed = false;
     const now = new Date().toISOString();
-    for (const { repo, result } of results) {
+    for (const { repo, refs: asked, result } of results.flat()) {
       if (!result.ok) {
-        this.errors.set(repo, result.error ?? 'resolve failed');
-        this.log.warn({ repo, error: result.error }, 'branch resolution failed');
+        for (const ref of asked) this.errors.set(key(repo, ref), result.error ?? 'resolve failed');
+        this.log.warn({ repo, refs: asked, error: result.error }, 'branch resolution failed');
         continue;
       }
-      this.errors.delete(repo);
+      for (const ref of asked) {
+        if (result.commits?.[ref] === undefined) this.errors.set(key(repo, ref), `${repo} has no branch ${ref}`);
+        else this.errors.delete(key(repo, ref));
+      }
       for (const [ref, commit] of Object.entries(result.commits ?? {})) {
         const k = key(repo, ref);
         if (this.heads.get(k) === commit) continue;
@@ -90,7 +97,8 @@ export class BranchHeads {
           .run();
       }
     }
-    if (changed) this.onChange();
+    // a new or cleared error is news too: the status names it
+    if (changed || JSON.stringify([...this.errors]) !== errorsBefore) this.onChange();
   }
 }
 

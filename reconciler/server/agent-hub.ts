@@ -3,6 +3,9 @@
 // the live cache and runs jobs: `run(node, job)` sends a job and resolves with the agent's result.
 // A job outlives a reconnect: unanswered jobs are re-sent when the node says hello again (agents
 // are idempotent by job id) and a result that arrives after a reconnect is still matched.
+// Before its hello a socket is anyone's (any bearer string gets that far): it has a few seconds and
+// a few KiB to say a valid hello, any other frame closes it, and an address may hold only a few such
+// sockets at once. After hello, a ping at an interval; no pong by the next one closes the socket.
 import { eq } from 'drizzle-orm';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -10,9 +13,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION, type AgentEvent, type Hello, type Inventory, type Job, type Log, type Progress, type Result, type ServerMessage } from '../../schema/protocol.ts';
 import { validateAgentMessage } from '../../schema/validate.ts';
 import { refuseUpgrade } from '../auth/index.ts';
+import { ReportGate } from '../auth/rate-limit.ts';
 import type { Store } from '../store/db.ts';
 import { agents } from '../store/tables/core.ts';
 import type { Logger } from '../log.ts';
+import { AGENT_SOCKET_LIMITS, PendingSockets, type AgentSocketLimits } from './agent-limits.ts';
 
 /** Whether `token` is the node's token. The one place agent tokens are checked (at the agent's hello). */
 export type AgentTokenCheck = (node: string, token: string, from?: string) => boolean;
@@ -55,7 +60,10 @@ const JOB_TIMEOUT_MS: Record<Job['kind'], number> = {
 };
 
 export class AgentHub {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  private readonly wss: WebSocketServer;
+  private readonly limits: AgentSocketLimits;
+  private readonly pendingSockets: PendingSockets;
+  private readonly reports: ReportGate;
   private readonly sockets = new Map<string, WebSocket>();
   private readonly hellos = new Map<string, Hello>();
   private readonly pending = new Map<string, PendingJob>();
@@ -68,7 +76,12 @@ export class AgentHub {
     private readonly checkToken: AgentTokenCheck,
     private readonly events: AgentHubEvents,
     private readonly log: Logger,
+    limits: Partial<AgentSocketLimits> = {},
   ) {
+    this.limits = { ...AGENT_SOCKET_LIMITS, ...limits };
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxPayloadBytes });
+    this.pendingSockets = new PendingSockets(this.limits);
+    this.reports = new ReportGate(this.limits.reportsPerMinute);
     // Every agent is offline until it connects to this process.
     store.db.update(agents).set({ online: false }).run();
   }
@@ -78,42 +91,90 @@ export class AgentHub {
     const auth = req.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
     if (!token) return refuseUpgrade(socket, 401, 'agent token required (Authorization: Bearer <node token>)');
+    const from = req.socket.remoteAddress ?? '';
+    if (this.pendingSockets.count(from) >= this.limits.pendingPerAddress || this.pendingSockets.count() >= this.limits.pendingTotal) {
+      this.report(from, 'too-many-pending', 'agent socket refused: too many sockets from this address waiting for their hello');
+      return refuseUpgrade(socket, 429, 'too many agent connections from this address waiting for their hello; retry later');
+    }
     // The node is named by its hello; the token is checked against that name then.
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, token, req.socket.remoteAddress));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // taken once the handshake is done (a failed handshake never gets here, so never leaks a slot)
+      if (this.pendingSockets.take(from)) return this.attach(ws, socket, token, from);
+      ws.close(1013, 'too many agent connections from this address waiting for their hello; retry later');
+      setTimeout(() => ws.terminate(), 1000).unref();
+    });
   }
 
-  private attach(ws: WebSocket, token: string, from: string | undefined): void {
+  /** A warning about what a caller did, a few per address and kind per minute; never the caller's own text. */
+  private report(from: string, kind: string, message: string, fields: Record<string, unknown> = {}): void {
+    const gate = this.reports.pass(`${from}\0${kind}`);
+    if (gate) this.log.warn({ from, ...fields, ...(gate.suppressed > 0 ? { suppressed: gate.suppressed } : {}) }, message);
+  }
+
+  /** `raw` is the upgraded TCP socket under `ws`. */
+  private attach(ws: WebSocket, raw: Duplex, token: string, from: string): void {
     let node: string | null = null;
-    ws.on('message', (raw) => {
+    let pending = true;
+    const settle = () => {
+      if (!pending) return;
+      pending = false;
+      this.pendingSockets.release(from);
+      clearTimeout(helloDeadline);
+      raw.off('data', countBytes);
+    };
+    const closeSoon = (code: number, reason: string) => {
+      settle();
+      ws.close(code, reason);
+      // a peer that does not answer the close frame is cut off
+      setTimeout(() => ws.terminate(), 1000).unref();
+    };
+    const refuse = (code: number, reason: string, kind: string) => {
+      this.report(from, kind, `agent socket closed before hello: ${reason}`);
+      closeSoon(code, reason);
+    };
+    const helloDeadline = setTimeout(() => refuse(4008, `no valid hello within ${this.limits.helloTimeoutMs / 1000}s`, 'hello-timeout'), this.limits.helloTimeoutMs);
+    // Counted on the TCP socket, so a big frame is cut off as it arrives, not parsed and then refused.
+    let received = 0;
+    const countBytes = (chunk: Buffer) => {
+      // the chunk that carried the hello may carry the first inventory too: counted no more
+      if (!pending) return;
+      received += chunk.length;
+      if (received <= this.limits.preHelloBytes) return;
+      this.report(from, 'pre-hello-bytes', `agent socket cut off: more than ${this.limits.preHelloBytes} bytes before hello`);
+      settle();
+      ws.terminate();
+    };
+    raw.on('data', countBytes);
+    let alive = true;
+    let pinger: NodeJS.Timeout | undefined;
+    ws.on('pong', () => (alive = true));
+    ws.on('message', (data, isBinary) => {
       if (this.closed) return;
-      const checked = validateAgentMessage(raw.toString());
-      if (!checked.ok) {
-        this.log.warn({ node, error: checked.error }, 'invalid agent message dropped');
+      const checked = isBinary ? ({ ok: false, error: 'binary frame' } as const) : validateAgentMessage(data.toString());
+      if (pending) {
+        // before hello: exactly one valid hello, or the socket is closed
+        if (!checked.ok || checked.message.type !== 'hello') return refuse(4002, 'the first message must be a valid hello', 'invalid-before-hello');
+        const hello = checked.message;
+        if (!this.checkToken(hello.node, token, from)) return closeSoon(4003, 'invalid token for this node');
+        if (hello.protocol !== PROTOCOL_VERSION) return closeSoon(4004, `protocol ${hello.protocol} not supported (want ${PROTOCOL_VERSION})`);
+        settle();
+        node = hello.node;
+        pinger = setInterval(() => {
+          if (!alive) {
+            this.log.warn({ node }, 'agent did not answer a ping; closing its socket');
+            return ws.terminate();
+          }
+          alive = false;
+          ws.ping();
+        }, this.limits.pingIntervalMs);
+        this.connected(ws, hello);
         return;
       }
+      if (!node) return;
+      if (!checked.ok) return this.report(from, 'invalid', 'invalid agent message dropped', { node, error: checked.error.slice(0, 200) });
       const msg = checked.message;
-      if (msg.type === 'hello') {
-        if (!this.checkToken(msg.node, token, from)) {
-          this.log.warn({ node: msg.node }, 'agent rejected: bad token for this node');
-          ws.close(4003, 'invalid token for this node');
-          return;
-        }
-        if (msg.protocol !== PROTOCOL_VERSION) {
-          ws.close(4004, `protocol ${msg.protocol} not supported (want ${PROTOCOL_VERSION})`);
-          return;
-        }
-        node = msg.node;
-        this.connected(ws, msg);
-        return;
-      }
-      if (!node) {
-        this.log.warn({ type: msg.type }, 'agent message before hello dropped');
-        return;
-      }
-      if ('node' in msg && msg.node !== node) {
-        this.log.warn({ node, claimed: msg.node }, 'agent message for another node dropped');
-        return;
-      }
+      if (msg.type === 'hello') return this.report(from, 'second-hello', 'a second hello on one socket dropped', { node });
+      if ('node' in msg && msg.node !== node) return this.report(from, 'other-node', 'agent message for another node dropped', { node });
       this.touch(node);
       switch (msg.type) {
         case 'inventory':
@@ -132,9 +193,15 @@ export class AgentHub {
           this.finish(msg);
           this.send(ws, { type: 'ack', jobId: msg.jobId });
           break;
+        case 'disk':
+          this.store.db.update(agents).set({ disk: msg.disk }).where(eq(agents.name, node)).run();
+          this.events.onAgentsChanged();
+          break;
       }
     });
     ws.on('close', () => {
+      settle();
+      clearInterval(pinger);
       if (this.closed) return;
       if (node && this.sockets.get(node) === ws) {
         this.sockets.delete(node);
@@ -143,7 +210,7 @@ export class AgentHub {
         this.events.onAgentsChanged();
       }
     });
-    ws.on('error', (err) => this.log.warn({ node, err: err.message }, 'agent socket error'));
+    ws.on('error', (err) => this.report(from, 'socket-error', 'agent socket error', { node, err: err.message.slice(0, 200) }));
   }
 
   private connected(ws: WebSocket, hello: Hello): void {

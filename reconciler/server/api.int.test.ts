@@ -88,7 +88,9 @@ function sdp(args: string[], env: Record<string, string>): Promise<{ code: numbe
 
 beforeAll(async () => {
   stack = new Stack({ prefix: 't-rec-', port: 21060, ports: { gateway: [21170, 21179], services: [21350, 21359] } });
-  await stack.writeSpec('platform.yaml', stack.platformYaml({ web: 'file:///nonexistent/web.git', api: 'file:///nonexistent/api.git' }));
+  // NODE is listed so that a token can be issued for it (an agent started apart, never connected here)
+  const platform = stack.platformYaml({ web: 'file:///nonexistent/web.git', api: 'file:///nonexistent/api.git' });
+  await stack.writeSpec('platform.yaml', platform.replace('  nodes:\n', `  nodes:\n    - { name: ${NODE}, roles: [micro], address: 127.0.0.1 }\n`));
   await stack.writeSpec(
     'templates.yaml',
     `apiVersion: sdp/v1
@@ -181,6 +183,9 @@ describe('agent tokens', () => {
     expect((await call('POST', `/api/agents/${NODE}/token`, undefined)).status).toBe(401);
     expect((await call('POST', `/api/agents/${NODE}/token`, lead)).status).toBe(403);
     expect((await call('POST', '/api/agents/Not_A_Name/token', stack.token)).status).toBe(400);
+    const unlisted = await call('POST', '/api/agents/not-in-platform/token', stack.token);
+    expect(unlisted.status).toBe(404);
+    expect(unlisted.text).toMatch(/node not-in-platform is not in the Platform's spec\.nodes \(it lists [a-z, -]*t-rec-api-node/);
 
     const first = await call('POST', `/api/agents/${NODE}/token`, stack.token);
     expect(first.status).toBe(200);

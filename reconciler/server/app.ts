@@ -106,6 +106,12 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   app.post('/api/agents/:node/token', auth.requireRole('admin'), (c) => {
     const node = c.req.param('node');
     if (!isName(node)) return errorJson(c, 400, `invalid node name ${JSON.stringify(node)} (lowercase letters, digits and -, as in the Platform spec)`);
+    // a token only for a node the Platform in force lists: no standing credentials for made-up nodes
+    const listed = d.revisions.current?.desired.platform.nodes.map((n) => n.name) ?? [];
+    if (!listed.includes(node)) {
+      const known = listed.length > 0 ? `it lists ${listed.join(', ')}` : 'no Platform is in force yet';
+      return errorJson(c, 404, `node ${node} is not in the Platform's spec.nodes (${known}): add it there first, then issue its token`);
+    }
     const token = auth.rotateAgentToken(node, { actor: c.get('principal').username, ip: clientIp(c) });
     return c.json({ node, token } satisfies AgentTokenResponse);
   });

@@ -7,6 +7,7 @@ import type { AuthEnv } from '../auth/index.ts';
 import { refuseUpgrade, type Auth } from '../auth/index.ts';
 import type { AgentHub } from './agent-hub.ts';
 import type { UiHub } from './ui-hub.ts';
+import type { UiMessage } from '../../schema/api.ts';
 
 /** The port is taken (often by another sdp); `code` stays EADDRINUSE for callers that try the next port. */
 export class PortInUse extends Error {
@@ -34,7 +35,7 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function listen(opts: { app: Hono<AuthEnv>; auth: Auth; agentHub: AgentHub; uiHub: UiHub; port: number; host: string }): Promise<HttpServer> {
+export async function listen(opts: { app: Hono<AuthEnv>; auth: Auth; agentHub: AgentHub; uiHub: UiHub; uiGreeting: () => UiMessage; port: number; host: string }): Promise<HttpServer> {
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: opts.app.fetch, port: opts.port, hostname: opts.host });
     s.once('listening', () => resolve(s));
@@ -46,7 +47,7 @@ export async function listen(opts: { app: Hono<AuthEnv>; auth: Auth; agentHub: A
     if (path === '/ws/ui') {
       const check = opts.auth.authenticateUpgrade(req);
       if (!check.ok) return refuseUpgrade(socket, check.status, check.error);
-      return opts.uiHub.handleUpgrade(req, socket, head);
+      return opts.uiHub.handleUpgrade(req, socket, head, opts.uiGreeting);
     }
     refuseUpgrade(socket, 404, `no WebSocket at ${path}`);
   });

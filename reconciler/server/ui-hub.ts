@@ -9,15 +9,13 @@ export class UiHub {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly clients = new Set<WebSocket>();
 
-  constructor(private readonly greeting: () => UiMessage) {}
-
-  /** Call after the request is authenticated. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /** Call after the request is authenticated; `greeting` is the first message the client gets. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, greeting: () => UiMessage): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.clients.add(ws);
       ws.on('close', () => this.clients.delete(ws));
       ws.on('error', () => this.clients.delete(ws));
-      ws.send(JSON.stringify(this.greeting()));
+      ws.send(JSON.stringify(greeting()));
     });
   }
 

@@ -2,12 +2,15 @@
 // stored with its errors. The last good revision's desired state stays in force while newer ones
 // are rejected. Port allocations are persisted from each good revision and fed back into the next
 // compile, so a port stays with its sandbox; allocations a good revision no longer has are released.
+// A desired state is stored once (spec_contents, by hash), however many revisions compile to it, and
+// old revisions are pruned by count and age (store/retention.ts) as new ones come.
 import { createHash } from 'node:crypto';
 import { desc, eq } from 'drizzle-orm';
 import type { RevisionView } from '../../schema/api.ts';
 import type { CompileResult, DesiredState } from '../../schema/desired.ts';
 import type { Store } from '../store/db.ts';
-import { portAllocations, specRevisions } from '../store/tables/core.ts';
+import { DEFAULT_RETENTION, pruneRevisions, type Retention } from '../store/retention.ts';
+import { portAllocations, specContents, specRevisions } from '../store/tables/core.ts';
 import type { SpecsCommit } from './git-info.ts';
 
 export interface GoodRevision {
@@ -24,10 +27,12 @@ export class Revisions {
   constructor(
     private readonly store: Store,
     private readonly source: string,
+    private readonly retention: Retention = DEFAULT_RETENTION,
   ) {
     const latest = store.db.select().from(specRevisions).orderBy(desc(specRevisions.id)).limit(1).get();
     const good = store.db.select().from(specRevisions).where(eq(specRevisions.ok, true)).orderBy(desc(specRevisions.id)).limit(1).get();
-    if (good?.desired) this.good = { view: toView(good), desired: good.desired };
+    const desired = good ? this.desiredOf(good) : undefined;
+    if (good && desired) this.good = { view: toView(good), desired };
     if (latest && !latest.ok) this.rejectedView = toView(latest);
     this.lastDigest = latest?.digest ?? null;
   }
@@ -56,8 +61,11 @@ export class Revisions {
       .digest('hex');
     if (digest === this.lastDigest) return null;
     this.lastDigest = digest;
-    const at = new Date().toISOString();
+    const now = new Date();
+    const at = now.toISOString();
+    const contentHash = result.ok ? createHash('sha256').update(JSON.stringify(result.desired)).digest('hex') : null;
     const row = this.store.sqlite.transaction(() => {
+      if (result.ok && contentHash) this.store.db.insert(specContents).values({ hash: contentHash, desired: result.desired }).onConflictDoNothing().run();
       const inserted = this.store.db
         .insert(specRevisions)
         .values({
@@ -67,7 +75,8 @@ export class Revisions {
           at,
           ok: result.ok,
           errors: result.ok ? [] : result.errors,
-          desired: result.ok ? result.desired : null,
+          desired: null,
+          contentHash,
           digest,
         })
         .returning()
@@ -82,7 +91,19 @@ export class Revisions {
     } else {
       this.rejectedView = view;
     }
+    this.prune(now);
     return view;
+  }
+
+  /** Drops revisions past the retention's count or age; never the good one in force, nor the newest. */
+  prune(now = new Date()): number {
+    return pruneRevisions(this.store, this.retention, now, this.good ? [Number(this.good.view.id)] : []);
+  }
+
+  /** A stored revision's desired state: its shared content, or (stored before contents were shared) its own column. */
+  private desiredOf(row: typeof specRevisions.$inferSelect): DesiredState | undefined {
+    if (row.contentHash) return this.store.db.select().from(specContents).where(eq(specContents.hash, row.contentHash)).get()?.desired;
+    return row.desired ?? undefined;
   }
 
   list(limit = 100): RevisionView[] {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, posix, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BuildSpec, FileSpec, HealthSpec, Resources, RouteAdapter } from '../../schema/container.ts';
+import { PROXY_COMMAND, type BuildSpec, type FileSpec, type HealthSpec, type Resources, type RouteAdapter } from '../../schema/container.ts';
 import type {
   DesiredContainer,
   DesiredGitSource,
@@ -82,7 +82,9 @@ export function buildDesired(set: SpecSet, opts: BuildOptions, errors: Errors): 
   for (const p of placed) {
     const fixed = p.spec.gateway?.port;
     claims.push({ key: `gateway/${p.loaded.name}`, range: ranges.gateway, ...(fixed === undefined ? {} : { fixed }) });
-    for (const [service] of p.services) claims.push({ key: `service/${p.loaded.name}/${service}`, range: ranges.services });
+    // A service's host port is how containers on other nodes reach it: a sandbox on one node gets
+    // none, so nothing outside it reaches its services but through its gateway
+    if (spansNodes(p, catalog)) for (const [service] of p.services) claims.push({ key: `service/${p.loaded.name}/${service}`, range: ranges.services });
   }
   const { ports, exhausted } = allocatePorts(claims, opts.ports ?? {});
   for (const claim of exhausted) {
@@ -144,6 +146,12 @@ interface Context {
   bytes: (size: string | number) => number | undefined;
 }
 
+/** Whether any of the sandbox's containers runs on another node than one of its services. */
+function spansNodes(p: Placed, catalog: ReadonlyMap<string, CatalogService>): boolean {
+  const nodes = new Set([p.gatewayNode.name, ...p.services.map(([service]) => p.nodeOf(catalog.get(service)!.role).name)]);
+  return nodes.size > 1;
+}
+
 function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
   const { loaded, spec, gatewayNode } = p;
   const name = loaded.name;
@@ -196,12 +204,17 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
       source: sourceOf(ctx.repoOf(entry.repo), selection),
       build: entry.build,
       port: entry.port,
-      hostPort: ctx.ports[`service/${name}/${service}`]!,
       env: vars,
       secrets: env.secrets.slice(),
       files: env.files.slice(),
       resources: resourcesOf(baseResources, selection.resources, ctx.bytes),
     };
+    const hostPort = ctx.ports[`service/${name}/${service}`];
+    if (hostPort !== undefined) {
+      container.hostPort = hostPort;
+      // on the address other nodes reach this one at, not on every address of the host
+      container.hostIp = node.address;
+    }
     const health = ctx.health.get(service);
     if (health) container.health = health;
     return container;
@@ -221,7 +234,7 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
   if (gatewaySpec.proxy) {
     gateway = {
       ...gatewayBase,
-      build: { type: 'image', image: gatewaySpec.proxy.image },
+      build: { type: 'image', image: gatewaySpec.proxy.image, run: [...PROXY_COMMAND] },
       port: PROXY_PORT,
       env: {},
       secrets: [],

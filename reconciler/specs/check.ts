@@ -56,10 +56,14 @@ function checkPlatform({ doc, value }: Loaded<Platform>, errors: Errors): void {
     if (repo !== undefined && hasPasswordInUrl(repo)) {
       errors.at(doc, path, 'has a password in its URL: set it with `sdp secret set NAME password` and name it in `git: { credentials: NAME }`');
     }
+    const problem = repo !== undefined && /^https?:/i.test(repo) ? httpUrlProblem(repo) : undefined;
+    if (problem) errors.at(doc, path, problem);
   };
   for (const [name, service] of Object.entries(spec.services)) {
     checkRole(['spec', 'services', name, 'role'], service.role);
     checkRepo(['spec', 'services', name, 'repo'], service.repo);
+    const baselineProblem = service.baseline !== undefined ? httpUrlProblem(service.baseline) : undefined;
+    if (baselineProblem) errors.at(doc, ['spec', 'services', name, 'baseline'], baselineProblem);
     if (service.health) checkHealth(doc, ['spec', 'services', name, 'health'], service.health, errors);
   }
 
@@ -121,13 +125,42 @@ function checkResources(doc: SpecDoc, path: Path, resources: ResourcesInput | un
   }
 }
 
+/**
+ * Why `text` is no http(s) URL a container can be sent to (scheme, host, port checked as the
+ * gateway will read it), or undefined when it is one.
+ */
+export function httpUrlProblem(text: string): string | undefined {
+  const authority = /^(https?):\/\/([^/?#]*)/i.exec(text);
+  if (!authority) return `${JSON.stringify(text)} is not an http:// or https:// URL`;
+  const host = (authority[2] ?? '').replace(/^[^@]*@/, '').replace(/:[0-9]*$/, '');
+  if (host === '') return `${JSON.stringify(text)} has no host: write it as ${authority[1]}://HOST[:PORT][/PATH]`;
+  try {
+    new URL(text);
+  } catch {
+    return `${JSON.stringify(text)} is not a valid URL (check the host and that the port is 1-65535)`;
+  }
+  return undefined;
+}
+
+/** A stand-in for a service URL: every one the compiler resolves is an http(s) URL with a host. */
+const SERVICE_URL_SAMPLE = 'http://service.invalid:80';
+
 function checkEnvironment({ doc, value }: Loaded<Environment>, errors: Errors): void {
   for (const [key, raw] of Object.entries(value.spec.variables ?? {})) {
-    if (typeof raw !== 'string' || !raw.includes('${services.')) continue;
-    const rest = raw.replace(SERVICE_URL_REF, '');
-    if (rest.includes('${services.')) {
-      errors.at(doc, ['spec', 'variables', key], 'has a malformed service reference; write ${services.<name>.url}');
+    if (typeof raw !== 'string') continue;
+    const path = ['spec', 'variables', key];
+    if (raw.includes('${services.') && raw.replace(SERVICE_URL_REF, '').includes('${services.')) {
+      errors.at(doc, path, 'has a malformed service reference; write ${services.<name>.url}');
+      continue;
     }
+    if (/:\/\/\$\{services\./.test(raw)) {
+      errors.at(doc, path, '${services.<name>.url} is a whole URL, scheme included: write ${services.<name>.url}/path, not http://${services.<name>.url}');
+      continue;
+    }
+    // a value that is a URL (written out, or built on a service URL) must yield one with a host
+    const value = raw.replace(SERVICE_URL_REF, SERVICE_URL_SAMPLE);
+    const problem = /^https?:/i.test(value) ? httpUrlProblem(value) : undefined;
+    if (problem) errors.at(doc, path, raw === value ? problem : `yields ${problem}`);
   }
   const paths = new Map<string, number>();
   (value.spec.files ?? []).forEach((file, i) => {

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Resources } from '../../schema/container.ts';
+import { PROXY_COMMAND, type Resources } from '../../schema/container.ts';
 import type { DesiredSandbox, DesiredState } from '../../schema/desired.ts';
 import { compileDocuments, compileSpecsDir, type SpecFile } from './compile.ts';
 import { ALPHA, PLATFORM, QA_TWO, TEMPLATES, baseFiles } from './fixtures.ts';
@@ -30,7 +30,7 @@ const proxy = (sandbox: string, node: string, hostPort: number, resources: Resou
   alias: 'gateway',
   hostPort,
   resources,
-  build: { type: 'image', image: 'caddy:2' },
+  build: { type: 'image', image: 'caddy:2', run: PROXY_COMMAND },
   port: 80,
   env: {},
   secrets: [],
@@ -73,6 +73,7 @@ describe('compileDocuments: the whole desired state', () => {
               build: { type: 'host', command: 'make', image: 'alpine:3', run: ['/src/app'] },
               port: 9000,
               hostPort: 9001,
+              hostIp: '10.0.0.2',
               env: {},
               secrets: [],
               files: [],
@@ -113,7 +114,6 @@ describe('compileDocuments: the whole desired state', () => {
               source: { repo: 'file:///specs/repos/account.git', branch: 'feature/login' },
               build: { type: 'image', image: 'acct:1' },
               port: 8080,
-              hostPort: 9002,
               // sandbox env (common) then the service's own (account-dev); urls interpolated after merging
               env: { AUDIT: 'http://audit:7000/v1', DB_PORT: '5432', LOG_LEVEL: 'debug', PAYMENT_URL: 'http://payment.base' },
               secrets: [{ key: 'DB_PASSWORD', environment: 'account-dev' }],
@@ -132,7 +132,6 @@ describe('compileDocuments: the whole desired state', () => {
               source: { repo: 'https://git.example.com/audit.git', branch: 'main' },
               build: { type: 'dockerfile', dockerfile: 'Dockerfile', context: '.' },
               port: 7000,
-              hostPort: 9003,
               env: { LOG_LEVEL: 'debug', PAYMENT_URL: 'http://payment.base' },
               secrets: [],
               files: [],
@@ -173,8 +172,6 @@ describe('compileDocuments: the whole desired state', () => {
         'gateway/alpha': 8080,
         'gateway/qa-two': 8081,
         'service/alpha/payment': 9001,
-        'service/qa-two/account': 9002,
-        'service/qa-two/audit': 9003,
       },
     };
     expect(compiled()).toEqual(expected);
@@ -191,7 +188,7 @@ describe('ports', () => {
       baseDir: '/specs',
       ports: {
         'gateway/alpha': 8083, // kept
-        'service/qa-two/audit': 9007, // kept
+        'service/qa-two/audit': 9007, // on the gateway's node with all of its sandbox: released
         'service/alpha/payment': 9500, // out of range now: re-allocated
         'service/gone/x': 9001, // no longer asked for: released
         'gateway/qa-two': 8084, // the spec now fixes 8081: the spec wins
@@ -201,8 +198,6 @@ describe('ports', () => {
       'gateway/alpha': 8083,
       'gateway/qa-two': 8081,
       'service/alpha/payment': 9001,
-      'service/qa-two/account': 9002,
-      'service/qa-two/audit': 9007,
     });
     expect(desired.sandboxes.find((s) => s.name === 'alpha')?.gatewayUrl).toBe('http://10.0.0.1:8083');
   });

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compileSpecsDir, readSpecFiles } from './compile.ts';
+import { PROXY_COMMAND } from '../../schema/container.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -16,7 +17,7 @@ describe('specs/ (the demo)', () => {
 
     const qa = desired.sandboxes.find((s) => s.name === 'qa-login-error')!;
     expect(qa.gatewayUrl).toBe('http://127.0.0.1:8081');
-    expect(qa.gateway.build).toEqual({ type: 'image', image: 'sdp/caddy:local' });
+    expect(qa.gateway.build).toEqual({ type: 'image', image: 'caddy:2', run: PROXY_COMMAND });
     const account = qa.services.find((s) => s.service === 'account')!;
     expect(account.source).toEqual({ repo: `file://${join(ROOT, '.sdp/demo/repos/account.git')}`, branch: 'feature/login-error' });
     expect(account.secrets).toEqual([{ key: 'DB_PASSWORD', environment: 'account-dev' }]);
@@ -40,7 +41,7 @@ describe('specs/ (the demo)', () => {
   });
 
   it('every example file names its JSON Schema for editors', async () => {
-    for (const f of await readSpecFiles(join(ROOT, 'specs'))) {
+    for (const f of (await readSpecFiles(join(ROOT, 'specs'))).files) {
       expect(f.text.split('\n')[0], f.path).toMatch(/^# yaml-language-server: \$schema=(\.\.\/)+schema\/json\/[a-z]+\.schema\.json$/);
     }
   });

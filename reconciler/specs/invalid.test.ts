@@ -216,6 +216,37 @@ const cases: Case[] = [
     errors: [{ file: 'environments.yaml', at: '"${services.payment}"', message: 'spec.variables.PAYMENT_URL: has a malformed service reference; write ${services.<name>.url}' }],
   },
   {
+    name: 'a baseline URL without a host',
+    edits: [edit('platform.yaml', 'baseline: http://account.base', 'baseline: http://:18698')],
+    errors: [{ file: 'platform.yaml', at: 'http://:18698', message: /^spec\.services\.account\.baseline: must be an http:\/\/ or https:\/\/ URL with a host/ }],
+  },
+  {
+    name: 'a baseline URL with a port out of range',
+    edits: [edit('platform.yaml', 'baseline: http://account.base', 'baseline: http://account.base:99999')],
+    errors: [{ file: 'platform.yaml', at: 'http://account.base:99999', message: /^spec\.services\.account\.baseline: "http:\/\/account\.base:99999" is not a valid URL/ }],
+  },
+  {
+    name: 'an https repo URL without a host',
+    edits: [edit('platform.yaml', 'repo: https://git.example.com/payment.git', 'repo: https:///payment.git')],
+    errors: [{ file: 'platform.yaml', at: 'https:///payment.git', message: /^spec\.services\.payment\.repo: must be a git URL \(an http\(s\) one with a host\)/ }],
+  },
+  {
+    name: 'a variable that is a URL without a host',
+    edits: [edit('environments.yaml', 'LOG_LEVEL: debug', 'LOG_LEVEL: debug, API: "http://:8080/api"')],
+    errors: [{ file: 'environments.yaml', at: '"http://:8080/api"', message: 'spec.variables.API: "http://:8080/api" has no host: write it as http://HOST[:PORT][/PATH]' }],
+  },
+  {
+    name: 'a variable that puts a scheme before a service URL',
+    edits: [edit('environments.yaml', '"${services.payment.url}"', '"http://${services.payment.url}"')],
+    errors: [
+      {
+        file: 'environments.yaml',
+        at: '"http://${services.payment.url}"',
+        message: 'spec.variables.PAYMENT_URL: ${services.<name>.url} is a whole URL, scheme included: write ${services.<name>.url}/path, not http://${services.<name>.url}',
+      },
+    ],
+  },
+  {
     name: 'a URL the sandbox cannot resolve (not in it, no baseline)',
     edits: [
       edit('environments.yaml', '${services.payment.url}', '${services.audit.url}'),
@@ -337,9 +368,9 @@ const cases: Case[] = [
     errors: [{ file: 'sandboxes/beta.yaml', at: 'beta', message: 'metadata.name: no free host port left in the gateway range 8080-8081' }],
   },
   {
-    name: 'no service port left in the range',
-    edits: [edit('platform.yaml', 'services: 9001-9010', 'services: 9001-9002')],
-    errors: [{ file: 'sandboxes/qa-two.yaml', at: 'qa-two', message: 'metadata.name: no free host port left in the services range 9001-9002 (for audit)' }],
+    name: 'no service port left in the range (for a sandbox across nodes)',
+    edits: [edit('platform.yaml', 'services: 9001-9010', 'services: 9001-9001'), edit('sandboxes/alpha.yaml', 'payment: { commit: 0123abcd }', 'payment: { commit: 0123abcd }\n    audit: { branch: main }')],
+    errors: [{ file: 'sandboxes/alpha.yaml', at: 'alpha', message: 'metadata.name: no free host port left in the services range 9001-9001 (for payment)' }],
   },
   // ---- secrets
   {

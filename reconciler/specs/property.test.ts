@@ -103,7 +103,7 @@ const render = (parsed: Parsed[]): SpecFile[] => parsed.map((p) => ({ path: p.pa
 describe('the compiler on arbitrary input', () => {
   let examples: SpecFile[] = [];
   beforeAll(async () => {
-    examples = await readSpecFiles(EXAMPLES);
+    examples = (await readSpecFiles(EXAMPLES)).files;
   });
 
   it('arbitrary text never throws and every error is placed', () => {

@@ -22,29 +22,8 @@ export const parseDuration = unitParser('([0-9]+)(ms|s|m|h)', DURATION_MS);
 /** `14d`, `12h`, `30m`, `90s`, `2w` -> seconds; undefined when not a ttl. */
 export const parseTtl = unitParser('([0-9]+)([wdhms])', TTL_SECONDS);
 
-const MEMORY_UNITS: Record<string, number> = {
-  '': 1,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  k: 1e3,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-};
-
-const MEMORY = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/;
-
-/** `512Mi`, `1Gi`, `1G`, `256M`, `1048576` or a number -> bytes (whole); undefined when not a size >= 1 byte. */
-export function parseMemory(value: number | string): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 1 ? value : undefined;
-  const m = MEMORY.exec(value);
-  if (!m) return undefined;
-  const bytes = Math.round(Number(m[1]) * (MEMORY_UNITS[m[2] ?? ''] ?? Number.NaN));
-  return Number.isSafeInteger(bytes) && bytes >= 1 ? bytes : undefined;
-}
+// memory sizes: one definition for specs and diff (core/quantities.ts)
+export { parseMemory, formatMemory as formatBytes } from '../../core/quantities.ts';
 
 /** `8080-8099` -> [8080, 8099], or the reason it is not a usable range. */
 export function parsePortRange(text: string): [number, number] | string {
@@ -55,13 +34,4 @@ export function parsePortRange(text: string): [number, number] | string {
   if (lo < 1 || hi > 65535) return `${text} is outside 1-65535`;
   if (lo > hi) return `${text} starts after it ends`;
   return [lo, hi];
-}
-
-/** Bytes back to the shortest exact binary unit, for people reading a plan. */
-export function formatBytes(bytes: number): string {
-  for (const unit of ['Ti', 'Gi', 'Mi', 'Ki'] as const) {
-    const size = MEMORY_UNITS[unit] ?? 1;
-    if (bytes % size === 0) return `${bytes / size}${unit}`;
-  }
-  return String(bytes);
 }

@@ -5,7 +5,7 @@
 // that has landed.
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,9 +17,17 @@ export interface Store {
   close(): void;
 }
 
-/** `path` is a file path, or ':memory:' for tests of pure store logic. */
+/**
+ * `path` is a file path, or ':memory:' for tests of pure store logic. The database holds password
+ * hashes, token hashes, encrypted secrets and the audit trail: owner-only (0600), as are the WAL
+ * and shared-memory files SQLite makes next to it (it gives them the database file's mode).
+ */
 export function openStore(path: string): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  }
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');

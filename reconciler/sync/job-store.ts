@@ -1,8 +1,12 @@
 // Persistence of sync jobs: the job, its ordered steps (from the plan), its log lines, and one
-// sync_history row per finished sync. Reads assemble the API's JobView / JobSummary.
+// sync_history row per finished sync. Reads assemble the API's JobView / JobSummary. A job keeps
+// its first `jobLogLines` log lines (a chatty build cannot fill the database); finished jobs are
+// pruned by count and age as new ones finish (store/retention.ts).
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { JobStatus, JobSummary, JobView, LogLine, Plan, PlanAction, StepStatus, StepView } from '../../schema/api.ts';
+import type { SyncRecord } from '../../core/evaluate.ts';
 import type { Store } from '../store/db.ts';
+import { DEFAULT_RETENTION, pruneJobs, type Retention } from '../store/retention.ts';
 import { jobLogs, jobs, jobSteps, syncHistory, type StoredAgentJob, type SyncTrigger } from '../store/tables/core.ts';
 
 export interface NewJob {
@@ -17,10 +21,22 @@ export interface NewJob {
   steps: ReadonlyArray<PlanAction & { job: StoredAgentJob }>;
 }
 
+/** Characters kept of one log line. */
+const LOG_LINE_CHARS = 4096;
+
 export class JobStore {
-  constructor(private readonly store: Store) {}
+  /** syncRecord per sandbox: read on every evaluation of every sandbox, changed only by this class */
+  private readonly records = new Map<string, SyncRecord>();
+  /** per running job: log lines stored and dropped past the limit */
+  private readonly logCounts = new Map<string, { kept: number; dropped: number }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly retention: Retention = DEFAULT_RETENTION,
+  ) {}
 
   create(j: NewJob, at: string): void {
+    this.records.delete(j.sandbox);
     this.store.sqlite.transaction(() => {
       this.store.db
         .insert(jobs)
@@ -64,22 +80,54 @@ export class JobStore {
     this.store.db.update(jobSteps).set(patch).where(and(eq(jobSteps.jobId, jobId), eq(jobSteps.stepId, stepId))).run();
   }
 
-  skipPending(jobId: string, at: string): void {
+  /** A step the sync added on the way (live changed since it was planned), after the planned ones. */
+  addStep(jobId: string, s: PlanAction & { job: StoredAgentJob }): void {
+    const last = this.store.db.select().from(jobSteps).where(eq(jobSteps.jobId, jobId)).orderBy(desc(jobSteps.seq)).limit(1).get();
+    this.store.db
+      .insert(jobSteps)
+      .values({ jobId, stepId: s.id, seq: (last?.seq ?? -1) + 1, wave: s.wave, kind: s.kind, resource: s.resource, node: s.node, change: s.change, reason: s.reason, agentJob: s.job, status: 'pending' })
+      .run();
+  }
+
+  /** The sandbox's latest job, if it is a finished no-op of this very state (a repeat sync can answer with it). */
+  lastNoop(sandbox: string, fingerprint: string, revision: string, since: string): string | undefined {
+    const j = this.store.db.select().from(jobs).where(eq(jobs.sandbox, sandbox)).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(1).get();
+    if (!j || j.status !== 'succeeded' || j.fingerprint !== fingerprint || j.revision !== revision || (j.finishedAt ?? '') < since) return undefined;
+    const step = this.store.db.select().from(jobSteps).where(eq(jobSteps.jobId, j.id)).limit(1).get();
+    return step ? undefined : j.id;
+  }
+
+  skipPending(jobId: string, at: string, message?: string): void {
     this.store.db
       .update(jobSteps)
-      .set({ status: 'skipped', finishedAt: at })
+      .set({ status: 'skipped', finishedAt: at, ...(message ? { message } : {}) })
       .where(and(eq(jobSteps.jobId, jobId), eq(jobSteps.status, 'pending')))
       .run();
   }
 
   addLog(jobId: string, log: LogLine): void {
-    this.store.db.insert(jobLogs).values({ jobId, stepId: log.step ?? null, stream: log.stream, line: log.line, at: log.at }).run();
+    const count = this.logCounts.get(jobId) ?? { kept: 0, dropped: 0 };
+    this.logCounts.set(jobId, count);
+    if (count.kept >= this.retention.jobLogLines) {
+      count.dropped++;
+      return;
+    }
+    count.kept++;
+    const line = log.line.length > LOG_LINE_CHARS ? `${log.line.slice(0, LOG_LINE_CHARS)}… (${log.line.length - LOG_LINE_CHARS} more characters)` : log.line;
+    this.store.db.insert(jobLogs).values({ jobId, stepId: log.step ?? null, stream: log.stream, line, at: log.at }).run();
   }
 
   finish(jobId: string, status: Extract<JobStatus, 'succeeded' | 'failed'>, at: string, error?: string): void {
+    const dropped = this.logCounts.get(jobId)?.dropped ?? 0;
+    this.logCounts.delete(jobId);
     this.store.sqlite.transaction(() => {
+      if (dropped > 0) {
+        const line = `${dropped} more log lines not kept (a job keeps its first ${this.retention.jobLogLines}; SDP_KEEP_LOG_LINES)`;
+        this.store.db.insert(jobLogs).values({ jobId, stepId: null, stream: 'sdp', line, at }).run();
+      }
       this.store.db.update(jobs).set({ status, finishedAt: at, error: error ?? null }).where(eq(jobs.id, jobId)).run();
       const j = this.store.db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+      if (j) this.records.delete(j.sandbox);
       if (j) {
         this.store.db
           .insert(syncHistory)
@@ -87,6 +135,14 @@ export class JobStore {
           .run();
       }
     })();
+    this.prune(new Date(at));
+  }
+
+  /** Drops finished jobs past the retention's count per sandbox or age; never running ones, nor a sandbox's newest. */
+  prune(now = new Date()): number {
+    const pruned = pruneJobs(this.store, this.retention, now);
+    if (pruned > 0) this.records.clear();
+    return pruned;
   }
 
   /**
@@ -94,6 +150,7 @@ export class JobStore {
    * steps. Not recorded in sync_history, so automated sync re-plans them once. Returns their sandboxes.
    */
   failInterrupted(at: string): string[] {
+    this.records.clear();
     return this.store.sqlite.transaction(() => {
       const open = this.store.db.select().from(jobs).where(inArray(jobs.status, ['pending', 'running'])).all();
       for (const j of open) {
@@ -109,9 +166,24 @@ export class JobStore {
     })();
   }
 
-  /** The most recent finished sync of a sandbox (from sync_history). */
-  lastAttempt(sandbox: string): { fingerprint: string; ok: boolean; at: string; trigger: SyncTrigger } | undefined {
-    return this.store.db.select().from(syncHistory).where(eq(syncHistory.sandbox, sandbox)).orderBy(desc(syncHistory.id)).limit(1).get();
+  /** The latest job, the latest finished sync and the latest one that succeeded. */
+  syncRecord(sandbox: string): SyncRecord {
+    let r = this.records.get(sandbox);
+    if (!r) this.records.set(sandbox, (r = this.readSyncRecord(sandbox)));
+    return r;
+  }
+
+  private readSyncRecord(sandbox: string): SyncRecord {
+    const last = this.lastJob(sandbox);
+    const attempted = this.store.db.select().from(syncHistory).where(eq(syncHistory.sandbox, sandbox)).orderBy(desc(syncHistory.id)).limit(1).get();
+    const applied = attempted?.ok
+      ? attempted
+      : this.store.db.select().from(syncHistory).where(and(eq(syncHistory.sandbox, sandbox), eq(syncHistory.ok, true))).orderBy(desc(syncHistory.id)).limit(1).get();
+    return {
+      ...(last ? { last } : {}),
+      ...(attempted ? { attempted: { revision: attempted.revision, jobId: attempted.jobId, at: attempted.at, ok: attempted.ok }, attemptedFingerprint: attempted.fingerprint } : {}),
+      ...(applied ? { applied: { revision: applied.revision, jobId: applied.jobId, at: applied.at } } : {}),
+    };
   }
 
   lastJob(sandbox: string): JobSummary | undefined {

@@ -2,11 +2,12 @@
 // compiler can say "<field>: must be <description>" when a value does not match.
 import { Type as T, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
 import { BuildSpec, RouteAdapter } from '../container.ts';
+import { COMMIT_PATTERN, NAME_PATTERN } from '../names.ts';
 
 export const API_VERSION = 'sdp/v1';
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
-export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
+export { NAME_PATTERN };
 const NAME_DESCRIPTION =
   "an RFC 1123 label (lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit)";
 export const Name = T.String({ pattern: NAME_PATTERN, description: NAME_DESCRIPTION });
@@ -61,17 +62,19 @@ export const PortRange = T.String({
 });
 export const Port = T.Integer({ minimum: 1, maximum: 65535, description: 'a TCP port (1-65535)' });
 export const Commit = T.String({
-  pattern: '^[0-9a-f]{7,64}$',
+  pattern: COMMIT_PATTERN,
   description: 'a commit SHA (7 to 64 lowercase hex characters)',
 });
 /** Checked against git's ref-format rules by the compiler (a pattern cannot say all of them). */
 export const Branch = T.String({ minLength: 1, description: 'a git branch name' });
+/** scheme://[user@]host[:port][/path...]: the host is required (`http://:8080` is no URL to route to). */
+const HTTP_URL = 'https?://([^\\s/?#@]+@)?(\\[[0-9A-Fa-f:.]+\\]|[^\\s/?#@:\\[\\]]+)(:[0-9]{1,5})?([/?#][^\\s]*)?';
 export const Repo = T.String({
-  pattern: '^[^\\s-][^\\s]*$',
-  description: "a git URL or a path relative to this file (./x, ../x), without spaces and not starting with '-'",
+  pattern: `^(${HTTP_URL}|(?!https?:)[^\\s-][^\\s]*)$`,
+  description: "a git URL (an http(s) one with a host) or a path relative to this file (./x, ../x), without spaces and not starting with '-'",
 });
 export const Image = T.String({ pattern: '^[^\\s-][^\\s]*$', description: "an image reference such as caddy:2 (no spaces)" });
-export const Url = T.String({ pattern: '^https?://[^\\s]+$', description: 'an http:// or https:// URL' });
+export const Url = T.String({ pattern: `^${HTTP_URL}$`, description: 'an http:// or https:// URL with a host, such as https://account-dev.example.com' });
 export const Address = T.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9.:-]*$',
   description: 'an IP address or host name',

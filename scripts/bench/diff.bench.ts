@@ -4,11 +4,11 @@
 // (spec hashes) costs, first and when nothing changed (memoised per desired container).
 import { availableParallelism, loadavg } from 'node:os';
 import type { LiveContainer } from '../../schema/protocol.ts';
-import { diffSandbox } from '../../reconciler/diff/diff.ts';
-import type { DiffInput } from '../../reconciler/diff/compare.ts';
-import { bind, desiredSandbox, fakeCommit, fakeDigest, liveInSync } from '../../reconciler/diff/fixtures.ts';
-import { bindSandbox, type CommitLookup, type SecretDigest } from '../../reconciler/resolve/bind.ts';
-import { groupLiveBySandbox, type NodeLive } from '../../reconciler/diff/live.ts';
+import { diffSandbox } from '../../core/diff/diff.ts';
+import type { DiffInput } from '../../core/diff/compare.ts';
+import { bind, desiredSandbox, fakeCommit, fakeDigest, liveInSync } from '../../core/diff/fixtures.ts';
+import { bindSandbox, type CommitLookup, type SecretDigest } from '../../core/bind/bind.ts';
+import { groupLiveBySandbox, type NodeLive } from '../../core/diff/live.ts';
 
 const SANDBOXES = 1000;
 const SERVICES = 10;

@@ -27,6 +27,9 @@ const sandbox = (name: string, sync: SandboxSummary['sync'], port: number): Sand
   labels: {},
   sync,
   health: 'Missing',
+  syncStatus: { status: sync, reason: sync === 'Synced' ? 'InSync' : 'Drift', message: '' },
+  healthStatus: { status: 'Missing', reason: 'ContainersMissing', message: 'none of its containers exists yet (a sync creates them)' },
+  conditions: [],
   drift: [],
   gatewayUrl: `http://127.0.0.1:${port}`,
   routes: [

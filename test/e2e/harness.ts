@@ -78,7 +78,7 @@ spec:
   services:
 ${services}  gateway:
     role: gateway
-    proxy: { image: sdp/caddy:local }
+    proxy: { image: caddy:2 }
 `;
 }
 
@@ -175,13 +175,13 @@ export class E2E {
   }
 
   /** `sdp up`, or in split mode `sdp server` plus `sdp agent` with a node token, as on two machines. */
-  private async up(): Promise<void> {
+  private async up(env: Record<string, string> = {}): Promise<void> {
     if (this.split) {
       this.spawnSdp('server', ['server', '--specs', this.specsDir, '--data', this.dataDir, '--port', String(PORTS.server)]);
       await this.ready();
       this.agent = this.startAgent(await this.issueNodeToken('local'));
     } else {
-      this.spawnSdp('up', ['up', '--specs', this.specsDir, '--data', this.dataDir, '--port', String(PORTS.server)]);
+      this.spawnSdp('up', ['up', '--specs', this.specsDir, '--data', this.dataDir, '--port', String(PORTS.server)], env);
       await this.ready();
     }
     await this.waitForAgent('local', true);
@@ -331,11 +331,22 @@ export class E2E {
     return found;
   }
 
-  /** Stops `sdp up` as Ctrl-C does, runs `whileDown`, and starts it again on the same data dir. */
-  async restart(whileDown: () => Promise<void>): Promise<void> {
+  /**
+   * Stops `sdp up` as Ctrl-C does (unless it is gone already), runs `whileDown`, and starts it again
+   * on the same data dir, with `env` added to its environment.
+   */
+  async restart(whileDown: () => Promise<void> = async () => undefined, env: Record<string, string> = {}): Promise<void> {
     await this.interrupt();
     await whileDown();
-    await this.up();
+    await this.up(env);
+  }
+
+  /** Resolves when `sdp up` (not split) exits by itself, with its exit code or signal. */
+  exited(): Promise<string> {
+    const proc = this.procs[0];
+    if (!proc) return Promise.resolve('not running');
+    if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(String(proc.signalCode ?? proc.exitCode));
+    return new Promise((r) => proc.once('exit', (code, signal) => r(String(signal ?? code))));
   }
 
   /** Stops one process as Ctrl-C does (SIGINT; SIGKILL after 10 s). */

@@ -164,7 +164,7 @@ export class Stack {
   }
 
   /** A Platform with one node (the local agent, every role), the given services and the proxy gateway. */
-  platformYaml(services: Record<string, string>, o: { health?: string } = {}): string {
+  platformYaml(services: Record<string, string>, o: { health?: string; gatewayImage?: string } = {}): string {
     const { gateway, services: svc } = this.opts.ports;
     const health = o.health ?? '{ path: /health, timeout: 1s, retries: 10, interval: 200ms }';
     const catalog = Object.entries(services)
@@ -190,7 +190,7 @@ spec:
   services:
 ${catalog}  gateway:
     role: gateway
-    proxy: { image: sdp/caddy:local }
+    proxy: { image: ${o.gatewayImage ?? 'caddy:2'} }
 `;
   }
 

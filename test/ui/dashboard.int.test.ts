@@ -77,7 +77,7 @@ spec:
   services:
 ${services}  gateway:
     role: gateway
-    proxy: { image: sdp/caddy:local }
+    proxy: { image: caddy:2 }
 ---
 apiVersion: sdp/v1
 kind: SandboxTemplate

@@ -2,7 +2,7 @@
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { DriftEntry, HealthStatus, JobStatus, Plan, StepStatus, SyncStatus } from '../../../schema/api.ts';
 import type { DesiredState, SpecError } from '../../../schema/desired.ts';
-import type { Job, LiveContainer, LiveNetwork, LiveRoutes } from '../../../schema/protocol.ts';
+import type { DiskUse, Job, LiveContainer, LiveNetwork, LiveRoutes } from '../../../schema/protocol.ts';
 
 export const agents = sqliteTable('agents', {
   name: text('name').primaryKey(),
@@ -11,6 +11,7 @@ export const agents = sqliteTable('agents', {
   version: text('version'),
   online: integer('online', { mode: 'boolean' }).notNull().default(false),
   lastSeen: text('last_seen'),
+  disk: text('disk', { mode: 'json' }).$type<DiskUse>(),
 });
 
 export const liveInventory = sqliteTable('live_inventory', {
@@ -29,8 +30,16 @@ export const specRevisions = sqliteTable('spec_revisions', {
   at: text('at').notNull(),
   ok: integer('ok', { mode: 'boolean' }).notNull(),
   errors: text('errors', { mode: 'json' }).$type<SpecError[]>().notNull(),
+  /** only on revisions stored before spec_contents existed */
   desired: text('desired', { mode: 'json' }).$type<DesiredState>(),
   digest: text('digest').notNull(),
+  contentHash: text('content_hash'),
+});
+
+/** One copy of each compiled desired state, shared by every revision that compiled to it. */
+export const specContents = sqliteTable('spec_contents', {
+  hash: text('hash').primaryKey(),
+  desired: text('desired', { mode: 'json' }).$type<DesiredState>().notNull(),
 });
 
 export const portAllocations = sqliteTable('port_allocations', {

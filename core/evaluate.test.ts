@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import type { DesiredState } from '../schema/desired.ts';
+import { bindSandbox } from './bind/bind.ts';
+import { desiredSandbox, fakeCommit, fakeDigest, liveInSync } from './diff/fixtures.ts';
+import type { NodeLive } from './diff/live.ts';
+import { sandboxSummary } from '../reconciler/present/summary.ts';
+import { evaluateWorld, type WorldInput } from './evaluate.ts';
+
+const sandbox = desiredSandbox();
+const desired: DesiredState = {
+  platform: { name: 'p', nodes: [{ name: 'node-1', roles: ['micro', 'gateway'], address: '127.0.0.1' }], ports: { gateway: [1, 2], services: [3, 4] }, services: [] },
+  sandboxes: [sandbox],
+  templates: [],
+  environments: [],
+  ports: {},
+};
+const bound = bindSandbox(sandbox, fakeCommit, fakeDigest(), 'p');
+const inSync = (): Map<string, NodeLive> => new Map(liveInSync(sandbox, bound).map(({ node, ...rest }) => [node, rest]));
+
+function world(over: Partial<WorldInput> = {}, ctx: Partial<WorldInput['ctx']> = {}) {
+  const states = evaluateWorld({
+    revision: { id: '7', desired },
+    live: inSync(),
+    ctx: { commits: fakeCommit, secretDigest: fakeDigest(), online: ['node-1'], ...ctx },
+    now: Date.parse('2026-06-01T00:00:00Z'),
+    expiresAt: () => undefined,
+    syncs: () => ({}),
+    ...over,
+  });
+  // as the API shows it (reconciler/present/summary.ts renders the findings)
+  return new Map([...states].map(([name, st]) => [name, { ...st, summary: sandboxSummary(st) }]));
+}
+
+describe('evaluateWorld', () => {
+  it('in sync: Synced/Healthy with reasons, every condition True', () => {
+    const s = world().get('qa')!.summary;
+    expect(s).toMatchObject({ sync: 'Synced', health: 'Healthy', revision: '7' });
+    expect(s.syncStatus).toEqual({ status: 'Synced', reason: 'InSync', message: 'what runs matches the desired state' });
+    expect(s.healthStatus).toMatchObject({ status: 'Healthy', reason: 'AllHealthy', message: '3 containers running and healthy' });
+    expect(s.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['AgentsConnected=True', 'BranchesResolved=True', 'RoutesRead=True']);
+  });
+
+  it('Unknown because the agent is offline: named as such, with the node', () => {
+    const s = world({}, { online: [] }).get('qa')!.summary;
+    expect(s.syncStatus).toMatchObject({ status: 'Unknown', reason: 'AgentOffline' });
+    expect(s.syncStatus.message).toContain('node-1 is offline');
+    expect(s.healthStatus.reason).toBe('AgentOffline');
+    expect(s.conditions.find((c) => c.type === 'AgentsConnected')).toMatchObject({ status: 'False', reason: 'AgentOffline' });
+  });
+
+  it('Unknown because a branch did not resolve: names the service, the branch and the resolver error', () => {
+    const commits = (repo: string, ref: string) => (repo.includes('account') ? undefined : fakeCommit(repo, ref));
+    const failed = world({}, { commits, branchError: () => 'no branch feature/login' }).get('qa')!.summary;
+    expect(failed.syncStatus).toMatchObject({ status: 'Unknown', reason: 'BranchUnresolved' });
+    expect(failed.syncStatus.message).toMatch(/^service\/account: branch \S+ of \S+ could not be resolved: no branch feature\/login$/);
+    const notYet = world({}, { commits }).get('qa')!.summary;
+    expect(notYet.syncStatus.message).toContain('is not resolved yet');
+    expect(notYet.conditions.find((c) => c.type === 'BranchesResolved')).toMatchObject({ status: 'False', reason: 'BranchUnresolved' });
+  });
+
+  it("Unknown because the gateway's routes could not be read: carries the agent's error", () => {
+    const live = inSync();
+    const n = live.get('node-1')!;
+    live.set('node-1', { ...n, gateways: n.gateways.map((g) => ({ ...g, routes: {}, error: 'admin API: connect ECONNREFUSED' })) });
+    const s = world({ live }).get('qa')!.summary;
+    expect(s.syncStatus).toEqual({ status: 'Unknown', reason: 'RoutesUnreadable', message: "the gateway's routes could not be read: admin API: connect ECONNREFUSED" });
+    expect(s.conditions.find((c) => c.type === 'RoutesRead')).toMatchObject({ status: 'False' });
+  });
+
+  it('drift and a dead container: OutOfSync (Drift) and Degraded naming the container', () => {
+    const live = inSync();
+    const n = live.get('node-1')!;
+    live.set('node-1', { ...n, containers: n.containers.map((c) => (c.service === 'orders' ? { ...c, state: 'exited' as const, health: 'none' } : c)) });
+    const s = world({ live }).get('qa')!.summary;
+    expect(s.syncStatus).toMatchObject({ status: 'OutOfSync', reason: 'Drift', message: '1 drift entry on service/orders' });
+    expect(s.healthStatus).toEqual({ status: 'Degraded', reason: 'ContainerDown', message: 'not serving: service/orders exited' });
+  });
+
+  it('expired: health Expired (TtlExpired), and the sync target is the suspended state', () => {
+    const st = world({ expiresAt: () => 0 }).get('qa')!;
+    expect(st.summary.healthStatus.reason).toBe('TtlExpired');
+    const target = st.evaluated.target(false);
+    expect('sandbox' in target && target.sandbox.suspended).toBe(true);
+  });
+
+  it('last applied vs last attempted revision, and a failed last sync as a condition', () => {
+    const s = world({
+      syncs: () => ({
+        applied: { revision: '6', jobId: 'j1', at: 'a' },
+        attempted: { revision: '7', jobId: 'j2', at: 'b', ok: false },
+        last: { id: 'j2', sandbox: 'qa', status: 'failed', user: 'u', revision: '7', prune: false, dryRun: false, createdAt: 'b', error: 'service/account on node-1: health check failed' },
+      }),
+    }).get('qa')!.summary;
+    expect(s.lastApplied).toEqual({ revision: '6', jobId: 'j1', at: 'a' });
+    expect(s.lastAttempted).toEqual({ revision: '7', jobId: 'j2', at: 'b', ok: false });
+    expect(s.conditions.find((c) => c.type === 'LastSyncSucceeded')).toMatchObject({ status: 'False', reason: 'Failed' });
+    expect(s.lastSync).toEqual({ jobId: 'j2', status: 'failed', at: 'b' });
+  });
+
+  it('an orphan: OutOfSync because no spec asks for it', () => {
+    const none = { ...desired, sandboxes: [] };
+    const s = world({ revision: { id: '8', desired: none } }).get('qa')!.summary;
+    expect(s.syncStatus).toMatchObject({ status: 'OutOfSync', reason: 'NotInSpec' });
+  });
+});

@@ -1,0 +1,35 @@
+// The one place an evaluation leaves the process: for each sandbox whose summary changed, persist it,
+// set its metrics and push it on /ws/ui; push the full status when the set of sandboxes, the
+// revision or the agents changed.
+import type { StatusView, UiMessage } from '../../schema/api.ts';
+import type { Metrics } from '../metrics.ts';
+import type { SandboxView } from './controller.ts';
+import type { SandboxRecords } from './sandbox-records.ts';
+
+export class StatusPublisher {
+  private readonly pushed = new Map<string, string>();
+
+  constructor(
+    private readonly d: { records: SandboxRecords; metrics: Metrics; broadcast: (msg: UiMessage) => void },
+  ) {}
+
+  publish(states: ReadonlyMap<string, SandboxView>, status: () => StatusView, statusChanged: boolean): void {
+    const { records, metrics, broadcast } = this.d;
+    const setChanged = states.size !== this.pushed.size || [...states.keys()].some((n) => !this.pushed.has(n));
+    const at = new Date().toISOString();
+    for (const name of [...this.pushed.keys()]) {
+      if (states.has(name)) continue;
+      this.pushed.delete(name);
+      metrics.driftEntries.remove({ sandbox: name });
+    }
+    for (const [name, st] of states) {
+      const text = JSON.stringify(st.summary);
+      if (this.pushed.get(name) === text) continue;
+      this.pushed.set(name, text);
+      records.save(st.summary, at);
+      metrics.driftEntries.set({ sandbox: name }, st.summary.drift.length);
+      broadcast({ type: 'sandbox', sandbox: st.summary });
+    }
+    if (setChanged || statusChanged) broadcast({ type: 'status', status: status() });
+  }
+}

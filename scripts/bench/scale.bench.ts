@@ -1,0 +1,206 @@
+// Scale: 1,000 sandboxes x 10 services spread over 10 simulated agents that speak the real protocol
+// over /ws/agent (hello, inventory, events, resolve results; every message validated by the hub).
+// Each agent reports its sandboxes in sync (the containers carry the spec hash core/bind computes).
+// Measured: one container event -> that sandbox's new drift on /ws/ui (p95 <= 50 ms),
+// GET /api/sandboxes (<= 100 ms), the process RSS (<= 300 MB; the simulated agents run in it too),
+// one spec file edit -> the new revision in force (<= 1 s). No Docker: no host port is bound but the
+// API on 26620 (the Platform names 26000-26999 for gateways and 30000-39999 for services on paper).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { bindSandbox } from '../../core/bind/bind.ts';
+import { startReconciler } from '../../reconciler/index.ts';
+import { compileSpecsDir } from '../../reconciler/specs/compile.ts';
+import type { SandboxSummary, StatusView, UiMessage } from '../../schema/api.ts';
+import type { ContainerSpec } from '../../schema/container.ts';
+import { PROTOCOL_VERSION, type AgentMessage, type LiveContainer, type ServerMessage } from '../../schema/protocol.ts';
+
+const SANDBOXES = 1000;
+const NODES = 10;
+const SERVICES = Array.from({ length: 10 }, (_, i) => `s${i + 1}`);
+const COMMIT = 'c0ffee0c0ffee0c0ffee0c0ffee0c0ffee0c0ffe';
+const PLATFORM = 't-core-scale';
+const ROUNDS = 40;
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? NaN;
+const name = (i: number) => `t-core-scale-${String(i).padStart(4, '0')}`;
+
+function platformYaml(): string {
+  const nodes = Array.from({ length: NODES }, (_, i) => `    - { name: sim-${i + 1}, roles: [micro, gateway], address: 127.0.0.${i + 2} }`).join('\n');
+  const catalog = SERVICES.map(
+    (s) => `    ${s}:\n      repo: https://git.example.com/app/${s}.git\n      role: micro\n      build: { type: image, image: sdp/busybox:local, run: ["httpd", "-f", "-p", "8080"] }\n      port: 8080\n      baseline: https://${s}-dev.example.com\n`,
+  ).join('');
+  return `apiVersion: sdp/v1\nkind: Platform\nmetadata: { name: ${PLATFORM} }\nspec:\n  nodes:\n${nodes}\n  ports: { gateway: 26000-26999, services: 30000-39999 }\n  services:\n${catalog}  gateway:\n    role: gateway\n    proxy: { image: caddy:2 }\n`;
+}
+
+function sandboxesYaml(from: number, to: number, label = 'a'): string {
+  const docs: string[] = [];
+  for (let i = from; i < to; i++) {
+    docs.push(`apiVersion: sdp/v1\nkind: Sandbox\nmetadata: { name: ${name(i)}, labels: { mark: ${label} } }\nspec:\n  gateway: {}\n  services:\n${SERVICES.map((s) => `    ${s}: { branch: main }`).join('\n')}\n`);
+  }
+  return docs.join('---\n');
+}
+
+function liveOf(spec: ContainerSpec): LiveContainer {
+  return {
+    id: spec.name,
+    name: spec.name,
+    sandbox: spec.sandbox,
+    platform: PLATFORM,
+    service: spec.service,
+    kind: spec.kind,
+    image: 'image' in spec.build ? spec.build.image : 'built',
+    ...(spec.source ? { commit: spec.source.commit, ...(spec.source.branch ? { branch: spec.source.branch } : {}) } : {}),
+    specHash: spec.specHash,
+    state: 'running',
+    health: 'healthy',
+    env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, String(v)])),
+    ports: spec.hostPort !== undefined ? [{ container: spec.port, host: spec.hostPort }] : [],
+    resources: {},
+  };
+}
+
+/** A simulated agent: real WebSocket, real messages; answers resolve jobs and inventory requests. */
+class SimAgent {
+  private ws!: WebSocket;
+  constructor(
+    readonly node: string,
+    private readonly inventory: () => AgentMessage,
+  ) {}
+
+  connect(url: string, token: string): Promise<void> {
+    this.ws = new WebSocket(url, { headers: { Authorization: `Bearer ${token}` } });
+    this.ws.on('message', (raw) => {
+      const msg = JSON.parse(raw.toString()) as ServerMessage;
+      if (msg.type === 'inventory-request') this.send(this.inventory());
+      if (msg.type === 'job' && msg.job.kind === 'resolve') {
+        const commits = Object.fromEntries(msg.job.refs.map((r) => [r, COMMIT]));
+        this.send({ type: 'result', jobId: msg.job.id, kind: 'resolve', ok: true, commits, durationMs: 1 });
+      }
+    });
+    return new Promise((resolve, reject) => {
+      this.ws.once('open', () => {
+        this.send({ type: 'hello', node: this.node, roles: ['micro', 'gateway'], address: '127.0.0.1', version: 'sim', protocol: PROTOCOL_VERSION });
+        this.send(this.inventory());
+        resolve();
+      });
+      this.ws.once('error', reject);
+    });
+  }
+
+  send(m: AgentMessage): void {
+    this.ws.send(JSON.stringify(m));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+export async function run(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 't-core-scale-'));
+  const specs = join(root, 'specs');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(specs);
+  writeFileSync(join(specs, 'platform.yaml'), platformYaml());
+  for (let f = 0; f < 10; f++) writeFileSync(join(specs, `sandboxes-${f}.yaml`), sandboxesYaml(f * 100, f * 100 + 100));
+
+  // what each node runs: the bound specs, as the real agent would report them
+  const compiled = await compileSpecsDir(specs);
+  if (!compiled.ok) throw new Error(`specs: ${compiled.errors.slice(0, 3).map((e) => e.message).join('; ')}`);
+  const byNode = new Map<string, { containers: LiveContainer[]; networks: { id: string; name: string; sandbox: string; platform: string }[]; gateways: { sandbox: string; container: string; routes: Record<string, string> }[] }>();
+  for (let i = 1; i <= NODES; i++) byNode.set(`sim-${i}`, { containers: [], networks: [], gateways: [] });
+  for (const s of compiled.desired.sandboxes) {
+    const bound = bindSandbox(s, () => COMMIT, () => '', PLATFORM);
+    const inv = byNode.get(s.gateway.node)!;
+    for (const c of bound.containers) inv.containers.push(liveOf(c));
+    inv.networks.push({ id: s.network, name: s.network, sandbox: s.name, platform: PLATFORM });
+    inv.gateways.push({ sandbox: s.name, container: s.gateway.name, routes: Object.fromEntries(s.routes.map((r) => [r.service, r.target])) });
+  }
+
+  const rec = await startReconciler({ specsDir: specs, dataDir: join(root, 'data'), port: 26620, adminPassword: 'scale-admin-password-1' });
+  const agents = [...byNode].map(([node, inv]) => new SimAgent(node, () => ({ type: 'inventory', node, ...inv, at: new Date().toISOString() })));
+  try {
+    const login = await fetch(`${rec.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'scale-admin-password-1' }) });
+    const { token } = (await login.json()) as { token: string };
+    const get = async <T>(path: string) => (await (await fetch(`${rec.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T;
+    for (const a of agents) await a.connect(`${rec.url.replace(/^http/, 'ws')}/ws/agent`, rec.addLocalAgentToken(a.node));
+
+    const t0 = performance.now();
+    for (;;) {
+      const all = await get<SandboxSummary[]>('/api/sandboxes');
+      if (all.length === SANDBOXES && all.every((s) => s.sync === 'Synced')) break;
+      if (performance.now() - t0 > 120_000) throw new Error(`not all Synced: ${all.filter((s) => s.sync !== 'Synced').length} of ${all.length} not (e.g. ${JSON.stringify(all.find((s) => s.sync !== 'Synced')?.syncStatus)})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const settled = performance.now() - t0;
+
+    const list: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await get<SandboxSummary[]>('/api/sandboxes');
+      list.push(performance.now() - t);
+    }
+
+    // /ws/ui: one container event -> that sandbox's drift
+    const ui = new WebSocket(`${rec.url.replace(/^http/, 'ws')}/ws/ui`, { headers: { authorization: `Bearer ${token}` } });
+    const listeners = new Set<(m: UiMessage) => void>();
+    ui.on('message', (raw) => {
+      const m = JSON.parse(raw.toString()) as UiMessage;
+      for (const l of listeners) l(m);
+    });
+    await new Promise((r) => ui.once('open', r));
+    const next = (pred: (m: UiMessage) => boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no /ws/ui message within 5 s')), 5000);
+        const l = (m: UiMessage) => {
+          if (!pred(m)) return;
+          clearTimeout(timer);
+          listeners.delete(l);
+          resolve();
+        };
+        listeners.add(l);
+      });
+    const events: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const sb = compiled.desired.sandboxes[(i * 37) % SANDBOXES]!;
+      const node = sb.gateway.node;
+      const agent = agents.find((a) => a.node === node)!;
+      const c = byNode.get(node)!.containers.find((x) => x.sandbox === sb.name && x.service === 's3')!;
+      const died = next((m) => m.type === 'sandbox' && m.sandbox.name === sb.name && m.sandbox.drift.some((d) => d.resource === 'service/s3'));
+      const t = performance.now();
+      agent.send({ type: 'event', node, action: 'die', name: c.name, container: { ...c, state: 'exited' }, at: new Date().toISOString() });
+      await died;
+      events.push(performance.now() - t);
+      const back = next((m) => m.type === 'sandbox' && m.sandbox.name === sb.name && m.sandbox.sync === 'Synced');
+      agent.send({ type: 'event', node, action: 'start', name: c.name, container: c, at: new Date().toISOString() });
+      await back;
+    }
+    ui.close();
+
+    // one spec file edit -> new revision in force
+    const before = (await get<StatusView>('/api/status')).current?.id;
+    const te = performance.now();
+    writeFileSync(join(specs, 'sandboxes-3.yaml'), sandboxesYaml(300, 400, 'b'));
+    for (;;) {
+      const cur = (await get<StatusView>('/api/status')).current?.id;
+      if (cur !== before) break;
+      if (performance.now() - te > 10_000) throw new Error('the edit did not become a revision within 10 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const edit = performance.now() - te;
+    const rss = process.memoryUsage().rss / 2 ** 20;
+
+    const ok = (v: boolean) => (v ? 'met' : 'MISSED');
+    console.log(`${SANDBOXES} sandboxes x ${SERVICES.length} services over ${NODES} simulated agents (real /ws/agent protocol), all Synced after ${(settled / 1000).toFixed(1)} s:`);
+    console.log(`  container event -> drift on /ws/ui: p50 ${pct(events, 50).toFixed(0)} ms, p95 ${pct(events, 95).toFixed(0)} ms (target <= 50 ms: ${ok(pct(events, 95) <= 50)})`);
+    console.log(`  GET /api/sandboxes: p50 ${pct(list, 50).toFixed(0)} ms, p95 ${pct(list, 95).toFixed(0)} ms (target <= 100 ms: ${ok(pct(list, 95) <= 100)})`);
+    console.log(`  spec file edit -> new revision in force: ${edit.toFixed(0)} ms (target <= 1000 ms: ${ok(edit <= 1000)})`);
+    console.log(`  RSS ${rss.toFixed(0)} MB, reconciler and simulated agents in one process (target <= 300 MB: ${ok(rss <= 300)})`);
+  } finally {
+    for (const a of agents) a.close();
+    await rec.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
