@@ -81,7 +81,18 @@ async function componentSchemas(): Promise<Record<string, Json>> {
   // ResponseTypes' own properties name the components; a named interface is already a definition
   // (its property is only a $ref to it), a list like SandboxList is not
   const named = Object.fromEntries(Object.entries(all.properties).filter(([name, schema]) => schema['$ref'] !== `#/components/schemas/${name}`));
-  return Object.fromEntries(Object.entries({ ...all.definitions, ...fromTypeBox, ...named }).sort(([a], [b]) => a.localeCompare(b)));
+  return safeNames(Object.fromEntries(Object.entries({ ...all.definitions, ...fromTypeBox, ...named }).sort(([a], [b]) => a.localeCompare(b))));
+}
+
+/** OpenAPI component names allow [a-zA-Z0-9._-] only: `Reasoned<SyncStatus>` becomes `Reasoned_SyncStatus`. */
+function safeNames(schemas: Record<string, Json>): Record<string, Json> {
+  let text = JSON.stringify(schemas);
+  for (const name of Object.keys(schemas)) {
+    const safe = name.replace(/[^a-zA-Z0-9._-]+/g, '_').replace(/_+$/, '');
+    if (safe === name) continue;
+    for (const ref of [name, encodeURIComponent(name)]) text = text.replaceAll(`"#/components/schemas/${ref}"`, `"#/components/schemas/${safe}"`).replaceAll(`"${ref}":`, `"${safe}":`);
+  }
+  return JSON.parse(text) as Record<string, Json>;
 }
 
 function operation(key: string, route: RouteDoc): [string, string, Json] {
