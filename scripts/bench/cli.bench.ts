@@ -3,14 +3,15 @@
 // reconciler and agent, next to a no-op `docker compose up -d` measured in the same run.
 // Targets: --help < 150 ms, validate < 300 ms, no-op sync < 0.3x docker compose up -d.
 // Uses Docker: sandbox t-cli-bench-sync (Platform t-cli-bench), ports 27500+ / 27580-27589 /
-// 27600-27609, compose project t-cli-bench. Needs docker compose or docker-compose
-// (scripts/bench/setup.sh installs Debian's docker-compose when neither is there).
+// 27600-27609, compose project t-cli-bench. Needs docker compose (./compose.ts installs Debian's
+// docker-compose when there is none and it runs as root).
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Stack } from '../../test/support/reconciler.ts';
+import { composeCommand } from './compose.ts';
 import { syncedSandbox } from './synced.ts';
 import { build, isFresh } from '../build-cli.js';
 
@@ -37,15 +38,9 @@ async function rounds(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Pro
 }
 
 function compose(): string[] {
-  for (const c of [['docker', 'compose'], ['docker-compose']]) {
-    try {
-      execFileSync(c[0] ?? '', [...c.slice(1), 'version'], { stdio: 'ignore' });
-      return c;
-    } catch {
-      // try the next
-    }
-  }
-  throw new Error('neither `docker compose` nor `docker-compose` runs: bash scripts/bench/setup.sh installs it');
+  const cmd = composeCommand();
+  if (!cmd) throw new Error('no docker compose (plugin or docker-compose): apt-get install docker-compose');
+  return cmd;
 }
 
 /** A no-op `up -d`: one busybox service already running as asked. */
