@@ -32,7 +32,8 @@ export async function runSync(sandbox: string, o: SyncOptions, remote: Remote, p
     print(renderPlan(res.plan, 'text').trimEnd());
     if (o.dryRun) return res.plan.noop ? EXIT.ok : EXIT.changedOrFailed;
     if (!res.job) return EXIT.ok;
-    if (res.plan.noop) {
+    // nothing to do: no action and no drift (a prune of extra objects can plan as a no-op while its job removes them)
+    if (res.plan.noop && res.plan.actions.length === 0 && res.plan.drift.length === 0) {
       print(`nothing to do (job ${res.job.id} records the sync)`);
       return EXIT.ok;
     }
