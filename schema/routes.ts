@@ -1,5 +1,5 @@
 // Every HTTP API route with the schema/api.ts type of each answer: the table the OpenAPI document
-// (schema/openapi/generate.ts -> schema/openapi.json, served at /api/openapi.json) is made from, and
+// (scripts/openapi/generate.ts -> schema/openapi.json, served at /api/openapi.json) is made from, and
 // the one the CLI's and the UI's clients are typed by (`ApiResponse<'GET /api/status'>`). A test
 // checks it against the routes the server really registers.
 import type * as Api from './api.ts';

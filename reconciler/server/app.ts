@@ -15,7 +15,7 @@ import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
 import type { AgentTokenResponse, EnvironmentView, TemplateView } from '../../schema/api.ts';
-// generated from schema/routes.ts and schema/api.ts by schema/openapi/generate.ts
+// generated from schema/routes.ts and schema/api.ts by scripts/openapi/generate.ts
 import openapi from '../../schema/openapi.json' with { type: 'json' };
 
 const SyncBody = T.Object({ prune: T.Optional(T.Boolean()), dryRun: T.Optional(T.Boolean()) }, { additionalProperties: false });

@@ -32,7 +32,7 @@ export function checkAnswer(method: string, url: string, status: number, body: s
   if (!op) {
     // a wrong method is answered 405 by design; anything else is a route the document lacks
     if (status === 405 || (status === 404 && !match)) return;
-    throw new Error(`contract: ${method} ${path} (${status}) is not in schema/openapi.json (run node --import tsx schema/openapi/generate.ts after adding it to schema/routes.ts)`);
+    throw new Error(`contract: ${method} ${path} (${status}) is not in schema/openapi.json (run node --import tsx scripts/openapi/generate.ts after adding it to schema/routes.ts)`);
   }
   const response = op.responses[String(status)] ?? op.responses['default'];
   const ref = response?.content?.['application/json'].schema.$ref;

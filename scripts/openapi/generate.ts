@@ -2,13 +2,13 @@
 // answers) and the TypeScript types in schema/api.ts (read by ts-json-schema-generator), so the
 // document follows every change to those shapes. Written to schema/openapi.json, served at
 // /api/openapi.json; a unit test fails when the file is stale.
-//   node --import tsx schema/openapi/generate.ts
+//   node --import tsx scripts/openapi/generate.ts
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ROUTES, type RouteDoc } from '../routes.ts';
+import { ROUTES, type RouteDoc } from '../../schema/routes.ts';
 
-const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schema');
 export const OPENAPI_FILE = join(SCHEMA_DIR, 'openapi.json');
 
 type Json = Record<string, unknown>;
@@ -16,7 +16,7 @@ type Json = Record<string, unknown>;
 /** The TypeBox schemas of schema/protocol.ts and schema/container.ts, by their type's name. */
 async function typeBoxSchemas(): Promise<Map<string, unknown>> {
   const { Kind } = await import('@sinclair/typebox');
-  const modules = [await import('../protocol.ts'), await import('../container.ts')];
+  const modules = [await import('../../schema/protocol.ts'), await import('../../schema/container.ts')];
   const out = new Map<string, unknown>();
   for (const mod of modules) {
     for (const [name, value] of Object.entries(mod)) if (value && typeof value === 'object' && Kind in value) out.set(name, value);

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../routes.ts';
+import { ROUTES } from '../../schema/routes.ts';
 import { OPENAPI_FILE, generateOpenApi } from './generate.ts';
 
 describe('schema/openapi.json', () => {
@@ -19,7 +19,7 @@ describe('schema/openapi.json', () => {
   });
 
   it('is what the generator makes from the current schema/api.ts and schema/routes.ts', async () => {
-    // stale: node --import tsx schema/openapi/generate.ts
+    // stale: node --import tsx scripts/openapi/generate.ts
     expect(await generateOpenApi()).toBe(committed);
   }, 60_000);
 
