@@ -6,8 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SandboxSummary } from '../../schema/api.ts';
+import { colors } from '../../cli/color.ts';
 
-const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+// on a terminal only, honouring NO_COLOR and FORCE_COLOR (cli/color.ts)
+const bold = colors.bold;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
