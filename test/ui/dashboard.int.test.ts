@@ -540,8 +540,14 @@ describe('dashboard in a real browser', () => {
         if (name !== 'detail') continue;
         // the drift side by side: stacked on a phone, and as readable as the field table
         await p.getByTestId('drift-sides').check();
-        const sides = p.locator('[data-testid=drift-side-by-side]').first();
+        const sides = p.locator('[data-resource="service/account"] [data-testid=drift-side-by-side]');
         await sides.waitFor();
+        // the killed container: its state changed, its commit still as desired (shown, not marked)
+        for (const side of ['desired', 'live']) {
+          expect(await sides.locator(`[data-side=${side}] [data-field=state] mark`).count(), `${side} state marked`).toBe(1);
+          expect(await sides.locator(`[data-side=${side}] [data-field=commit][data-same=true]`).count(), `${side} commit in sync`).toBe(1);
+          expect(await sides.locator(`[data-side=${side}] [data-field=commit] mark`).count()).toBe(0);
+        }
         const [left, right] = await Promise.all(['desired', 'live'].map((side) => sides.locator(`[data-side=${side}]`).boundingBox()));
         if (!left || !right) throw new Error('no desired or live column');
         if (viewport === 'phone') expect(right.y, 'live below desired on a phone').toBeGreaterThan(left.y);
