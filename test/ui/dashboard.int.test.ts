@@ -528,8 +528,10 @@ describe('dashboard in a real browser', () => {
       for (const [name, path, ready] of pages) {
         await open(p, `${server}${path}`, ready, `${name}-${VIEWPORTS[viewport].width}`);
         // nothing may stick out sideways on a phone
-        const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-        expect(overflow, `${name} overflows at ${VIEWPORTS[viewport].width}px`).toBeLessThanOrEqual(0);
+        // (once the page has settled: a live update or a retried request may reflow it for a moment)
+        await expect
+          .poll(() => p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), { message: `${name} overflows at ${VIEWPORTS[viewport].width}px`, timeout: 3000 })
+          .toBeLessThanOrEqual(0);
         if (name === 'agents') expect(await p.locator('tr[data-agent=local] td[data-label=Status]').textContent()).toContain('online');
         await shot(p, name, viewport);
         for (const scheme of ['light', 'dark'] as const) {
