@@ -8,7 +8,7 @@ import { formatSpecErrors } from '../../reconciler/specs/format.ts';
 import { renderDesired } from '../../reconciler/specs/render.ts';
 import { compileFolder, shownPath, type SpecsOptions } from './validate.ts';
 import type { Plan, SandboxSummary } from '../../schema/api.ts';
-import { renderPlan } from '../../reconciler/present/plan.ts';
+import { renderPlan, renderPlanComment } from '../../reconciler/present/plan.ts';
 import { DEFAULT_SERVER, ServerError, api } from '../server-client.ts';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
@@ -53,8 +53,9 @@ export async function planOnline(sandbox: string | undefined, opts: PlanOptions,
       plans.push(await api<Plan>(opts.server, 'GET', `/api/sandboxes/${encodeURIComponent(name)}/plan${opts.prune ? '?prune=true' : ''}`));
     }
     if (opts.format === 'json') print(JSON.stringify(sandbox !== undefined ? plans[0] : plans, null, 2));
+    else if (opts.format === 'markdown') print(renderPlanComment({ plans }).trimEnd());
     else if (plans.length === 0) print('no sandboxes');
-    else print(plans.map((p) => renderPlan(p, opts.format).trimEnd()).join(opts.format === 'markdown' ? '\n\n---\n\n' : '\n\n'));
+    else print(plans.map((p) => renderPlan(p, opts.format).trimEnd()).join('\n\n'));
     return plans.every((p) => p.noop) ? 0 : 1;
   } catch (err) {
     printErr(`sdp plan: ${err instanceof ServerError ? err.message : (err as Error).message}`);
