@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // engine, git, SQLite, Caddy and Chromium, so its files run one at a time on these 2-core machines.
 export default defineConfig({
   test: {
+    globalSetup: ['test/support/build-cli.ts'],
     projects: [
       {
         test: {

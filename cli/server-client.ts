@@ -1,18 +1,8 @@
-// How the CLI talks to a running reconciler: `--server URL` (default http://127.0.0.1:3452) and the
-// bearer token from env SDP_TOKEN. Errors name the server and the reason; the token is never printed.
-import { Option, type Command } from 'commander';
-import WebSocket from 'ws';
+// How the CLI talks to a running reconciler (cli/context.ts says which one, with which token).
+// Errors name the server and the reason, and what to do next; the token is never printed.
 import type { UiMessage } from '../schema/api.ts';
-
-export const DEFAULT_SERVER = 'http://127.0.0.1:3452';
-
-export interface ServerOptions {
-  server: string;
-}
-
-export function serverOption(cmd: Command): Command {
-  return cmd.addOption(new Option('--server <url>', 'reconciler URL (token from env SDP_TOKEN)').default(DEFAULT_SERVER));
-}
+import { routeUrl, type ApiResponse, type Method, type RouteKey, type RouteParams } from '../schema/routes.ts';
+import type { Remote } from './context.ts';
 
 export class ServerError extends Error {
   constructor(
@@ -23,42 +13,62 @@ export class ServerError extends Error {
   }
 }
 
-function headers(json: boolean): Record<string, string> {
-  const token = process.env['SDP_TOKEN'];
-  return { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(json ? { 'Content-Type': 'application/json' } : {}) };
+function headers(remote: Remote, json: boolean): Record<string, string> {
+  return { ...(remote.token ? { Authorization: `Bearer ${remote.token}` } : {}), ...(json ? { 'Content-Type': 'application/json' } : {}) };
 }
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** One HTTP exchange with node:http(s): fetch would load undici, a good part of a short command's time. */
+async function send(url: URL, method: Method, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; text: string }> {
+  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { ...headers, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
-export async function api<T>(server: string, method: Method, path: string, body?: unknown): Promise<T> {
-  const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
-  let res: Response;
+/** Calls a route of schema/routes.ts; the answer is typed by its response type there. */
+export async function api<K extends RouteKey>(
+  remote: Remote,
+  route: K,
+  params: RouteParams<K>,
+  body?: unknown,
+  query?: Record<string, string | boolean | undefined>,
+): Promise<ApiResponse<K>> {
+  const { method, path } = routeUrl(route, params, query);
+  const url = new URL(path, `${remote.server}/`);
+  let res: { status: number; text: string };
   try {
-    res = await fetch(url, { method, headers: headers(body !== undefined), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    res = await send(url, method, headers(remote, body !== undefined), body !== undefined ? JSON.stringify(body) : undefined);
   } catch (err) {
-    throw new ServerError(`cannot reach the reconciler at ${server}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+    throw new ServerError(`cannot reach the reconciler at ${remote.server}: ${(err as Error).message} (is it running? --server or SDP_SERVER picks another)`);
   }
-  const text = await res.text();
   let data: unknown;
   try {
-    data = text ? JSON.parse(text) : undefined;
+    data = res.text ? JSON.parse(res.text) : undefined;
   } catch {
     data = undefined;
   }
-  if (!res.ok) {
-    const reason = (data as { error?: string } | undefined)?.error ?? (text.slice(0, 200) || res.statusText);
-    const hint = res.status === 401 ? ' (set SDP_TOKEN to an API token or a session token from POST /api/login)' : '';
+  if (res.status < 200 || res.status > 299) {
+    const reason = (data as { error?: string } | undefined)?.error ?? (res.text.slice(0, 200) || 'no answer');
+    const hint = res.status === 401 ? ` (run sdp login --server ${remote.server}, or set SDP_TOKEN to an API token)` : '';
     throw new ServerError(`${method} ${url.pathname}: ${res.status} ${reason}${hint}`, res.status);
   }
-  return data as T;
+  return data as ApiResponse<K>;
 }
 
 /** Opens /ws/ui and calls `onMessage` for every UiMessage until `close()` is called. */
-export function watchUi(server: string, onMessage: (msg: UiMessage) => void): Promise<{ close(): void }> {
-  const url = new URL('/ws/ui', server);
+export async function watchUi(remote: Remote, onMessage: (msg: UiMessage) => void): Promise<{ close(): void }> {
+  const { default: WebSocket } = await import('ws');
+  const url = new URL('/ws/ui', remote.server);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: headers(false) });
+    const ws = new WebSocket(url, { headers: headers(remote, false) });
     ws.once('open', () => resolve({ close: () => ws.close() }));
     ws.once('error', (err) => reject(new ServerError(`cannot watch ${url.href}: ${err.message}`)));
     ws.on('message', (raw) => {

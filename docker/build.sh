@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '\033[1m[docker]\033[0m %s\n' "$*"; }
+source scripts/color.sh
+say() { printf '%s[docker]%s %s\n' "$BOLD" "$RESET" "$*"; }
 die() { printf '[docker] error: %s\n' "$*" >&2; exit 1; }
 
 RECIPE=1
@@ -53,6 +54,7 @@ if ! base_current; then
   rm -rf "$root"; trap - EXIT
 fi
 
+node scripts/build-cli.js   # the compiled CLI the image runs (dist/cli), when stale
 [ -f ui/build/index.html ] || die "ui/build is missing: run 'npm run setup' (or 'npm run build:ui') first"
 say "building sdp/sdp:local (docker/Dockerfile)"
 docker build -q -f docker/Dockerfile -t sdp/sdp:local . >/dev/null

@@ -241,3 +241,118 @@ export interface AuditView {
   ip: string | null;
   detail: Record<string, unknown>;
 }
+
+/** Roles, ordered: each can do everything the ones before it can (reconciler/auth/roles.ts). */
+export const ROLES = ['viewer', 'qa', 'lead', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** POST /api/login: a session token (also the cookie) and its CSRF twin for cookie requests. */
+export interface LoginResponse {
+  token: string;
+  csrf: string;
+  expiresAt: string;
+  user: { username: string; role: Role };
+}
+
+/** GET /api/me */
+export interface MeView {
+  username: string;
+  role: Role;
+  source?: 'local' | 'git';
+  via?: 'session' | 'token';
+}
+
+/** GET /api/users: { users: UserView[] } (admin) */
+export interface UserView {
+  username: string;
+  role: Role;
+  source: 'local' | 'git';
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** GET /api/tokens: { tokens: TokenView[] }; never the token's value */
+export interface TokenView {
+  id: string;
+  name: string;
+  role: Role;
+  user: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** GET /api/secrets: { secrets: SecretListing[] }; which secret names have a value, never the value */
+export interface SecretListing {
+  environment: string;
+  key: string;
+  set: boolean;
+  updatedAt?: string;
+  updatedBy?: string;
+  /** true when the current specs reference it */
+  referenced: boolean;
+}
+
+/** POST /api/sandboxes/:name/sync: the job (null when there is nothing to do, or a dry run) and its plan */
+export interface SyncResponse {
+  job: JobView | null;
+  plan: Plan;
+}
+
+/** GET /api/health (public) */
+export interface HealthView {
+  ok: boolean;
+  version: string;
+}
+
+/** { ok: true }: POST /api/refresh, /api/logout, /api/webhooks/git, PUT /api/me/password */
+export interface OkResponse {
+  ok: boolean;
+}
+
+/** Every 4xx/5xx answer: what went wrong and, where it helps, details (the required role, a job id, ...). */
+export interface ErrorResponse {
+  error: string;
+  [detail: string]: unknown;
+}
+
+export interface UsersResponse {
+  users: UserView[];
+}
+
+/** POST /api/users (201), PATCH /api/users/:username */
+export interface UserResponse {
+  user: { username: string; role: Role; source: 'local' | 'git' };
+}
+
+export interface TokensResponse {
+  tokens: TokenView[];
+}
+
+/** POST /api/tokens (201): the token's value, shown this once */
+export interface NewTokenResponse extends TokenView {
+  token: string;
+}
+
+/** DELETE /api/tokens/:id */
+export interface RevokedTokenResponse {
+  token: TokenView;
+}
+
+export interface SecretsResponse {
+  secrets: SecretListing[];
+}
+
+/** PUT /api/secrets/:env/:key */
+export interface SecretSetResponse {
+  environment: string;
+  key: string;
+  set: boolean;
+}
+
+/** GET /api/audit?limit=&before=&action=&actor= */
+export interface AuditPage {
+  events: AuditView[];
+  /** pass as `before` for the next (older) page; null on the last */
+  next: number | null;
+}

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-say() { printf '\033[1m[demo]\033[0m %s\n' "$*"; }
+source scripts/color.sh
+say() { printf '%s[demo]%s %s\n' "$BOLD" "$RESET" "$*"; }
 
 bash scripts/setup.sh
 

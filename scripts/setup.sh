@@ -13,7 +13,8 @@ for arg in "$@"; do
   esac
 done
 
-say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+source scripts/color.sh
+say() { printf '%s[setup]%s %s\n' "$BOLD" "$RESET" "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 is_debian_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
@@ -119,5 +120,8 @@ if [ -f ui/svelte.config.js ]; then
     npm run --silent build:ui >/dev/null
   fi
 fi
+
+# --- the CLI, compiled (bin/sdp.js also rebuilds it when a source changed) ----------------------
+node scripts/build-cli.js
 
 say "ready: docker $(docker version --format '{{.Server.Version}}'), images sdp/busybox:local $CADDY_IMAGE"

@@ -100,11 +100,11 @@ describe('live container', () => {
 });
 
 describe('tar writer', () => {
-  it('writes files with their parent directories, readable by tar', () => {
+  it('writes files with their parent directories, readable by tar', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sdp-tar-'));
     try {
       const long = `/etc/${'d'.repeat(90)}/${'f'.repeat(60)}.conf`;
-      writeFileSync(join(dir, 'a.tar'), tarFiles([{ path: '/etc/app/config.yaml', content: 'x: 1\n' }, { path: long, content: 'long\n' }]));
+      writeFileSync(join(dir, 'a.tar'), await tarFiles([{ path: '/etc/app/config.yaml', content: 'x: 1\n' }, { path: long, content: 'long\n' }]));
       execFileSync('tar', ['-xf', join(dir, 'a.tar'), '-C', dir]);
       expect(readFileSync(join(dir, 'etc/app/config.yaml'), 'utf8')).toBe('x: 1\n');
       expect(readFileSync(join(dir, long), 'utf8')).toBe('long\n');

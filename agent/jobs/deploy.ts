@@ -69,7 +69,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
       const opts = createOptions(spec, plan, env, temp, adapter);
       opts.HostConfig = { ...opts.HostConfig, RestartPolicy: { Name: 'no' } };
       const c = await docker.docker.createContainer(opts);
-      if (spec.files.length) await c.putArchive(tarFiles(spec.files), { path: '/' });
+      if (spec.files.length) await c.putArchive(await tarFiles(spec.files), { path: '/' });
       return c;
     } catch (err) {
       if (proxyDir) await gateways.proxy.discard(proxyDir);

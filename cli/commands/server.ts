@@ -1,45 +1,32 @@
 // `sdp server`: the reconciler alone (API, UI, hubs); agents join with `sdp agent`.
-import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { EXIT } from '../exit.ts';
 import { startReconciler, type Reconciler, type ReconcilerOptions } from '../../reconciler/index.ts';
 
-export function register(program: Command): void {
-  program
-    .command('server')
-    .description('run the reconciler (API, UI, agent hub) without a local agent')
-    .option('--specs <dir>', 'specs folder, watched', './specs')
-    .option('--specs-git <url>', 'follow a git repository instead of a folder (pulled every minute and on POST /api/webhooks/git)')
-    .option('--specs-branch <branch>', 'branch of --specs-git')
-    .option('--specs-path <path>', 'specs folder inside --specs-git')
-    .option('--data <dir>', 'data folder (SQLite, keys)', '.sdp')
-    .option('--port <n>', 'HTTP port', '3452')
-    .option('--host <addr>', 'listen address', '127.0.0.1')
-    .option('--webhook-secret-file <path>', 'file holding the secret git signs POST /api/webhooks/git with (default: env SDP_WEBHOOK_SECRET; none: the webhook is off)')
-    .action(async (o: { specs: string; specsGit?: string; specsBranch?: string; specsPath?: string; data: string; port: string; host: string; webhookSecretFile?: string }) => {
-      const rec = await startOrExit({
-        specsDir: o.specs,
-        dataDir: o.data,
-        port: Number(o.port),
-        host: o.host,
-        ...(o.specsGit
-          ? { specsGit: { url: o.specsGit, ...(o.specsBranch ? { branch: o.specsBranch } : {}), ...(o.specsPath ? { path: o.specsPath } : {}) } }
-          : {}),
-        ...(o.webhookSecretFile ? { webhookSecret: readSecretFile(o.webhookSecretFile) } : {}),
-      });
-      printAdmin(rec.initialAdmin);
-      console.log(`sdp reconciler on ${rec.url}`);
-      onSignal(() => rec.stop());
-    });
+export async function server(o: { specs: string; specsGit?: string; specsBranch?: string; specsPath?: string; data: string; port: string; host: string; webhookSecretFile?: string }): Promise<void> {
+  const rec = await startOrExit({
+    specsDir: o.specs,
+    dataDir: o.data,
+    port: Number(o.port),
+    host: o.host,
+    ...(o.specsGit
+      ? { specsGit: { url: o.specsGit, ...(o.specsBranch ? { branch: o.specsBranch } : {}), ...(o.specsPath ? { path: o.specsPath } : {}) } }
+      : {}),
+    ...(o.webhookSecretFile ? { webhookSecret: readSecretFile(o.webhookSecretFile) } : {}),
+  });
+  printAdmin(rec.initialAdmin);
+  console.log(`sdp reconciler on ${rec.url}`);
+  onSignal(() => rec.stop());
 }
 
-/** Starts the reconciler; a taken port is one line on stderr and exit 1, not a stack trace. */
+/** Starts the reconciler; a taken port is one line on stderr and exit 2, not a stack trace. */
 export async function startOrExit(opts: ReconcilerOptions): Promise<Reconciler> {
   try {
     return await startReconciler(opts);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     console.error(`sdp: ${(err as Error).message}`);
-    process.exit(1);
+    process.exit(EXIT.error);
   }
 }
 
@@ -50,11 +37,11 @@ function readSecretFile(path: string): string {
     secret = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
   } catch (err) {
     console.error(`sdp: --webhook-secret-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    process.exit(1);
+    process.exit(EXIT.error);
   }
   if (!secret) {
     console.error(`sdp: --webhook-secret-file ${path} is empty`);
-    process.exit(1);
+    process.exit(EXIT.error);
   }
   return secret;
 }

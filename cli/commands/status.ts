@@ -1,8 +1,11 @@
-// `sdp status [--format json]`: the spec revision in force (and a rejected newer one, with its
+// `sdp status [-o text|json|yaml|wide]`: the spec revision in force (and a rejected newer one, with its
 // errors), the agents, and every sandbox's sync, health (each with its reason) and drift, from the server.
-import { Option, type Command } from 'commander';
 import type { RevisionView, StatusView } from '../../schema/api.ts';
-import { ServerError, api, serverOption } from '../server-client.ts';
+import { resolveRemote, type RemoteFlags } from '../context.ts';
+import { EXIT } from '../exit.ts';
+import { chosenOutput, type OutputFlags } from '../output.ts';
+import { structured } from '../structured.ts';
+import { api } from '../server-client.ts';
 
 export function renderStatus(st: StatusView): string {
   const rev = (r: RevisionView) => `revision ${r.id}${r.commit ? ` (commit ${r.commit.slice(0, 12)}${r.dirty ? ', dirty' : ''})` : r.dirty ? ' (dirty)' : ''} at ${r.at}`;
@@ -34,19 +37,8 @@ export function renderStatus(st: StatusView): string {
   return lines.join('\n');
 }
 
-export function register(program: Command): void {
-  serverOption(
-    program
-      .command('status')
-      .description('revision in force, agents, and every sandbox with its drift')
-      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
-  ).action(async (o: { server: string; format: 'text' | 'json' }) => {
-    try {
-      const st = await api<StatusView>(o.server, 'GET', '/api/status');
-      console.log(o.format === 'json' ? JSON.stringify(st, null, 2) : renderStatus(st));
-    } catch (err) {
-      console.error(`sdp status: ${err instanceof ServerError ? err.message : (err as Error).message}`);
-      process.exitCode = 2;
-    }
-  });
+export async function status(o: OutputFlags & RemoteFlags): Promise<number> {
+  const st = await api(resolveRemote(o), 'GET /api/status', {});
+  console.log((structured(st, chosenOutput(o))) ?? renderStatus(st));
+  return EXIT.ok;
 }

@@ -1,47 +1,79 @@
-// `sdp sync SANDBOX [--prune] [--dry-run] [--wait]`: asks the server to sync. Prints the plan; with
-// --wait follows the job step by step (over /ws/ui, with a poll as a safety net) and exits 1 when
-// it fails. Exit 2 when the server refuses or cannot be reached.
-import type { Command } from 'commander';
-import type { JobView, Plan, StepView, UiMessage } from '../../schema/api.ts';
+// `sdp sync SANDBOX [--prune] [--dry-run] [--wait [--timeout D]]`: asks the server to sync. Prints
+// the plan; with --wait follows the job step by step (over /ws/ui, with a poll as a safety net).
+// Exit (cli/exit.ts): 0 done or nothing to do; 1 the job failed, --timeout passed (the job goes on
+// on the server), or a --dry-run found something to do; 2 the server refused or cannot be reached.
+import type { JobView, LogLine, StepView, UiMessage } from '../../schema/api.ts';
 import { renderPlan } from '../../reconciler/present/plan.ts';
-import { ServerError, api, serverOption, watchUi } from '../server-client.ts';
+import { parseDuration } from '../../reconciler/specs/units.ts';
+import { resolveRemote, type Remote, type RemoteFlags } from '../context.ts';
+import { CliError, EXIT } from '../exit.ts';
+import { api, watchUi } from '../server-client.ts';
+import { state } from '../color.ts';
 
-interface SyncOptions {
-  server: string;
+export interface SyncOptions {
   prune?: boolean;
   dryRun?: boolean;
   wait?: boolean;
+  /** with wait: give up after this many ms */
+  timeoutMs?: number;
 }
 
-export async function runSync(sandbox: string, o: SyncOptions, print = console.log): Promise<number> {
-  // watch before asking, so no step of a fast job is missed
+export async function runSync(sandbox: string, o: SyncOptions, remote: Remote, print = console.log): Promise<number> {
+  // A sync with nothing to do ends at once. Otherwise the watch on /ws/ui shows steps and log lines
+  // as they happen; what it missed before it opened comes from the job itself (GET /api/jobs/:id).
   const events: UiMessage[] = [];
   let notify: (() => void) | null = null;
-  const watch = o.wait && !o.dryRun ? await watchUi(o.server, (m) => (events.push(m), notify?.())).catch(() => null) : null;
+  let watch: { close(): void } | null = null;
   try {
-    const res = await api<{ job: JobView | null; plan: Plan }>(o.server, 'POST', `/api/sandboxes/${encodeURIComponent(sandbox)}/sync`, {
+    const res = await api(remote, 'POST /api/sandboxes/{name}/sync', { name: sandbox }, {
       prune: o.prune ?? false,
       dryRun: o.dryRun ?? false,
     });
     print(renderPlan(res.plan, 'text').trimEnd());
-    if (!res.job) return 0;
-    print(`job ${res.job.id} started`);
-    if (!o.wait) return 0;
-    const job = await follow(o.server, res.job.id, events, (fn) => (notify = fn), print);
-    if (job.status === 'succeeded') {
-      print(`sync of ${sandbox} succeeded`);
-      return 0;
+    if (o.dryRun) return res.plan.noop ? EXIT.ok : EXIT.changedOrFailed;
+    if (!res.job) return EXIT.ok;
+    // nothing to do: no action and no drift (a prune of extra objects can plan as a no-op while its job removes them)
+    if (res.plan.noop && res.plan.actions.length === 0 && res.plan.drift.length === 0) {
+      print(`nothing to do (job ${res.job.id} records the sync)`);
+      return EXIT.ok;
     }
-    print(`sync of ${sandbox} failed: ${job.error ?? 'unknown reason'}`);
-    return 1;
+    print(`job ${res.job.id} started`);
+    if (!o.wait) return EXIT.ok;
+    watch = await watchUi(remote, (m) => (events.push(m), notify?.())).catch(() => null);
+    const deadline = o.timeoutMs === undefined ? Infinity : Date.now() + o.timeoutMs;
+    const job = await follow(remote, res.job.id, events, (fn) => (notify = fn), print, deadline);
+    if (!job) {
+      print(`sync of ${sandbox}: still running after the --timeout; job ${res.job.id} goes on (sdp get job ${res.job.id})`);
+      return EXIT.changedOrFailed;
+    }
+    if (job.status === 'succeeded') {
+      print(`sync of ${sandbox} ${state('succeeded')}`);
+      return EXIT.ok;
+    }
+    print(`sync of ${sandbox} ${state('failed')}: ${job.error ?? 'unknown reason'}`);
+    return EXIT.changedOrFailed;
   } finally {
     watch?.close();
   }
 }
 
-/** Prints each step as it changes and each log line; resolves with the finished job. */
-async function follow(server: string, jobId: string, events: UiMessage[], onEvent: (fn: () => void) => void, print: (s: string) => void): Promise<JobView> {
+/** Prints each step as it changes and each log line; the finished job, or null past the deadline. */
+async function follow(
+  remote: Remote,
+  jobId: string,
+  events: UiMessage[],
+  onEvent: (fn: () => void) => void,
+  print: (s: string) => void,
+  deadline: number,
+): Promise<JobView | null> {
   const shown = new Map<string, string>();
+  const logged = new Set<string>();
+  const showLog = (l: LogLine) => {
+    const key = `${l.at} ${l.step ?? ''} ${l.line}`;
+    if (logged.has(key)) return;
+    logged.add(key);
+    print(`    ${l.line}`);
+  };
   const showSteps = (steps: StepView[]) => {
     for (const s of steps) {
       const key = `${s.status} ${s.message ?? ''}`;
@@ -54,15 +86,18 @@ async function follow(server: string, jobId: string, events: UiMessage[], onEven
     while (events.length > 0) {
       const m = events.shift() as UiMessage;
       if (m.type === 'job' && m.job.id === jobId) showSteps(m.job.steps);
-      if (m.type === 'job-log' && m.jobId === jobId) print(`    ${m.log.line}`);
+      if (m.type === 'job-log' && m.jobId === jobId) showLog(m.log);
     }
-    const job = await api<JobView>(server, 'GET', `/api/jobs/${encodeURIComponent(jobId)}`);
+    const job = await api(remote, 'GET /api/jobs/{id}', { id: jobId });
+    job.logs.forEach(showLog);
     if (job.status === 'succeeded' || job.status === 'failed') {
       showSteps(job.steps);
       return job;
     }
+    const left = deadline - Date.now();
+    if (left <= 0) return null;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 1000);
+      const t = setTimeout(resolve, Math.min(1000, left));
       onEvent(() => {
         clearTimeout(t);
         resolve();
@@ -71,20 +106,12 @@ async function follow(server: string, jobId: string, events: UiMessage[], onEven
   }
 }
 
-export function register(program: Command): void {
-  serverOption(
-    program
-      .command('sync <sandbox>')
-      .description('sync a sandbox to its specs (exit 1 when the sync fails, 2 on error)')
-      .option('--prune', 'also remove what no spec asks for (role lead)')
-      .option('--dry-run', 'show the plan only')
-      .option('--wait', 'follow the job until it ends'),
-  ).action(async (sandbox: string, o: SyncOptions) => {
-    try {
-      process.exitCode = await runSync(sandbox, o);
-    } catch (err) {
-      console.error(`sdp sync: ${err instanceof ServerError ? err.message : (err as Error).message}`);
-      process.exitCode = 2;
-    }
-  });
+export function sync(sandbox: string, o: RemoteFlags & { prune?: boolean; dryRun?: boolean; wait?: boolean; timeout?: string }): Promise<number> {
+  let timeoutMs: number | undefined;
+  if (o.timeout !== undefined) {
+    timeoutMs = parseDuration(o.timeout);
+    if (timeoutMs === undefined) throw new CliError(`--timeout ${o.timeout}: not a duration (e.g. 90s, 5m, 1m30s)`);
+    if (!o.wait) throw new CliError('--timeout needs --wait');
+  }
+  return runSync(sandbox, { prune: o.prune ?? false, dryRun: o.dryRun ?? false, wait: o.wait ?? false, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, resolveRemote(o));
 }

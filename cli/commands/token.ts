@@ -1,65 +1,48 @@
 // `sdp token create NAME [--role R] [--user U]` (prints the token once), `sdp token list`,
 // `sdp token revoke ID`. Your own tokens; an admin manages everyone's. `sdp token agent NODE`
 // (admin): a node's token for an agent started apart, printed once; the node's previous one stops working.
-import { Option, type Command } from 'commander';
-import { ROLES } from '../../reconciler/auth/roles.ts';
-import type { AgentTokenResponse } from '../../schema/api.ts';
-import { api, serverOption, type ServerOptions } from '../server-client.ts';
-import { action } from './secret.ts';
+import { resolveRemote, type RemoteFlags } from '../context.ts';
+import { chosenOutput, type OutputFlags } from '../output.ts';
+import { structured } from '../structured.ts';
+import { api } from '../server-client.ts';
+import { table } from '../table.ts';
 
-interface TokenView {
-  id: string;
-  name: string;
-  role: string;
-  user: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
+export async function create(name: string, o: RemoteFlags & { role?: string; user?: string }): Promise<void> {
+  const res = await api(resolveRemote(o), 'POST /api/tokens', {}, {
+    name,
+    ...(o.role ? { role: o.role } : {}),
+    ...(o.user ? { user: o.user } : {}),
+  });
+  console.error(`token ${res.id} "${res.name}" for ${res.user} (${res.role}); shown once:`);
+  console.log(res.token);
 }
 
-export function register(program: Command): void {
-  const token = program.command('token').description('API tokens for the CLI and CI');
+export async function list(o: RemoteFlags & OutputFlags): Promise<void> {
+  const { tokens } = await api(resolveRemote(o), 'GET /api/tokens', {});
+  const output = chosenOutput(o);
+  const data = structured(tokens, output);
+  if (data !== undefined) return console.log(data);
+  if (tokens.length === 0) return console.log('no tokens');
+  const wide = output === 'wide';
+  const head = ['id', 'user', 'name', 'role', 'state', ...(wide ? ['created'] : [])];
+  const rows = tokens.map((t) => [
+    t.id,
+    t.user,
+    t.name,
+    t.role,
+    t.revokedAt ? `revoked ${t.revokedAt}` : `last used ${t.lastUsedAt ?? 'never'}`,
+    ...(wide ? [t.createdAt] : []),
+  ]);
+  console.log(table(head, rows));
+}
 
-  serverOption(
-    token
-      .command('create <name>')
-      .description('create an API token; it is printed once, keep it (e.g. as the CI secret SDP_TOKEN)')
-      .addOption(new Option('--role <role>', 'at most your own role (default: yours)').choices(ROLES))
-      .option('--user <username>', 'owner (admin only; default: you)'),
-  ).action(action(async (name: string, o: ServerOptions & { role?: string; user?: string }) => {
-    const res = await api<TokenView & { token: string }>(o.server, 'POST', '/api/tokens', {
-      name,
-      ...(o.role ? { role: o.role } : {}),
-      ...(o.user ? { user: o.user } : {}),
-    });
-    console.error(`token ${res.id} "${res.name}" for ${res.user} (${res.role}); shown once:`);
-    console.log(res.token);
-  }));
+export async function revoke(id: string, o: RemoteFlags): Promise<void> {
+  await api(resolveRemote(o), 'DELETE /api/tokens/{id}', { id });
+  console.log(`revoked ${id}`);
+}
 
-  serverOption(token.command('list').description('tokens (never their values)').option('--format <format>', 'text | json', 'text')).action(
-    action(async (o: ServerOptions & { format: string }) => {
-      const { tokens } = await api<{ tokens: TokenView[] }>(o.server, 'GET', '/api/tokens');
-      if (o.format === 'json') return console.log(JSON.stringify(tokens, null, 2));
-      if (tokens.length === 0) return console.log('no tokens');
-      for (const t of tokens) {
-        const state = t.revokedAt ? `revoked ${t.revokedAt}` : `last used ${t.lastUsedAt ?? 'never'}`;
-        console.log(`${t.id}\t${t.user}\t${t.name}\t${t.role}\t${state}`);
-      }
-    }),
-  );
-
-  serverOption(token.command('revoke <id>').description('revoke a token by id (from `sdp token list`)')).action(action(async (id: string, o: ServerOptions) => {
-    await api(o.server, 'DELETE', `/api/tokens/${encodeURIComponent(id)}`);
-    console.log(`revoked ${id}`);
-  }));
-
-  serverOption(
-    token
-      .command('agent <node>')
-      .description('issue the token of agent node NODE (admin); printed once, give it to `sdp agent` as SDP_AGENT_TOKEN; the previous one stops working'),
-  ).action(action(async (node: string, o: ServerOptions) => {
-    const res = await api<AgentTokenResponse>(o.server, 'POST', `/api/agents/${encodeURIComponent(node)}/token`);
-    console.error(`token of node ${res.node} issued (any previous one stops working); shown once:`);
-    console.log(res.token);
-  }));
+export async function agent(node: string, o: RemoteFlags): Promise<void> {
+  const res = await api(resolveRemote(o), 'POST /api/agents/{node}/token', { node });
+  console.error(`token of node ${res.node} issued (any previous one stops working); shown once:`);
+  console.log(res.token);
 }

@@ -1,4 +1,5 @@
-// The real command line: `node bin/sdp.js validate|plan --offline` on temp folders.
+// The real command line: `node bin/sdp.js validate|plan --offline` on temp folders: every output
+// format, and the exit codes of cli/exit.ts (0 ok, 2 spec or usage error).
 import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ async function writeSpecs(dir: string, files: { path: string; text: string }[]):
 
 type Run = Awaited<ReturnType<typeof sdp>>;
 
-// Each `sdp` start loads every command module through tsx; all runs start at once, tests read results.
+// All runs start at once; the tests read their results.
 describe('sdp validate / sdp plan --offline', { timeout: 180_000 }, () => {
   let valid: string;
   let invalid: string;
@@ -46,11 +47,19 @@ describe('sdp validate / sdp plan --offline', { timeout: 180_000 }, () => {
     const commands: Record<string, string[]> = {
       valid: ['validate', '--specs', valid],
       invalid: ['validate', '--specs', invalid],
-      github: ['validate', '--specs', invalid, '--format', 'github'],
-      json: ['validate', '--specs', invalid, '--format', 'json'],
+      github: ['validate', '--specs', invalid, '-o', 'github'],
+      json: ['validate', '--specs', invalid, '--output', 'json'],
+      yaml: ['validate', '--specs', invalid, '-o', 'yaml'],
+      validJson: ['validate', '--specs', valid, '-o', 'json'],
+      legacyFormat: ['validate', '--specs', invalid, '--format', 'json'],
+      unknownOutput: ['validate', '--specs', valid, '-o', 'xml'],
+      unknownOption: ['validate', '--colour'],
+      planJson: ['plan', '--offline', 'alpha', '--specs', valid, '-o', 'json'],
+      planYaml: ['plan', '--offline', 'alpha', '--specs', valid, '-o', 'yaml'],
+      planWide: ['plan', '--offline', 'alpha', '--specs', valid, '-o', 'wide'],
       missing: ['validate', '--specs', join(valid, 'nope')],
       plan: ['plan', '--offline', 'alpha', '--specs', valid],
-      markdown: ['plan', '--offline', '--specs', valid, '--format', 'markdown'],
+      markdown: ['plan', '--offline', '--specs', valid, '-o', 'markdown'],
       planBad: ['plan', '--offline', '--specs', invalid],
       planUnknown: ['plan', '--offline', 'zeta', '--specs', valid],
     };
@@ -67,7 +76,7 @@ describe('sdp validate / sdp plan --offline', { timeout: 180_000 }, () => {
     expect(r.code).toBe(0);
   });
 
-  it('invalid specs: exit 1, every error as file:line:col: field: message', () => {
+  it('invalid specs: exit 2, every error as file:line:col: field: message', () => {
     const r = runs.invalid!;
     const file = relative(ROOT, join(invalid, 'sandboxes/qa-two.yaml'));
     expect(r.stdout.trim().split('\n')).toEqual([
@@ -75,7 +84,7 @@ describe('sdp validate / sdp plan --offline', { timeout: 180_000 }, () => {
       `${file}:8:24: spec.services.account.branch: "feature..login" is not a valid branch name: it contains '..'`,
       '2 errors: specs are not valid',
     ]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
   });
 
   it('github format: workflow annotations', () => {
@@ -85,7 +94,7 @@ describe('sdp validate / sdp plan --offline', { timeout: 180_000 }, () => {
       `::error file=${file},line=5,col=13,title=sdp validate::spec.template: unknown SandboxTemplate qb (known: qa)`,
       `::error file=${file},line=8,col=24,title=sdp validate::spec.services.account.branch: "feature..login" is not a valid branch name: it contains '..'`,
     ]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
   });
 
   it('json format', () => {
@@ -96,13 +105,13 @@ describe('sdp validate / sdp plan --offline', { timeout: 180_000 }, () => {
       [5, 13, 'spec.template'],
       [8, 24, 'spec.services.account.branch'],
     ]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
   });
 
   it('a missing folder is an error, not a crash', () => {
     const r = runs.missing!;
     expect(r.stdout).toContain('cannot read specs folder');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
   });
 
   it('plan --offline shows what a sandbox compiles to', () => {
@@ -126,6 +135,31 @@ describe('sdp validate / sdp plan --offline', { timeout: 180_000 }, () => {
     expect(bad.stdout).toContain(':8:24: spec.services.account.branch');
     const unknown = runs.planUnknown!;
     expect(unknown.code).toBe(2);
-    expect(unknown.stdout).toContain('no sandbox zeta');
+    expect(unknown.stderr).toContain('sdp plan: no sandbox zeta');
+  });
+
+  it('yaml prints the same data as json; --format is the old name of -o', async () => {
+    const { parse } = await import('yaml');
+    expect(parse(runs.yaml!.stdout)).toEqual(JSON.parse(runs.json!.stdout));
+    expect(runs.yaml!.code).toBe(2);
+    expect(JSON.parse(runs.legacyFormat!.stdout)).toEqual(JSON.parse(runs.json!.stdout));
+    expect(JSON.parse(runs.validJson!.stdout)).toMatchObject({ ok: true });
+    expect(runs.validJson!.code).toBe(0);
+  });
+
+  it('an unknown output format or option is a usage error: exit 2, with the allowed choices', () => {
+    expect(runs.unknownOutput!.code).toBe(2);
+    expect(runs.unknownOutput!.stderr).toContain("argument 'xml' is invalid. Allowed choices are text, json, yaml, wide, github");
+    expect(runs.unknownOption!.code).toBe(2);
+    expect(runs.unknownOption!.stderr).toContain("unknown option '--colour'");
+  });
+
+  it('plan --offline in json, yaml and wide', async () => {
+    const { parse } = await import('yaml');
+    const json = JSON.parse(runs.planJson!.stdout) as { sandboxes: { name: string }[] };
+    expect(json.sandboxes.map((s) => s.name)).toEqual(['alpha']);
+    expect(parse(runs.planYaml!.stdout)).toEqual(json);
+    expect(runs.planWide!.stdout).toContain('sandbox alpha');
+    for (const r of [runs.planJson!, runs.planYaml!, runs.planWide!]) expect(r.code).toBe(0);
   });
 });

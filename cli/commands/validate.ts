@@ -1,10 +1,12 @@
-// `sdp validate [--specs DIR] [--format text|json|github]`: compiles the specs folder as the
-// reconciler would and prints every error at once (file:line:col: field: message). Exit 1 on errors.
-import { Option, type Command } from 'commander';
+// `sdp validate [--specs DIR] [-o text|json|yaml|wide|github]`: compiles the specs folder as the
+// reconciler would and prints every error at once (file:line:col: field: message). Exit 2 on errors.
 import { join, relative } from 'node:path';
 import { compileSpecsDir } from '../../reconciler/specs/compile.ts';
 import { formatSpecErrors, summarize, type ErrorFormat } from '../../reconciler/specs/format.ts';
 import type { CompileResult } from '../../schema/desired.ts';
+import { EXIT } from '../exit.ts';
+import { chosenOutput, type OutputFlags } from '../output.ts';
+import { structured } from '../structured.ts';
 
 export interface SpecsOptions {
   specs: string;
@@ -26,25 +28,23 @@ export const shownPath =
   (file: string): string =>
     relative(process.cwd(), join(dir, file)) || file;
 
-export async function runValidate(opts: SpecsOptions & { format: ErrorFormat }, print = console.log): Promise<number> {
+/** Exit 0 when the specs are valid, 2 (a spec error, cli/exit.ts) when not. */
+export async function runValidate(opts: SpecsOptions & { output: string }, print = console.log): Promise<number> {
   const result = await compileFolder(opts.specs);
+  const errorFormat: ErrorFormat = opts.output === 'github' ? 'github' : 'text';
   if (!result.ok) {
-    print(formatSpecErrors(result.errors, opts.format, shownPath(opts.specs)));
-    if (opts.format === 'text') print(`${result.errors.length} error${result.errors.length === 1 ? '' : 's'}: specs are not valid`);
-    return 1;
+    const errors = result.errors.map((e) => ({ ...e, file: shownPath(opts.specs)(e.file) }));
+    const data = structured({ ok: false, errors }, opts.output);
+    if (data !== undefined) print(data);
+    else print(formatSpecErrors(result.errors, errorFormat, shownPath(opts.specs)));
+    if (data === undefined && errorFormat === 'text') print(`${result.errors.length} error${result.errors.length === 1 ? '' : 's'}: specs are not valid`);
+    return EXIT.error;
   }
   const summary = summarize(result.desired);
-  print(opts.format === 'json' ? JSON.stringify({ ok: true, summary }, null, 2) : `specs valid: ${summary}`);
-  return 0;
+  print((structured({ ok: true, summary }, opts.output)) ?? `specs valid: ${summary}`);
+  return EXIT.ok;
 }
 
-export function register(program: Command): void {
-  program
-    .command('validate')
-    .description('check every spec in the folder; prints all errors as file:line:col, exit 1 on any')
-    .option('--specs <dir>', 'specs folder', './specs')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
-    .action(async (opts: SpecsOptions & { format: ErrorFormat }) => {
-      process.exitCode = await runValidate(opts);
-    });
+export function validate(o: SpecsOptions & OutputFlags): Promise<number> {
+  return runValidate({ specs: o.specs, output: chosenOutput(o) });
 }

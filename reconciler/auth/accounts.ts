@@ -7,6 +7,7 @@ import { agentTokens, apiTokens, sessions, users } from '../store/tables/auth.ts
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.ts';
 import { atLeast, lower, type Role } from './roles.ts';
 import { matchesHash, newToken, newTokenId, sha256 } from './tokens.ts';
+import type { TokenView, UserView } from '../../schema/api.ts';
 
 export interface User {
   id: number;
@@ -15,23 +16,7 @@ export interface User {
   source: 'local' | 'git';
 }
 
-export interface UserView {
-  username: string;
-  role: Role;
-  source: 'local' | 'git';
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface TokenView {
-  id: string;
-  name: string;
-  role: Role;
-  user: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+export type { TokenView, UserView } from '../../schema/api.ts';
 
 export interface SessionGrant {
   /** the session id: cookie value, and a bearer token for the CLI */

@@ -1,7 +1,8 @@
 // Roles are ordered: each one can do everything the ones before it can.
 // viewer reads; qa syncs; lead syncs with prune and sets secrets; admin manages users and tokens.
-export const ROLES = ['viewer', 'qa', 'lead', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from '../../schema/api.ts';
+
+export { ROLES, type Role };
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);

@@ -6,6 +6,7 @@ import type { SecretRef } from '../../schema/desired.ts';
 import type { Store } from '../store/db.ts';
 import { secrets, secretsKeyCheck } from '../store/tables/secrets.ts';
 import { deriveKey, macValues, open, seal } from './crypto.ts';
+import type { SecretListing } from '../../schema/api.ts';
 
 export class SecretStoreError extends Error {
   override name = 'SecretStoreError';
@@ -16,13 +17,7 @@ export interface SecretName {
   key: string;
 }
 
-export interface SecretListing extends SecretName {
-  set: boolean;
-  updatedAt?: string;
-  updatedBy?: string;
-  /** true when the current specs reference it */
-  referenced: boolean;
-}
+export type { SecretListing } from '../../schema/api.ts';
 
 export interface SecretStore {
   set(environment: string, key: string, value: string, by?: string): void;

@@ -216,9 +216,20 @@ describe('agent tokens', () => {
     expect(await hello(NODE, r.stdout.trim())).toBe('accepted');
 
     const refused = await sdp(['token', 'agent', NODE, '--server', stack.url], { SDP_TOKEN: viewer });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/403 requires role admin/);
   }, 120_000);
+});
+
+it('a wrong method is 405 with Allow, an unknown path 404', async () => {
+  const wrong = await call('DELETE', '/api/sandboxes/t-rec-api-x/sync', stack.token);
+  expect(wrong.status).toBe(405);
+  expect((wrong.json as { error: string }).error).toBe('DELETE is not allowed on /api/sandboxes/t-rec-api-x/sync (allowed: POST)');
+  const res = await fetch(`${stack.url}/api/users`, { method: 'PUT', headers: { authorization: `Bearer ${stack.token}` } });
+  expect(res.status).toBe(405);
+  expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
+  const none = await call('GET', '/api/nothing-here', stack.token);
+  expect(none.status).toBe(404);
 });
 
 it('POST /api/webhooks/git answers 404 while no webhook secret is configured', async () => {
@@ -262,11 +273,11 @@ describe('a taken port', () => {
     expect(err?.code).toBe('EADDRINUSE');
   });
 
-  it('sdp server on it prints that one line and exits 1', async () => {
+  it('sdp server on it prints that one line and exits 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 't-rec-port-'));
     scratch.push(dir);
     const r = await sdp(['server', '--port', String(stack.reconciler.port), '--specs', stack.specsDir, '--data', dir], { SDP_LOG_LEVEL: 'info' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(`sdp: port ${stack.reconciler.port} is in use: is sdp already running? use --port N\n`);
   }, 60_000);
 });

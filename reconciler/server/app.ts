@@ -15,6 +15,8 @@ import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
 import type { AgentTokenResponse, EnvironmentView, TemplateView } from '../../schema/api.ts';
+// generated from schema/routes.ts and schema/api.ts by scripts/openapi/generate.ts
+import openapi from '../../schema/openapi.json' with { type: 'json' };
 
 const SyncBody = T.Object({ prune: T.Optional(T.Boolean()), dryRun: T.Optional(T.Boolean()) }, { additionalProperties: false });
 
@@ -42,6 +44,7 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   app.use('/api/*', bodyCap());
   app.route('/', d.auth.routes);
   app.get('/api/health', (c) => c.json({ ok: true, version: d.version }));
+  app.get('/api/openapi.json', (c) => c.json(openapi));
   app.get('/metrics', async (c) => c.text(await d.metrics.registry.metrics(), 200, { 'Content-Type': d.metrics.registry.contentType }));
   // A push webhook only triggers a pull of what sdp already follows, yet it comes without a user:
   // it proves itself with an HMAC of its raw body (X-Hub-Signature-256) under the webhook secret.
@@ -119,7 +122,15 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     await d.refresh();
     return c.json({ ok: true });
   });
-  app.all('/api/*', (c) => errorJson(c, 404, `no route ${c.req.method} ${c.req.path}`));
+  const allowed = allowedMethods(app);
+  app.all('/api/*', (c) => {
+    const allow = allowed(c.req.path);
+    if (allow.length > 0) {
+      c.header('Allow', allow.join(', '));
+      return errorJson(c, 405, `${c.req.method} is not allowed on ${c.req.path} (allowed: ${allow.join(', ')})`);
+    }
+    return errorJson(c, 404, `no route ${c.req.method} ${c.req.path}`);
+  });
 
   if (d.uiDir && existsSync(d.uiDir)) {
     // serveStatic resolves `root` against the working directory
@@ -128,6 +139,21 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     app.get('*', serveStatic({ root, path: 'index.html' }));
   }
   return app;
+}
+
+/**
+ * The methods the API answers on a path, from the routes registered so far (middleware, registered
+ * for every method, aside): a wrong method gets 405 with `Allow`, as HTTP asks, not 404.
+ */
+function allowedMethods(app: Hono<AuthEnv>): (path: string) => string[] {
+  const routes = app.routes
+    .filter((r) => r.method !== 'ALL' && r.path.startsWith('/api/'))
+    .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\/:[^/]+/g, '/[^/]+')}/?$`) }));
+  return (path) => {
+    const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
+  };
 }
 
 /** The templates of the desired state in force; none before a first good revision. */

@@ -1,15 +1,11 @@
 // Checks one document against its kind's JSON Schema (ajv, all errors) and turns ajv's errors into
 // messages a spec author reads: the field, what it must be, and where the key or value is.
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import { SPEC_KINDS, type SpecKind } from '../../schema/specs/index.ts';
+import type { ErrorObject } from 'ajv';
+import type { SpecKind } from '../../schema/specs/index.ts';
 import type { Path, SpecDoc } from './documents.ts';
 import { isObject, type Errors } from './errors.ts';
+import { validators } from './validators.ts';
 
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false });
-const validators = Object.fromEntries(
-  (Object.keys(SPEC_KINDS) as SpecKind[]).map((kind) => [kind, ajv.compile(SPEC_KINDS[kind])]),
-) as Record<SpecKind, ValidateFunction>;
 
 const SECRETS_AS_MAP =
   'must be a list of secret names, e.g. [DB_PASSWORD]; values never go in specs: put them in the secret store with `sdp secret set <environment> <KEY>` (value on stdin)';

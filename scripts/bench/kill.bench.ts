@@ -5,7 +5,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { UiMessage } from '../../schema/api.ts';
-import { Stack, branchApp, sandboxYaml } from '../../test/support/reconciler.ts';
+import { Stack } from '../../test/support/reconciler.ts';
+import { syncedSandbox } from './synced.ts';
 
 const ROUNDS = 10;
 const SANDBOX = 't-rec-bench-kill';
@@ -25,13 +26,7 @@ export async function run(): Promise<void> {
   const stack = new Stack({ prefix: 't-rec-bench-', port: 21400, ports: { gateway: [21410, 21419], services: [21420, 21429] } });
   try {
     await stack.start();
-    const repo = stack.repo('web');
-    repo.commit('main', branchApp('main'));
-    await stack.writeSpec('platform.yaml', stack.platformYaml({ web: repo.url }));
-    await stack.writeSpec('sb.yaml', sandboxYaml(SANDBOX, { web: 'main' }));
-    await stack.waitSandbox(SANDBOX, (s) => s.drift.some((d) => d.resource === 'service/web'), 'service drift');
-    await stack.syncAndWait(SANDBOX);
-    await stack.waitSandbox(SANDBOX, (s) => s.sync === 'Synced', 'Synced');
+    await syncedSandbox(stack, SANDBOX);
 
     const samples: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {

@@ -2,7 +2,8 @@
 // is reported finished on /ws/ui. Real reconciler, real agent, real SQLite. Target: < 100 ms.
 // Uses Docker; sandbox t-rec-bench-sync, ports 21080+ / 21180-21189 / 21370-21379.
 import type { UiMessage } from '../../schema/api.ts';
-import { Stack, branchApp, sandboxYaml } from '../../test/support/reconciler.ts';
+import { Stack } from '../../test/support/reconciler.ts';
+import { syncedSandbox } from './synced.ts';
 
 const ROUNDS = 30;
 const SANDBOX = 't-rec-bench-sync';
@@ -14,13 +15,7 @@ export async function run(): Promise<void> {
   const stack = new Stack({ prefix: 't-rec-bench-', port: 21080, ports: { gateway: [21180, 21189], services: [21370, 21379] } });
   try {
     await stack.start();
-    const repo = stack.repo('web');
-    repo.commit('main', branchApp('main'));
-    await stack.writeSpec('platform.yaml', stack.platformYaml({ web: repo.url }));
-    await stack.writeSpec('sb.yaml', sandboxYaml(SANDBOX, { web: 'main' }));
-    await stack.waitSandbox(SANDBOX, (s) => s.drift.some((d) => d.resource === 'service/web'), 'service drift');
-    await stack.syncAndWait(SANDBOX);
-    await stack.waitSandbox(SANDBOX, (s) => s.sync === 'Synced', 'Synced');
+    await syncedSandbox(stack, SANDBOX);
 
     const samples: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {

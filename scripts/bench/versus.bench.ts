@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Stack, httpGet } from '../../test/support/reconciler.ts';
+import { composeCommand } from './compose.ts';
 
 const exec = promisify(execFile);
 const N = 10;
@@ -41,14 +42,6 @@ function caddyConfig(): string {
     handle: [{ handler: 'rewrite', strip_path_prefix: `/${s}` }, { handler: 'reverse_proxy', upstreams: [{ dial: `${s}:8080` }] }],
   }));
   return JSON.stringify({ admin: { disabled: true }, apps: { http: { servers: { gw: { listen: [':80'], routes } } } } });
-}
-
-function composeCommand(): string[] | undefined {
-  if (spawnSync('docker', ['compose', 'version']).status === 0) return ['docker', 'compose'];
-  if (spawnSync('docker-compose', ['version']).status === 0) return ['docker-compose'];
-  // idempotent: the Debian package, once, when we may install it
-  if (process.getuid?.() === 0 && spawnSync('apt-get', ['install', '-y', '-qq', 'docker-compose'], { stdio: 'ignore' }).status === 0) return ['docker-compose'];
-  return undefined;
 }
 
 async function compose(dir: string): Promise<number> {

@@ -6,8 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SandboxSummary } from '../../schema/api.ts';
+import { colors } from '../../cli/color.ts';
 
-const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+// on a terminal only, honouring NO_COLOR and FORCE_COLOR (cli/color.ts)
+const bold = colors.bold;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -108,7 +110,7 @@ export function welcomeText(
     `  2. curl ${`${gw}/${feature}/`.padEnd(40)} -> answers from its feature branch (service, branch, commit)`,
     `     curl ${`${gw}/${baseline}/rest`.padEnd(40)} -> answers from the baseline`,
     '  3. or from a shell (the password on stdin):',
-    `     export SDP_TOKEN=$(node bin/sdp.js login --server ${server})`,
+    `     node bin/sdp.js login --server ${server}    # saves the login for the commands below`,
     `     node bin/sdp.js status;  node bin/sdp.js plan ${first?.name ?? 'qa-login-error'};  node bin/sdp.js sync ${first?.name ?? 'qa-login-error'} --wait`,
     '  4. edit a file in specs/ (e.g. route a service to baseline): the sandbox turns OutOfSync with a',
     '     field-by-field drift; an invalid edit is rejected with file:line and nothing changes.',

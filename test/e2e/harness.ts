@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import type { SandboxDetail, SandboxSummary, StatusView } from '../../schema/api.ts';
 import { ensureBaselines, removeBaselines, type BaselineSet } from '../../scripts/demo/baseline.ts';
 import { DEMO_SERVICES, ensureDemoRepos } from '../../scripts/demo/repos.ts';
+import { checkAnswer } from '../support/contract.ts';
 
 const run = promisify(execFile);
 
@@ -258,6 +259,7 @@ export class E2E {
       signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
+    checkAnswer(method, path, res.status, text);
     if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
     return (text ? JSON.parse(text) : undefined) as T;
   }

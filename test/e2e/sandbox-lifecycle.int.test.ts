@@ -213,7 +213,7 @@ describe('a newcomer works through the demo', () => {
     );
 
     const v = await e.cli('validate', '--specs', e.specsDir);
-    expectExit(v, 1);
+    expectExit(v, 2);
     expect(`${v.stdout}${v.stderr}`).toMatch(/login\.yaml:7:\d+/);
     expect(`${v.stdout}${v.stderr}`).toMatch(/colour/);
 

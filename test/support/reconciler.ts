@@ -19,6 +19,7 @@ import { TestRepo, cleanupSandboxes } from '../../agent/testing/fixtures.ts';
 import { startReconciler, type Reconciler } from '../../reconciler/index.ts';
 import type { GitSpecsOptions } from '../../reconciler/source/index.ts';
 import type { JobView, Plan, SandboxDetail, SandboxSummary, StatusView, UiMessage } from '../../schema/api.ts';
+import { checkAnswer } from './contract.ts';
 
 export { TestRepo, branchApp, httpGet } from '../../agent/testing/fixtures.ts';
 
@@ -200,12 +201,15 @@ ${catalog}  gateway:
     return JSON.parse(text) as T;
   }
 
-  request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
-    return fetch(`${this.url}${path}`, {
+  /** Every answer is checked against the OpenAPI document (test/support/contract.ts). */
+  async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+    const res = await fetch(`${this.url}${path}`, {
       method,
       headers: { Authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
+    checkAnswer(method, path, res.status, await res.clone().text());
+    return res;
   }
 
   async sandbox(name: string): Promise<SandboxSummary | undefined> {

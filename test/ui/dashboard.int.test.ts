@@ -7,7 +7,8 @@
 //
 // Everything it makes belongs to sandboxes `t-ui-*` and host ports 23000-23999 (ARCHITECTURE.md).
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -195,6 +196,19 @@ async function open(p: Page, url: string, ready: string, label: string): Promise
   }
 }
 
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical findings on the page as it is, one line each. */
+async function axeFindings(p: Page): Promise<string[]> {
+  if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ content: AXE_SOURCE });
+  const violations = await p.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.targets.join(' ')}`);
+}
+
 async function shot(page: Page, name: string, viewport: keyof typeof VIEWPORTS): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}-${VIEWPORTS[viewport].width}.png`), fullPage: true });
 }
@@ -237,7 +251,8 @@ describe('dashboard in a real browser', () => {
     });
 
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    desktop = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    // bypassCSP: axe-core is injected into the page; the dashboard's own CSP stays as it is
+    desktop = await browser.newContext({ viewport: VIEWPORTS.desktop, bypassCSP: true });
     page = await desktop.newPage();
     watchErrors(page);
   }, 240_000);
@@ -401,6 +416,27 @@ describe('dashboard in a real browser', () => {
     }
   });
 
+  it('names copy buttons by their visible text, says an unknown job is unavailable, and toggles dark mode', async () => {
+    await open(page, `${server}/sandboxes/${SANDBOX}`, '[data-testid=gateway-url] button', 'copy-name');
+    const gateway = (await page.locator('[data-testid=gateway-url] code').textContent()) ?? '';
+    await page.getByRole('button', { name: `Copy gateway URL: ${gateway} Copy` }).waitFor();
+
+    await open(page, `${server}/jobs/job-that-does-not-exist`, '[data-testid=job][data-status=error]', 'unknown-job');
+    expect(await page.locator('[data-testid=job-outcome]').textContent()).toBe('Unavailable');
+
+    const bg = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    const light = await bg();
+    await page.getByTestId('theme-toggle').click();
+    expect(await page.getByTestId('theme-toggle').getAttribute('aria-pressed')).toBe('true');
+    expect(await bg()).not.toBe(light);
+    await page.reload();
+    await page.getByTestId('theme-toggle').waitFor();
+    expect(await page.getByTestId('theme-toggle').getAttribute('aria-pressed')).toBe('true');
+    await page.getByTestId('theme-toggle').click();
+    expect(await bg()).toBe(light);
+  });
+
   it('renders every main page at desktop and phone width', async () => {
     const pages: [string, string, string][] = [
       ['overview', '/', `tr[data-sandbox="${SANDBOX}"]`],
@@ -412,7 +448,7 @@ describe('dashboard in a real browser', () => {
       ['environments', '/environments', '[data-env], [data-testid=environments-missing]'],
     ];
     for (const viewport of ['desktop', 'phone'] as const) {
-      const ctx = viewport === 'desktop' ? desktop : await browser?.newContext({ viewport: VIEWPORTS.phone });
+      const ctx = viewport === 'desktop' ? desktop : await browser?.newContext({ viewport: VIEWPORTS.phone, bypassCSP: true });
       if (!ctx) throw new Error('no browser context');
       const p = viewport === 'desktop' ? page : await ctx.newPage();
       if (p !== page) watchErrors(p);
@@ -430,6 +466,11 @@ describe('dashboard in a real browser', () => {
         expect(overflow, `${name} overflows at ${VIEWPORTS[viewport].width}px`).toBeLessThanOrEqual(0);
         if (name === 'agents') expect(await p.locator('tr[data-agent=local] td[data-label=Status]').textContent()).toContain('online');
         await shot(p, name, viewport);
+        for (const scheme of ['light', 'dark'] as const) {
+          await p.emulateMedia({ colorScheme: scheme });
+          expect(await axeFindings(p), `${name} at ${VIEWPORTS[viewport].width}px, ${scheme}`).toEqual([]);
+        }
+        await p.emulateMedia({ colorScheme: 'light' });
       }
       if (viewport === 'phone') await ctx.close();
     }

@@ -19,3 +19,12 @@ export const handleError: HandleClientError = ({ error }) => {
   console.error(error);
   return { message: 'Something went wrong in the dashboard; reload to try again.' };
 };
+
+// The theme chosen with the toggle (else the system's), applied before the app renders. Here and
+// not inline in app.html: the CSP (svelte.config.js) allows only SvelteKit's own hashed scripts.
+try {
+  const theme = localStorage.getItem('sdp-theme');
+  if (theme === 'light' || theme === 'dark') document.documentElement.dataset.theme = theme;
+} catch {
+  // storage unavailable: follow the system
+}

@@ -1,51 +1,15 @@
-// The one place the UI talks HTTP to the reconciler. Shapes come from schema/api.ts; the few that
-// schema/api.ts does not define (login, me, audit, secrets) are declared here.
-import type {
-  AgentView,
-  AuditView,
-  EnvironmentView,
-  TemplateView,
-  JobView,
-  Plan,
-  RevisionView,
-  SandboxDetail,
-  SandboxSummary,
-  StatusView,
-} from '../../../schema/api.ts';
+// The one place the UI talks HTTP to the reconciler: the routes of schema/routes.ts, typed by the
+// shapes of schema/api.ts, the same table the CLI's client and the OpenAPI document come from.
+import type { AuditView, MeView, SecretListing } from '../../../schema/api.ts';
+import { routeUrl, type ApiResponse, type RouteKey, type RouteParams } from '../../../schema/routes.ts';
 
-export type Role = 'viewer' | 'qa' | 'lead' | 'admin';
-export interface Me {
-  username: string;
-  role: Role;
-  source?: 'local' | 'git';
-  via?: 'session' | 'token';
-}
-export interface LoginResponse {
-  token: string;
-  csrf?: string;
-}
-export interface SyncResponse {
-  /** null for a dry run when the server does not persist dry runs */
-  job: { id: string } | null;
-  plan: Plan;
-}
+export type { Role, TemplateView, EnvironmentView } from '../../../schema/api.ts';
+export type Me = MeView;
 /** one event of GET /api/audit, newest first */
 export type AuditEntry = AuditView;
-export interface AuditPage {
-  events: AuditEntry[];
-  /** pass as `before` for the next (older) page; null on the last */
-  next: number | null;
-}
-export type { TemplateView, EnvironmentView } from '../../../schema/api.ts';
+export type { AuditPage } from '../../../schema/api.ts';
 /** which secret names have a value in the store; never the value */
-export interface SecretStatus {
-  environment: string;
-  key: string;
-  set: boolean;
-  updatedAt?: string;
-  updatedBy?: string;
-  referenced?: boolean;
-}
+export type SecretStatus = SecretListing;
 
 export class ApiError extends Error {
   constructor(
@@ -109,24 +73,27 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   return data as T;
 }
 
-const enc = encodeURIComponent;
+/** A route of schema/routes.ts; the answer is typed by its response type there. */
+function call<K extends RouteKey>(key: K, params: RouteParams<K>, body?: unknown, query?: Record<string, string | number | undefined>): Promise<ApiResponse<K>> {
+  const { method, path } = routeUrl(key, params, query);
+  return request<ApiResponse<K>>(method, path, body);
+}
 
 export const api = {
-  login: (username: string, password: string) => request<LoginResponse>('POST', '/api/login', { username, password }),
-  logout: () => request<{ ok: boolean }>('POST', '/api/logout'),
-  me: () => request<Me>('GET', '/api/me'),
-  status: () => request<StatusView>('GET', '/api/status'),
-  sandboxes: () => request<SandboxSummary[]>('GET', '/api/sandboxes'),
-  sandbox: (name: string) => request<SandboxDetail>('GET', `/api/sandboxes/${enc(name)}`),
-  sync: (name: string, opts: { prune: boolean; dryRun: boolean }) =>
-    request<SyncResponse>('POST', `/api/sandboxes/${enc(name)}/sync`, opts),
-  job: (id: string) => request<JobView>('GET', `/api/jobs/${enc(id)}`),
-  agents: () => request<AgentView[]>('GET', '/api/agents'),
-  audit: (before?: number) => request<AuditPage>('GET', `/api/audit?limit=100${before ? `&before=${before}` : ''}`),
-  revisions: () => request<RevisionView[]>('GET', '/api/revisions'),
-  templates: () => request<TemplateView[]>('GET', '/api/templates'),
-  environments: () => request<EnvironmentView[]>('GET', '/api/environments'),
-  secrets: async () => (await request<{ secrets: SecretStatus[] }>('GET', '/api/secrets')).secrets,
+  login: (username: string, password: string) => call('POST /api/login', {}, { username, password }),
+  logout: () => call('POST /api/logout', {}),
+  me: () => call('GET /api/me', {}),
+  status: () => call('GET /api/status', {}),
+  sandboxes: () => call('GET /api/sandboxes', {}),
+  sandbox: (name: string) => call('GET /api/sandboxes/{name}', { name }),
+  sync: (name: string, opts: { prune: boolean; dryRun: boolean }) => call('POST /api/sandboxes/{name}/sync', { name }, opts),
+  job: (id: string) => call('GET /api/jobs/{id}', { id }),
+  agents: () => call('GET /api/agents', {}),
+  audit: (before?: number) => call('GET /api/audit', {}, undefined, { limit: 100, before: before || undefined }),
+  revisions: () => call('GET /api/revisions', {}),
+  templates: () => call('GET /api/templates', {}),
+  environments: () => call('GET /api/environments', {}),
+  secrets: async () => (await call('GET /api/secrets', {})).secrets,
 };
 
 /** GET that answers null when the server has no such endpoint (404), for optional pages. */

@@ -1,7 +1,6 @@
 // Who is signed in and what their role lets them do (DESIGN: viewer < qa (sync) < lead (prune) < admin).
+import { ROLES as ORDER } from '../../../schema/api.ts';
 import type { Me, Role } from './api.ts';
-
-const ORDER: Role[] = ['viewer', 'qa', 'lead', 'admin'];
 
 class Session {
   me = $state<Me | null>(null);
