@@ -84,16 +84,18 @@ export async function planProposed(sandbox: string | undefined, opts: PlanOption
   const plans = only(answer.plans, (p) => p.sandbox);
   const added = only(answer.added, (n) => n);
   const removed = only(answer.removed, (n) => n);
+  const specChanged = only(answer.specChanged, (n) => n);
   if (sandbox !== undefined && plans.length === 0 && removed.length === 0) {
     throw new CliError(`no sandbox ${sandbox} in ${opts.specs} nor in the revision in force (sandboxes: ${answer.plans.map((p) => p.sandbox).join(', ') || 'none'})`);
   }
-  const data = structured({ ...answer, plans, added, removed }, opts.output);
+  const data = structured({ ...answer, plans, added, removed, specChanged }, opts.output);
   if (data !== undefined) print(data);
-  else if (opts.output === 'markdown') print(renderPlanComment({ plans, added, removed }).trimEnd());
+  else if (opts.output === 'markdown') print(renderPlanComment({ plans, added, removed, specChanged }).trimEnd());
   else {
     const lines = [`${opts.specs} against revision ${answer.against ?? '(none in force)'}: ${added.length} added, ${removed.length} removed`];
     for (const name of added) lines.push(`  + sandbox ${name} (new)`);
     for (const name of removed) lines.push(`  - sandbox ${name} (no longer in the specs)`);
+    for (const name of specChanged) lines.push(`  ~ sandbox ${name} (spec changed)`);
     print([lines.join('\n'), ...plans.map((p) => renderPlan(p, 'text').trimEnd())].join('\n\n'));
   }
   return plans.every((p) => p.noop) && added.length === 0 && removed.length === 0 ? EXIT.ok : EXIT.changedOrFailed;

@@ -61,7 +61,7 @@ describe('renderPlan', () => {
     const input = diffInput(s);
     const inSync = planView('calm', 'r1', diffSandbox(input).drift, planSandbox(input, { prune: true }));
     const fresh = { ...samplePlan(true), sandbox: 'fresh' };
-    const md = renderPlanComment({ plans: [changed, inSync, fresh], added: ['fresh'], removed: ['gone'], errors: ['specs/a.yaml:3:5: spec.ttl: must be a duration <b>'] });
+    const md = renderPlanComment({ plans: [changed, inSync, fresh], added: ['fresh'], removed: ['gone'], specChanged: ['qa'], errors: ['specs/a.yaml:3:5: spec.ttl: must be a duration <b>'] });
     expect(md.split('\n')[0]).toBe(PLAN_MARKER);
     const lines = inlines(md).map((l) => l.text);
     expect(lines[0]).toBe('sdp plan: 1 sandbox changed, 1 added, 1 removed, 1 error, 1 in sync');
@@ -70,6 +70,7 @@ describe('renderPlan', () => {
     expect(lines).toContain('specs/a.yaml:3:5: spec.ttl: must be a duration <b>');
     expect(lines).toContain('gone: no longer in the specs; a sync removes its containers, network and routes');
     expect(lines).not.toContain('sdp plan: calm');
+    expect(lines.filter((l) => l === 'its spec differs from the revision in force')).toHaveLength(1);
     const html = renderHtml(md);
     expect(html).toContain('<!-- sdp-plan -->');
     expect(html).toMatch(/<details><summary>In sync: 1<\/summary>[\s\S]*<code>calm<\/code>[\s\S]*<\/details>/);

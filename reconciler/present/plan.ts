@@ -81,6 +81,8 @@ export interface PlanReport {
   added?: readonly string[];
   /** sandboxes no longer in the specs */
   removed?: readonly string[];
+  /** sandboxes whose spec the change edits (the others differ from what runs only) */
+  specChanged?: readonly string[];
   /** spec errors, each already `file:line:col: message` */
   errors?: readonly string[];
 }
@@ -103,7 +105,8 @@ export function renderPlanComment(report: PlanReport): string {
   ].join(', ');
   const out = [PLAN_MARKER, `**sdp plan**: ${summary}`];
   if (errors.length > 0) out.push('', '### Spec errors', '', ...fold(count(errors.length, 'error', 'errors'), errors.map((e) => `- ${mdText(e)}`)));
-  for (const plan of shown) out.push('', ...section(plan, added.has(plan.sandbox)));
+  const edited = new Set(report.specChanged ?? []);
+  for (const plan of shown) out.push('', ...section(plan, added.has(plan.sandbox), edited.has(plan.sandbox)));
   if (removed.length > 0) {
     out.push('', '### Removed', '', ...removed.map((name) => `- ${mdCode(name)}: no longer in the specs; a sync removes its containers, network and routes`));
   }
@@ -115,8 +118,9 @@ function markdown(plan: Plan): string {
   return `${section(plan, false).join('\n')}\n`;
 }
 
-function section(plan: Plan, added: boolean): string[] {
+function section(plan: Plan, added: boolean, edited = false): string[] {
   const out = [`### ${added ? 'New sandbox' : 'sdp plan:'} ${mdCode(plan.sandbox)}`, '', `**${mdText(headline(plan))}** (revision ${mdCode(plan.revision)})`];
+  if (edited) out.push('', '_its spec differs from the revision in force_');
   if (plan.drift.length > 0) {
     const rows = plan.drift.map((e) => [mdText(e.resource), e.change, mdText(e.field ?? ''), cellValue(e.desired), cellValue(e.live)]);
     out.push('', ...fold(`Drift: ${count(plan.drift.length, 'entry', 'entries')}`, mdTable(['Resource', 'Change', 'Field', 'Desired', 'Live'], rows), 2));

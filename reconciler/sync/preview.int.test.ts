@@ -93,6 +93,7 @@ describe('plan a pull request against what runs', () => {
     expect(r.stdout).toContain('1 added, 1 removed');
     expect(r.stdout).toContain('+ sandbox t-pr-new (new)');
     expect(r.stdout).toContain('- sandbox t-pr-gone (no longer in the specs)');
+    expect(r.stdout).toContain('~ sandbox t-pr-keep (spec changed)');
     // feature/pr was resolved through the agent for this plan: its commit is what the deploy would run
     expect(r.stdout).toMatch(/deploy service\/account on local: commit [0-9a-f]{7} -> [0-9a-f]{7}/);
     expect(await serverState()).toEqual(before);
@@ -106,6 +107,7 @@ describe('plan a pull request against what runs', () => {
     expect(lines[1]).toMatch(/^\*\*sdp plan\*\*: 1 sandbox changed, 1 added, 1 removed, 0 errors/);
     expect(r.stdout).toContain('### New sandbox <code>t\\-pr\\-new</code>');
     expect(r.stdout).toContain('### Removed');
+    expect(r.stdout).toContain('_its spec differs from the revision in force_');
   });
 
   it('one sandbox, unchanged by the PR: exit 0; json has the preview', async () => {
