@@ -147,4 +147,16 @@ describe('plan a pull request against what runs', () => {
     expect(((await many.json()) as { error: string }).error).toContain('at most 1000 spec files (got 1001)');
     expect((await post({ files: [{ path: '../etc/x.yaml', text: '' }] })).status).toBe(400);
   });
+
+  it('POST /api/plan is rate-limited per user: 429 with Retry-After past 30 a minute', async () => {
+    const post = () => fetch(`${stack.url}/api/plan`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` }, body: JSON.stringify({ files: [] }) });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await post()).status);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    const refused = await post();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // another user (the viewer's CI token) is not held up by it
+    expect((await fetch(`${stack.url}/api/plan`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${viewerToken}` }, body: '{"files":[]}' })).status).toBe(200);
+  });
 });
