@@ -103,3 +103,60 @@ describe('evaluateWorld', () => {
     expect(s.syncStatus).toMatchObject({ status: 'OutOfSync', reason: 'NotInSpec' });
   });
 });
+
+describe('evaluateWorld, incremental (given the last evaluation)', () => {
+  // two sandboxes on one node: an event on one of them must leave the other's evaluation as it was
+  const other = desiredSandbox({ name: 'uat' });
+  const two: DesiredState = { ...desired, sandboxes: [sandbox, other] };
+  const liveOfBoth = (): Map<string, NodeLive> => {
+    const a = liveInSync(sandbox, bound)[0]!;
+    const b = liveInSync(other, bindSandbox(other, fakeCommit, fakeDigest(), 'p'))[0]!;
+    return new Map([['node-1', { containers: [...a.containers, ...b.containers], networks: [...a.networks, ...b.networks], gateways: [...a.gateways, ...b.gateways] }]]);
+  };
+  const input = (live: Map<string, NodeLive>, over: Partial<WorldInput> = {}): WorldInput => ({
+    revision: { id: '7', desired: two },
+    live,
+    ctx: { commits: fakeCommit, secretDigest: fakeDigest(), online: ['node-1'] },
+    now: 0,
+    expiresAt: () => undefined,
+    syncs: () => noSyncs,
+    ...over,
+  });
+  const noSyncs = {};
+
+  it('a container event re-evaluates its sandbox and keeps the unchanged one', () => {
+    const live = liveOfBoth();
+    const first = evaluateWorld(input(live));
+    // as the live cache applies an event: one container replaced, every other object the same
+    const n = live.get('node-1')!;
+    const dead = new Map([['node-1', { ...n, containers: n.containers.map((c) => (c.sandbox === 'qa' && c.service === 'orders' ? { ...c, state: 'exited' as const } : c)) }]]);
+    const next = evaluateWorld(input(dead, { previous: first }));
+    expect(next.get('uat')).toBe(first.get('uat'));
+    expect(next.get('qa')).not.toBe(first.get('qa'));
+    expect(next.get('qa')!.evaluated.sync).toBe('OutOfSync');
+    expect(next.get('uat')!.evaluated.sync).toBe('Synced');
+  });
+
+  it('a new sync record or a ttl that ran out re-evaluates that sandbox only', () => {
+    const live = liveOfBoth();
+    const first = evaluateWorld(input(live));
+    const failed = { attempted: { revision: '7', jobId: 'j', at: 'a', ok: false } };
+    const next = evaluateWorld(input(live, { previous: first, syncs: (n) => (n === 'qa' ? failed : noSyncs) }));
+    expect(next.get('qa')).not.toBe(first.get('qa'));
+    expect(next.get('uat')).toBe(first.get('uat'));
+    const expired = evaluateWorld(input(live, { previous: next, syncs: (n) => (n === 'qa' ? failed : noSyncs), expiresAt: (s) => (s.name === 'uat' ? 0 : undefined) }));
+    expect(expired.get('uat')!.expired).toBe(true);
+    expect(expired.get('qa')).toBe(next.get('qa'));
+  });
+
+  it('a new revision re-evaluates every sandbox, and without `previous` everything is evaluated', () => {
+    const live = liveOfBoth();
+    const first = evaluateWorld(input(live));
+    const rev = evaluateWorld(input(live, { previous: first, revision: { id: '8', desired: two } }));
+    expect(rev.get('qa')).not.toBe(first.get('qa'));
+    expect(rev.get('uat')).not.toBe(first.get('uat'));
+    expect(rev.get('uat')!.revision).toBe('8');
+    const all = evaluateWorld(input(live));
+    expect(all.get('uat')).not.toBe(first.get('uat'));
+  });
+});

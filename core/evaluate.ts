@@ -135,9 +135,25 @@ export interface WorldInput {
   /** when the sandbox's ttl runs out (epoch ms), if it has one */
   expiresAt: (s: DesiredSandbox) => number | undefined;
   syncs: (sandbox: string) => SyncRecord;
+  /**
+   * The last evaluation, when only live state and sync records changed since (not the revision,
+   * branch heads, secrets or online agents, which the runtime re-evaluates everything for): a
+   * sandbox whose inputs are all the same objects as then keeps its state.
+   */
+  previous?: ReadonlyMap<string, SandboxState>;
 }
 
-/** Every sandbox: those the specs ask for, then orphans. */
+/** Same live objects (by identity: the live cache replaces only what an event or inventory changed). */
+function sameLive(a: readonly LiveNodeState[], b: readonly LiveNodeState[]): boolean {
+  if (a.length !== b.length) return false;
+  const same = <T>(x: readonly T[], y: readonly T[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return a.every((n, i) => {
+    const m = b[i]!;
+    return n.node === m.node && same(n.containers, m.containers) && same(n.networks, m.networks) && same(n.gateways, m.gateways);
+  });
+}
+
+/** Every sandbox: those the specs ask for, then orphans (re-evaluated only where inputs changed, given `previous`). */
 export function evaluateWorld(w: WorldInput): Map<string, SandboxState> {
   const revision = w.revision?.id ?? '';
   // before the first spec revision the Platform's name is unknown: no live object is known to be ours
@@ -150,6 +166,11 @@ export function evaluateWorld(w: WorldInput): Map<string, SandboxState> {
     const expired = expiresAt !== undefined && expiresAt <= w.now;
     const live = liveBySandbox.get(s.name) ?? [];
     const syncs = w.syncs(s.name);
+    const prev = w.previous?.get(s.name);
+    if (prev && prev.desired === s && prev.revision === revision && prev.platform === platform && prev.expired === expired && prev.expiresAt === expiresAt && prev.syncs === syncs && sameLive(prev.live, live)) {
+      out.set(s.name, prev);
+      continue;
+    }
     const evaluated = withSyncCondition(evaluateSandbox(s, live, ctx, expired), syncs);
     out.set(s.name, { name: s.name, desired: s, live, evaluated, expired, ...(expiresAt !== undefined ? { expiresAt } : {}), revision, platform, syncs });
   }

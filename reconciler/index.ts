@@ -109,7 +109,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   const uiHub = new UiHub();
   const broadcast = (msg: UiMessage) => uiHub.broadcast(msg);
 
-  const live = new LiveCache(store, () => changes.notify());
+  const live = new LiveCache(store, () => changes.notify({ liveOnly: true }));
   const agentHub = new AgentHub(
     store,
     (node, token, from) => auth.verifyAgent(node, token, from),
@@ -119,7 +119,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       onEvent: (ev) => live.applyEvent(ev),
       onAgentsChanged: () => {
         metrics.agentsConnected.set(agentHub.onlineNodes().length);
-        changes.notify(true);
+        changes.notify({ status: true });
       },
     },
     log.child({ part: 'agents' }),
@@ -177,7 +177,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     revisions,
     log: log.child({ part: 'specs' }),
     onRevision: (rev) => {
-      changes.notify(true);
+      changes.notify({ status: true });
       if (rev.ok) void resolveBranches(true);
     },
   });
@@ -221,7 +221,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     store.close();
     throw err;
   }
-  controller.schedule(true);
+  controller.schedule({ status: true });
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
   log.info({ url, specs: opts.specsGit?.url ?? opts.specsDir, data: dataDir }, 'reconciler listening');
 

@@ -3,8 +3,13 @@
 import type { DesiredSandbox, DesiredTemplate, SpecError } from './desired.ts';
 import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes } from './protocol.ts';
 
-export type SyncStatus = 'Synced' | 'OutOfSync' | 'Unknown';
-export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Missing' | 'Suspended' | 'Expired' | 'Unknown';
+export const SYNC_STATUSES = ['Synced', 'OutOfSync', 'Unknown'] as const;
+export type SyncStatus = (typeof SYNC_STATUSES)[number];
+export const HEALTH_STATUSES = ['Healthy', 'Progressing', 'Degraded', 'Missing', 'Suspended', 'Expired', 'Unknown'] as const;
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
+
+/** GET /api/sandboxes answers the matching page as a list; this header carries how many matched in all. */
+export const TOTAL_COUNT_HEADER = 'X-Total-Count';
 export type DriftField = 'commit' | 'image' | 'env' | 'ports' | 'resources' | 'target' | 'state' | 'files' | 'network';
 
 export interface DriftEntry {

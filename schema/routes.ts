@@ -12,6 +12,10 @@ export interface RouteDoc {
   responses: Record<number, keyof ResponseTypes | null>;
   /** the least role; 'public' for no authentication */
   role: Api.Role | 'public' | 'any user';
+  /** query parameters, each with what it does (all optional) */
+  query?: Record<string, string>;
+  /** response headers of the success answer, each with what it carries */
+  headers?: Record<string, string>;
 }
 
 /** The types a route may answer with, by name (the OpenAPI components). */
@@ -52,7 +56,19 @@ export const ROUTES = {
   'GET /api/me': { summary: 'who is asking', responses: { 200: 'MeView' }, role: 'any user' },
   'PUT /api/me/password': { summary: 'change your own password', responses: { 200: 'OkResponse' }, role: 'any user' },
   'GET /api/status': { summary: 'revision in force, agents, every sandbox', responses: { 200: 'StatusView' }, role: 'viewer' },
-  'GET /api/sandboxes': { summary: 'every sandbox with sync, health and drift', responses: { 200: 'SandboxList' }, role: 'viewer' },
+  'GET /api/sandboxes': {
+    summary: 'the sandboxes with sync, health and drift, by name; searched, filtered and paged on request (every one without limit)',
+    responses: { 200: 'SandboxList' },
+    role: 'viewer',
+    query: {
+      q: 'case-insensitive text in the name, owner, template or a label key=value',
+      sync: 'only this sync status (Synced, OutOfSync, Unknown)',
+      health: 'only this health status (Healthy, Progressing, Degraded, Missing, Suspended, Expired, Unknown)',
+      limit: 'at most this many (1..500); without it, every match',
+      offset: 'skip this many matches first (default 0)',
+    },
+    headers: { 'X-Total-Count': 'how many sandboxes match in all, across pages' },
+  },
   'GET /api/sandboxes/{name}': { summary: 'one sandbox: desired, live, services, history', responses: { 200: 'SandboxDetail' }, role: 'viewer' },
   'GET /api/sandboxes/{name}/plan': { summary: 'what a sync would do (?prune=true)', responses: { 200: 'Plan' }, role: 'viewer' },
   'POST /api/plan': { summary: "a pull request's spec files planned as if in force; nothing stored or applied (2 MiB, 1,000 files)", responses: { 200: 'PlanPreview' }, role: 'viewer' },
@@ -74,7 +90,12 @@ export const ROUTES = {
   'GET /api/secrets': { summary: 'secret names, set or not (never values)', responses: { 200: 'SecretsResponse' }, role: 'lead' },
   'PUT /api/secrets/{env}/{key}': { summary: 'set a secret value', responses: { 200: 'SecretSetResponse' }, role: 'lead' },
   'DELETE /api/secrets/{env}/{key}': { summary: 'remove a secret', responses: { 204: null }, role: 'lead' },
-  'GET /api/audit': { summary: 'the audit trail, newest first, paged', responses: { 200: 'AuditPage' }, role: 'lead' },
+  'GET /api/audit': {
+    summary: 'the audit trail, newest first, paged',
+    responses: { 200: 'AuditPage' },
+    role: 'lead',
+    query: { limit: 'at most this many events', before: 'the `next` of the previous page', action: 'only this action (login, secret.set, ...)', actor: 'only this username' },
+  },
 } as const satisfies Record<string, RouteDoc>;
 
 export type RouteKey = keyof typeof ROUTES;

@@ -6,6 +6,7 @@ import { EXIT } from '../exit.ts';
 import { chosenOutput, type OutputFlags } from '../output.ts';
 import { structured } from '../structured.ts';
 import { api } from '../server-client.ts';
+import { table } from '../table.ts';
 
 export function renderStatus(st: StatusView): string {
   const rev = (r: RevisionView) => `revision ${r.id}${r.commit ? ` (commit ${r.commit.slice(0, 12)}${r.dirty ? ', dirty' : ''})` : r.dirty ? ' (dirty)' : ''} at ${r.at}`;
@@ -17,24 +18,30 @@ export function renderStatus(st: StatusView): string {
   }
   lines.push('', 'agents:');
   if (st.agents.length === 0) lines.push('  none');
-  for (const a of st.agents) lines.push(`  ${a.name.padEnd(16)} ${a.online ? 'online ' : 'OFFLINE'} ${a.address.padEnd(15)} roles ${a.roles.join(',')}  ${a.containers} containers`);
+  else lines.push(table(['name', 'status', 'address', 'roles', 'containers'], st.agents.map((a) => [a.name, a.online ? 'online' : 'OFFLINE', a.address, a.roles.join(','), a.containers]), '  '));
   lines.push('', 'sandboxes:');
   if (st.sandboxes.length === 0) lines.push('  none');
-  const w = Math.max(8, ...st.sandboxes.map((s) => s.name.length));
-  for (const s of st.sandboxes) {
-    const last = s.lastSync ? `  last sync ${s.lastSync.status} ${s.lastSync.at}` : '';
-    lines.push(`  ${s.name.padEnd(w)}  ${s.sync.padEnd(9)} ${s.health.padEnd(11)} ${String(s.drift.length).padStart(3)} drift  ${s.gatewayUrl}${last}`);
-    // why, whenever it is not plainly fine (never guessed: the reasons come from the server)
-    if (s.syncStatus && s.sync !== 'Synced') lines.push(`  ${' '.repeat(w)}    sync ${s.sync} (${s.syncStatus.reason}): ${s.syncStatus.message}`);
-    if (s.healthStatus && s.health !== 'Healthy' && s.healthStatus.message !== s.syncStatus?.message) {
-      lines.push(`  ${' '.repeat(w)}    health ${s.health} (${s.healthStatus.reason}): ${s.healthStatus.message}`);
-    }
-    if (s.lastApplied && s.lastAttempted && !s.lastAttempted.ok) {
-      lines.push(`  ${' '.repeat(w)}    last applied revision ${s.lastApplied.revision} (job ${s.lastApplied.jobId}); last attempted ${s.lastAttempted.revision} failed (job ${s.lastAttempted.jobId})`);
-    }
-    for (const d of s.drift) lines.push(`  ${' '.repeat(w)}    ${d.change} ${d.resource}${d.field ? ` ${d.field}` : ''}`);
+  else {
+    const rows = st.sandboxes.map((s) => [s.name, s.sync, s.health, s.drift.length, s.gatewayUrl, s.lastSync ? `${s.lastSync.status} ${s.lastSync.at}` : '']);
+    lines.push(table(['name', 'sync', 'health', 'drift', 'gateway', 'last sync'], rows, '  '));
   }
+  // why, whenever it is not plainly fine (never guessed: the reasons come from the server)
+  const why = st.sandboxes.flatMap((s) => whyLines(s).map((l) => `  ${s.name}: ${l}`));
+  if (why.length > 0) lines.push('', 'why:', ...why);
   return lines.join('\n');
+}
+
+function whyLines(s: StatusView['sandboxes'][number]): string[] {
+  const out: string[] = [];
+  if (s.syncStatus && s.sync !== 'Synced') out.push(`sync ${s.sync} (${s.syncStatus.reason}): ${s.syncStatus.message}`);
+  if (s.healthStatus && s.health !== 'Healthy' && s.healthStatus.message !== s.syncStatus?.message) {
+    out.push(`health ${s.health} (${s.healthStatus.reason}): ${s.healthStatus.message}`);
+  }
+  if (s.lastApplied && s.lastAttempted && !s.lastAttempted.ok) {
+    out.push(`last applied revision ${s.lastApplied.revision} (job ${s.lastApplied.jobId}); last attempted ${s.lastAttempted.revision} failed (job ${s.lastAttempted.jobId})`);
+  }
+  for (const d of s.drift) out.push(`${d.change} ${d.resource}${d.field ? ` ${d.field}` : ''}`);
+  return out;
 }
 
 export async function status(o: OutputFlags & RemoteFlags): Promise<number> {

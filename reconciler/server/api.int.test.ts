@@ -1,4 +1,5 @@
-// The server's own routes beyond sandboxes and syncs, against a real startReconciler: templates and
+// The server's own routes beyond syncs, against a real startReconciler: the sandbox list searched,
+// filtered and paged; templates and
 // environments in force (secrets by name only), a node token issued over the API (and by
 // `sdp token agent`) that a real /ws/agent accepts while the rotated-out one is refused, the git
 // webhook being off without a secret, and a second server on a taken port failing in one line.
@@ -9,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { AgentTokenResponse, AgentView, EnvironmentView, TemplateView } from '../../schema/api.ts';
+import { TOTAL_COUNT_HEADER, type AgentTokenResponse, type AgentView, type EnvironmentView, type SandboxSummary, type TemplateView } from '../../schema/api.ts';
 import { PROTOCOL_VERSION } from '../../schema/protocol.ts';
 import { Stack, sandboxYaml } from '../../test/support/reconciler.ts';
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from '../auth/index.ts';
@@ -130,8 +131,9 @@ spec:
 `,
   );
   await stack.writeSpec('sb.yaml', sandboxYaml('t-rec-api-a', { web: 'main' }, { template: 'qa' }));
+  await stack.writeSpec('sb-more.yaml', ['t-rec-api-b', 't-rec-api-c'].map((n) => sandboxYaml(n, { web: 'main' })).join('---\n'));
   await stack.start({ agent: false });
-  await stack.waitSandbox('t-rec-api-a', () => true, 'compiled');
+  for (const n of ['t-rec-api-a', 't-rec-api-b', 't-rec-api-c']) await stack.waitSandbox(n, () => true, 'compiled');
   viewer = await tokenOf('viewer');
   lead = await tokenOf('lead');
 }, 120_000);
@@ -219,6 +221,42 @@ describe('agent tokens', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/403 requires role admin/);
   }, 120_000);
+});
+
+describe('GET /api/sandboxes?q=&sync=&health=&limit=&offset=', () => {
+  async function list(query: string): Promise<{ names: string[]; total: string | null; status: number; body: unknown }> {
+    const res = await fetch(`${stack.url}/api/sandboxes${query}`, { headers: { authorization: `Bearer ${viewer}` } });
+    const body = (await res.json()) as unknown;
+    return { names: Array.isArray(body) ? (body as SandboxSummary[]).map((s) => s.name) : [], total: res.headers.get(TOTAL_COUNT_HEADER), status: res.status, body };
+  }
+
+  it('answers every sandbox by name without a query, as callers before paging read it', async () => {
+    expect(await list('')).toMatchObject({ status: 200, names: ['t-rec-api-a', 't-rec-api-b', 't-rec-api-c'], total: '3' });
+  });
+
+  it('pages with limit and offset, the total counting every match', async () => {
+    expect(await list('?limit=2')).toMatchObject({ names: ['t-rec-api-a', 't-rec-api-b'], total: '3' });
+    expect(await list('?limit=2&offset=2')).toMatchObject({ names: ['t-rec-api-c'], total: '3' });
+    expect(await list('?limit=2&offset=9')).toMatchObject({ status: 200, names: [], total: '3' });
+  });
+
+  it('searches name, owner, template and labels, and filters by sync and health', async () => {
+    expect(await list('?q=API-B')).toMatchObject({ names: ['t-rec-api-b'], total: '1' });
+    expect(await list('?q=qa')).toMatchObject({ names: ['t-rec-api-a'], total: '1' }); // its template
+    const all = (await list('')).body as SandboxSummary[];
+    const { sync, health } = all[0]!;
+    const same = all.filter((s) => s.sync === sync && s.health === health).map((s) => s.name);
+    expect(await list(`?sync=${sync}&health=${health}&limit=50`)).toMatchObject({ names: same, total: String(same.length) });
+    const other = sync === 'Synced' ? 'OutOfSync' : 'Synced';
+    expect(await list(`?sync=${other}&q=t-rec-api`)).toMatchObject({ names: all.filter((s) => s.sync === other).map((s) => s.name) });
+  });
+
+  it('says which parameter is wrong and what it takes: 400', async () => {
+    const bad = await list('?sync=synced');
+    expect(bad.status).toBe(400);
+    expect((bad.body as { error: string }).error).toBe('sync must be one of Synced, OutOfSync, Unknown; got "synced" (GET /api/sandboxes?q=&sync=&health=&limit=&offset=)');
+    for (const q of ['?limit=0', '?limit=501', '?offset=-1', '?health=Fine']) expect((await list(q)).status, q).toBe(400);
+  });
 });
 
 it('a wrong method is 405 with Allow, an unknown path 404', async () => {

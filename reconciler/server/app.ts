@@ -14,8 +14,9 @@ import { SyncConflict, UnknownSandbox, type Executor } from '../sync/executor.ts
 import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
-import { PLAN_REQUEST_LIMITS, type AgentTokenResponse, type EnvironmentView, type PlanPreview, type PlanRequest, type TemplateView } from '../../schema/api.ts';
+import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type EnvironmentView, type PlanPreview, type PlanRequest, type TemplateView } from '../../schema/api.ts';
 import { FailureLimiter } from '../auth/rate-limit.ts';
+import { parseSandboxQuery, querySandboxes } from '../present/sandbox-query.ts';
 // generated from schema/routes.ts and schema/api.ts by scripts/openapi/generate.ts
 import openapi from '../../schema/openapi.json' with { type: 'json' };
 
@@ -76,7 +77,13 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
 
   app.use('/api/*', auth.authenticate);
   app.get('/api/status', auth.requireRole('viewer'), (c) => c.json(controller.status()));
-  app.get('/api/sandboxes', auth.requireRole('viewer'), (c) => c.json(controller.summaries()));
+  app.get('/api/sandboxes', auth.requireRole('viewer'), (c) => {
+    const query = parseSandboxQuery(c.req.query());
+    if ('error' in query) return errorJson(c, 400, `${query.error} (GET /api/sandboxes?q=&sync=&health=&limit=&offset=)`);
+    const { page, total } = querySandboxes(controller.summaries(), query);
+    c.header(TOTAL_COUNT_HEADER, String(total));
+    return c.json(page);
+  });
   app.get('/api/sandboxes/:name', auth.requireRole('viewer'), (c) => {
     const name = c.req.param('name');
     const detail = controller.detail(name);

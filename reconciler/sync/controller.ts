@@ -11,7 +11,7 @@ import type { LiveCache } from '../live/cache.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { AgentHub } from '../server/agent-hub.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Changes } from './changes.ts';
+import type { Change, Changes } from './changes.ts';
 import type { JobStore } from './job-store.ts';
 import type { StatusPublisher } from './publisher.ts';
 import type { SandboxRecords } from './sandbox-records.ts';
@@ -46,10 +46,12 @@ export class Controller {
   private closed = false;
   /** something changed since the last evaluation */
   private stale = true;
+  /** something other than live state changed since: every sandbox is re-evaluated */
+  private everything = true;
   private readonly listeners: EvaluatedListener[] = [];
 
   constructor(private readonly d: ControllerDeps) {
-    d.changes.subscribe((statusChanged) => this.schedule(statusChanged));
+    d.changes.subscribe((c) => this.schedule(c));
   }
 
   /** Called after each evaluation, outside it (so a listener may start a sync, which evaluates again). */
@@ -57,9 +59,13 @@ export class Controller {
     this.listeners.push(l);
   }
 
-  /** Something changed: re-evaluate soon (coalesced). `statusChanged` also pushes the full status. */
-  schedule(statusChanged = false): void {
-    if (statusChanged) this.statusDirty = true;
+  /**
+   * Something changed: re-evaluate soon (coalesced). Without an argument (a job ended, a timer
+   * fired) the inputs that moved are sync records and clocks, which the evaluation compares itself.
+   */
+  schedule(c: Change = { liveOnly: true }): void {
+    if (c.status) this.statusDirty = true;
+    if (!c.liveOnly) this.everything = true;
     this.stale = true;
     if (this.pendingSince !== null || this.closed) return;
     this.pendingSince = performance.now();
@@ -77,6 +83,8 @@ export class Controller {
     this.pendingSince = null;
     if (this.closed) return;
     this.stale = false;
+    const previous = this.everything ? undefined : this.states;
+    this.everything = false;
     const { revisions, live, hub, heads, jobs, records } = this.d;
     const now = Date.now();
     const current = revisions.current;
@@ -92,8 +100,10 @@ export class Controller {
       now,
       expiresAt: (s) => records.expiresAt(s, now),
       syncs: (name) => jobs.syncRecord(name),
+      ...(previous ? { previous } : {}),
     });
-    this.states = new Map([...world].map(([name, st]) => [name, { ...st, summary: sandboxSummary(st) }]));
+    // a state kept from the last evaluation is the same object: so is its view (summary rendered once)
+    this.states = new Map([...world].map(([name, st]) => [name, previous?.get(name) === st ? (st as SandboxView) : { ...st, summary: sandboxSummary(st) }]));
     const statusChanged = this.statusDirty;
     this.statusDirty = false;
     this.d.publisher.publish(this.states, () => this.status(), statusChanged);

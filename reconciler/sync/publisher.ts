@@ -8,6 +8,8 @@ import type { SandboxRecords } from './sandbox-records.ts';
 
 export class StatusPublisher {
   private readonly pushed = new Map<string, string>();
+  /** the view each pushed text came from: a view the evaluation kept is not serialised again */
+  private readonly pushedFrom = new Map<string, SandboxView>();
 
   constructor(
     private readonly d: { records: SandboxRecords; metrics: Metrics; broadcast: (msg: UiMessage) => void },
@@ -20,9 +22,12 @@ export class StatusPublisher {
     for (const name of [...this.pushed.keys()]) {
       if (states.has(name)) continue;
       this.pushed.delete(name);
+      this.pushedFrom.delete(name);
       metrics.driftEntries.remove({ sandbox: name });
     }
     for (const [name, st] of states) {
+      if (this.pushedFrom.get(name) === st) continue;
+      this.pushedFrom.set(name, st);
       const text = JSON.stringify(st.summary);
       if (this.pushed.get(name) === text) continue;
       this.pushed.set(name, text);

@@ -97,13 +97,17 @@ function safeNames(schemas: Record<string, Json>): Record<string, Json> {
 
 function operation(key: string, route: RouteDoc): [string, string, Json] {
   const [method = '', path = ''] = key.split(' ');
-  const params = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const params = [
+    ...[...path.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
+    ...Object.entries(route.query ?? {}).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } })),
+  ];
+  const headers = route.headers ? { headers: Object.fromEntries(Object.entries(route.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) } : {};
   const responses: Json = {};
   for (const [status, type] of Object.entries(route.responses)) {
     responses[status] =
       type === null
-        ? { description: status === '204' ? 'done; no body' : 'see the summary' }
-        : { description: type, content: { 'application/json': { schema: { $ref: `#/components/schemas/${type}` } } } };
+        ? { description: status === '204' ? 'done; no body' : 'see the summary', ...headers }
+        : { description: type, ...headers, content: { 'application/json': { schema: { $ref: `#/components/schemas/${type}` } } } };
   }
   responses['default'] = { description: 'an error: what went wrong and what to do', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } };
   return [

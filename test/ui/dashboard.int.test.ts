@@ -104,6 +104,19 @@ spec:
     payment: { baseline: true }
 `;
 
+/** Sandboxes that are never synced: enough rows for the overview to page and search over. */
+const EXTRA = 30;
+const EXTRA_YAML = Array.from(
+  { length: EXTRA },
+  (_, i) => `apiVersion: sdp/v1
+kind: Sandbox
+metadata: { name: ${PREFIX}page-${String(i).padStart(2, '0')}, owner: qa-pager }
+spec:
+  services:
+    payment: { baseline: true }
+`,
+).join('---\n');
+
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let error = '';
@@ -236,6 +249,7 @@ describe('dashboard in a real browser', () => {
     await ensureBaselines(BASELINES);
     await writeFile(join(specsDir, 'platform.yaml'), platformYaml(repos));
     await writeFile(join(specsDir, `${SANDBOX}.yaml`), SANDBOX_YAML);
+    await writeFile(join(specsDir, `${PREFIX}pages.yaml`), EXTRA_YAML);
 
     process.env['SDP_ADMIN_PASSWORD'] = ADMIN_PASSWORD;
     const rec = await startReconciler({ specsDir, dataDir: join(root, 'data'), port: PORTS.server, host: '127.0.0.1' });
@@ -296,6 +310,42 @@ describe('dashboard in a real browser', () => {
     await shot(page, 'overview', 'desktop');
   });
 
+  it('pages, searches and filters the overview on the server', async () => {
+    const info = page.getByTestId('page-info');
+    const asked: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (r.url().includes('/api/sandboxes?')) asked.push(new URL(r.url()).search);
+    };
+    page.on('request', onRequest);
+    await open(page, `${server}/?per=25`, `tr[data-sandbox="${SANDBOX}"]`, 'overview-paged');
+    await expect.poll(() => info.textContent()).toContain(`1–25 of ${EXTRA + 1}`);
+    expect(await page.locator('[data-testid=sandboxes] tr[data-sandbox]').count()).toBe(25);
+    expect(await page.getByTestId('prev-page').isDisabled()).toBe(true);
+
+    await page.getByTestId('next-page').click();
+    await expect.poll(() => info.textContent()).toContain(`26–${EXTRA + 1} of ${EXTRA + 1}`);
+    expect(page.url()).toContain('page=2');
+    expect(await page.locator('[data-testid=sandboxes] tr[data-sandbox]').count()).toBe(EXTRA + 1 - 25);
+    expect(await page.getByTestId('next-page').isDisabled()).toBe(true);
+
+    // a search goes back to page 1 of its matches
+    await page.getByLabel('Search sandboxes').fill('PAGE-1');
+    await expect.poll(() => info.textContent()).toContain('1–10 of 10 matching');
+    const names = await page.locator('[data-testid=sandboxes] tr[data-sandbox]').evaluateAll((els) => els.map((e) => e.getAttribute('data-sandbox')));
+    expect(names).toEqual(Array.from({ length: 10 }, (_, i) => `${PREFIX}page-1${i}`));
+    await page.getByLabel('Sync status').selectOption('Synced');
+    await expect.poll(() => page.locator('[data-testid=sandboxes] td.empty').textContent()).toBe('No sandbox matches the filter.');
+    await page.getByLabel('Sync status').selectOption('');
+    await page.getByLabel('Search sandboxes').fill('');
+    await page.getByLabel('Rows per page').selectOption('50');
+    await expect.poll(() => info.textContent()).toContain(`1–${EXTRA + 1} of ${EXTRA + 1}`);
+    page.off('request', onRequest);
+    // the server did the work: every ask carried the page and the filters
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.every((a) => /limit=(25|50)/.test(a) && /offset=\d+/.test(a))).toBe(true);
+    expect(asked.some((a) => a.includes('q=PAGE-1') && a.includes('sync=Synced'))).toBe(true);
+  });
+
   it('shows the drift field by field, then syncs after a reviewed plan and follows it live to Synced', async () => {
     await page.click(`tr[data-sandbox="${SANDBOX}"] a:has-text("${SANDBOX}")`);
     await page.waitForURL(`${server}/sandboxes/${SANDBOX}`);
@@ -304,6 +354,22 @@ describe('dashboard in a real browser', () => {
     expect(await drift.locator('[data-resource="service/account"]').count()).toBe(1);
     expect(await page.locator('[data-testid=services] tr[data-service=account] td[data-label=Branch]').textContent()).toContain('feature/login-error');
     await shot(page, 'detail-out-of-sync', 'desktop');
+
+    // the same drift side by side, reached by keyboard: desired left, live right, field by field
+    await page.getByLabel('Field table').focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await page.getByLabel('Desired and live side by side').isChecked()).toBe(true);
+    const account = drift.locator('[data-resource="service/account"] [data-testid=drift-side-by-side]');
+    await account.waitFor();
+    const fields = (side: string) => account.locator(`[data-side=${side}] [data-field]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-field')));
+    const desiredFields = await fields('desired');
+    expect(desiredFields.length).toBeGreaterThan(0);
+    expect(await fields('live')).toEqual(desiredFields);
+    expect(await account.locator('[data-side=desired] mark').first().textContent()).not.toBe(await account.locator('[data-side=live] mark').first().textContent());
+    const [left, right] = await Promise.all(['desired', 'live'].map((side) => account.locator(`[data-side=${side}]`).boundingBox()));
+    expect(left && right && left.x < right.x && Math.abs(left.y - right.y) < 2, 'desired left of live on a desktop').toBe(true);
+    await shot(page, 'detail-side-by-side', 'desktop');
+    await page.getByLabel('Field table').check();
 
     // from here on the page must never reload: progress arrives over /ws/ui
     let navigations = 0;
@@ -469,6 +535,28 @@ describe('dashboard in a real browser', () => {
         for (const scheme of ['light', 'dark'] as const) {
           await p.emulateMedia({ colorScheme: scheme });
           expect(await axeFindings(p), `${name} at ${VIEWPORTS[viewport].width}px, ${scheme}`).toEqual([]);
+        }
+        await p.emulateMedia({ colorScheme: 'light' });
+        if (name !== 'detail') continue;
+        // the drift side by side: stacked on a phone, and as readable as the field table
+        await p.getByTestId('drift-sides').check();
+        const sides = p.locator('[data-resource="service/account"] [data-testid=drift-side-by-side]');
+        await sides.waitFor();
+        // the killed container: its state changed, its commit still as desired (shown, not marked)
+        for (const side of ['desired', 'live']) {
+          expect(await sides.locator(`[data-side=${side}] [data-field=state] mark`).count(), `${side} state marked`).toBe(1);
+          expect(await sides.locator(`[data-side=${side}] [data-field=commit][data-same=true]`).count(), `${side} commit in sync`).toBe(1);
+          expect(await sides.locator(`[data-side=${side}] [data-field=commit] mark`).count()).toBe(0);
+        }
+        const [left, right] = await Promise.all(['desired', 'live'].map((side) => sides.locator(`[data-side=${side}]`).boundingBox()));
+        if (!left || !right) throw new Error('no desired or live column');
+        if (viewport === 'phone') expect(right.y, 'live below desired on a phone').toBeGreaterThan(left.y);
+        else expect(right.x, 'live right of desired').toBeGreaterThan(left.x);
+        expect(await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), `side by side overflows at ${VIEWPORTS[viewport].width}px`).toBeLessThanOrEqual(0);
+        await shot(p, 'detail-side-by-side', viewport);
+        for (const scheme of ['light', 'dark'] as const) {
+          await p.emulateMedia({ colorScheme: scheme });
+          expect(await axeFindings(p), `detail side by side at ${VIEWPORTS[viewport].width}px, ${scheme}`).toEqual([]);
         }
         await p.emulateMedia({ colorScheme: 'light' });
       }

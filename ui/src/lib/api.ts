@@ -1,6 +1,6 @@
 // The one place the UI talks HTTP to the reconciler: the routes of schema/routes.ts, typed by the
 // shapes of schema/api.ts, the same table the CLI's client and the OpenAPI document come from.
-import type { AuditView, MeView, SecretListing } from '../../../schema/api.ts';
+import { TOTAL_COUNT_HEADER, type AuditView, type MeView, type SandboxSummary, type SecretListing } from '../../../schema/api.ts';
 import { routeUrl, type ApiResponse, type RouteKey, type RouteParams } from '../../../schema/routes.ts';
 
 export type { Role, TemplateView, EnvironmentView } from '../../../schema/api.ts';
@@ -38,7 +38,7 @@ function csrf(): string | null {
   return null;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; headers: Headers }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const token = csrf();
@@ -70,13 +70,38 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
       data && typeof data === 'object' && 'error' in data ? String((data as { error: unknown }).error) : `${res.status} ${res.statusText}`;
     throw new ApiError(res.status, msg, data);
   }
-  return data as T;
+  return { data: data as T, headers: res.headers };
 }
 
 /** A route of schema/routes.ts; the answer is typed by its response type there. */
-function call<K extends RouteKey>(key: K, params: RouteParams<K>, body?: unknown, query?: Record<string, string | number | undefined>): Promise<ApiResponse<K>> {
+async function call<K extends RouteKey>(key: K, params: RouteParams<K>, body?: unknown, query?: Record<string, string | number | undefined>): Promise<ApiResponse<K>> {
+  return (await callWithHeaders(key, params, body, query)).data;
+}
+
+function callWithHeaders<K extends RouteKey>(key: K, params: RouteParams<K>, body?: unknown, query?: Record<string, string | number | undefined>): Promise<{ data: ApiResponse<K>; headers: Headers }> {
   const { method, path } = routeUrl(key, params, query);
   return request<ApiResponse<K>>(method, path, body);
+}
+
+/** What the overview asks for: one page of the matches; empty strings mean no filter. */
+export interface SandboxFilter {
+  q: string;
+  sync: string;
+  health: string;
+  limit: number;
+  offset: number;
+}
+
+export interface SandboxPage {
+  sandboxes: SandboxSummary[];
+  /** how many match in all (the X-Total-Count header) */
+  total: number;
+}
+
+async function sandboxPage(f: SandboxFilter): Promise<SandboxPage> {
+  const query = { q: f.q || undefined, sync: f.sync || undefined, health: f.health || undefined, limit: f.limit, offset: f.offset };
+  const { data, headers } = await callWithHeaders('GET /api/sandboxes', {}, undefined, query);
+  return { sandboxes: data, total: Number(headers.get(TOTAL_COUNT_HEADER) ?? data.length) };
 }
 
 export const api = {
@@ -84,7 +109,7 @@ export const api = {
   logout: () => call('POST /api/logout', {}),
   me: () => call('GET /api/me', {}),
   status: () => call('GET /api/status', {}),
-  sandboxes: () => call('GET /api/sandboxes', {}),
+  sandboxes: sandboxPage,
   sandbox: (name: string) => call('GET /api/sandboxes/{name}', { name }),
   sync: (name: string, opts: { prune: boolean; dryRun: boolean }) => call('POST /api/sandboxes/{name}/sync', { name }, opts),
   job: (id: string) => call('GET /api/jobs/{id}', { id }),
