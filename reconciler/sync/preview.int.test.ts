@@ -3,7 +3,7 @@
 // never resolved, adds one and removes one; the CI commands of docs/ci.md run as written with a
 // viewer's token; nothing of the server's state (revisions, ports, jobs) changes.
 import { execFile } from 'node:child_process';
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,8 @@ import type { RevisionView, SandboxDetail, StatusView } from '../../schema/api.t
 import { PLAN_MARKER } from '../present/plan.ts';
 import { branchApp, sandboxYaml, startStack, type Stack } from '../../test/support/reconciler.ts';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sdp.js');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = join(ROOT, 'bin', 'sdp.js');
 let stack: Stack;
 let viewerToken = '';
 let work = '';
@@ -132,6 +133,25 @@ describe('plan a pull request against what runs', () => {
     expect(r.stdout).toMatch(/^bad\/new\.yaml:\d+:\d+: spec\.ttl: /m);
     const v = await sdp('validate', '--specs', 'bad');
     expect(v.stdout).toContain(r.stdout.split('\n')[0]!);
+  });
+
+  it("docs/ci.md's plain shell recipe, run as written: passes on a plan, prints the comment", async () => {
+    const doc = await readFile(join(ROOT, 'docs', 'ci.md'), 'utf8');
+    const recipe = /## Plain shell[\s\S]*?```sh\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(recipe).toBeDefined();
+    await mkdir(join(work, 'bin'), { recursive: true });
+    await writeFile(join(work, 'bin', 'sdp'), `#!/bin/sh\nexec node ${BIN} "$@"\n`, { mode: 0o755 });
+    await writeFile(join(work, 'ci.sh'), recipe!);
+    const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      const env = { ...process.env, PATH: `${join(work, 'bin')}:${process.env['PATH'] ?? ''}`, SDP_SERVER: stack.url, SDP_TOKEN: viewerToken };
+      execFile('bash', ['ci.sh'], { cwd: work, env }, (err, stdout) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout }));
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^specs valid: /);
+    const comment = await readFile(join(work, 'plan.md'), 'utf8');
+    expect(comment.split('\n')[0]).toBe(PLAN_MARKER);
+    expect(r.stdout).toContain(comment.trimEnd());
+    expect(comment).toContain('1 added, 1 removed');
   });
 
   it('POST /api/plan: bounded, authenticated, relative paths only', async () => {
