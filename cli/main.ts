@@ -128,8 +128,8 @@ output(
       .description('what a sync would do (exit 0 nothing, 1 something, 2 error); --offline: what the local specs compile to')
       .option('--offline', 'compile the local specs only; no server needed')
       .option('--prune', 'plan as a sync with prune would')
-      .option('--specs <dir>', 'specs folder (with --offline)', './specs')
-      .addHelpText('after', '\nExamples:\n  sdp plan qa-login-error\n  sdp plan -o markdown          a pull-request comment\n  sdp plan --offline account-smoke'),
+      .option('--specs <dir>', "specs folder: with --offline compiled here (default ./specs); against a server planned as if merged (a pull request's specs)")
+      .addHelpText('after', '\nExamples:\n  sdp plan qa-login-error\n  sdp plan --specs specs -o markdown   a pull-request comment: what merging would change\n  sdp plan --offline account-smoke'),
   ),
   ['markdown'],
 ).action(run(() => import('./commands/plan.ts'), (m) => m.plan));

@@ -9,6 +9,7 @@ import { LiveCache } from './live/cache.ts';
 import { log as rootLog, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { BranchHeads, branchRefs } from './resolve/heads.ts';
+import { previewPlan } from './sync/preview.ts';
 import { loadMasterKey } from './secrets/master-key.ts';
 import { createSecretStore } from './secrets/store.ts';
 import { createApp } from './server/app.ts';
@@ -196,6 +197,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     revisions,
     metrics,
     refresh,
+    preview: (req) => previewPlan({ revisions, heads, live, hub: agentHub, jobs, records, secretDigest: (refs) => secretStore.digest(refs), specsDir: () => source.dir }, req),
     gitWebhook: async () => {
       await source.pull();
       await resolveBranches(false);

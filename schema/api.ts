@@ -145,6 +145,31 @@ export interface Plan {
   noop: boolean;
 }
 
+/** POST /api/plan's bounds: body bytes (413 past it), files (400), plans a minute per user (429). */
+export const PLAN_REQUEST_LIMITS = { bytes: 2 * 1024 * 1024, files: 1000, perMinute: 30 } as const;
+
+/** POST /api/plan: spec files (paths relative to the specs folder) to plan as if they were in force. */
+export interface PlanRequest {
+  files: { path: string; text: string }[];
+  prune?: boolean;
+}
+
+/** POST /api/plan: what merging these specs would do; nothing of it is stored, allocated or applied. */
+export type PlanPreview =
+  | {
+      ok: true;
+      /** the revision in force the files were planned against (null before a first good one) */
+      against: string | null;
+      /** per sandbox of the files, and per sandbox they drop that still runs */
+      plans: Plan[];
+      /** sandboxes the files add / drop, against the revision in force */
+      added: string[];
+      removed: string[];
+      /** sandboxes whose compiled spec differs from the revision in force */
+      specChanged: string[];
+    }
+  | { ok: false; errors: SpecError[] };
+
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed';
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 

@@ -27,6 +27,7 @@ export interface ResponseTypes {
   SandboxList: Api.SandboxSummary[];
   SandboxDetail: Api.SandboxDetail;
   Plan: Api.Plan;
+  PlanPreview: Api.PlanPreview;
   SyncResponse: Api.SyncResponse;
   JobView: Api.JobView;
   AgentList: Api.AgentView[];
@@ -70,6 +71,7 @@ export const ROUTES = {
   },
   'GET /api/sandboxes/{name}': { summary: 'one sandbox: desired, live, services, history', responses: { 200: 'SandboxDetail' }, role: 'viewer' },
   'GET /api/sandboxes/{name}/plan': { summary: 'what a sync would do (?prune=true)', responses: { 200: 'Plan' }, role: 'viewer' },
+  'POST /api/plan': { summary: "a pull request's spec files planned as if in force; nothing stored or applied (2 MiB, 1,000 files)", responses: { 200: 'PlanPreview' }, role: 'viewer' },
   'POST /api/sandboxes/{name}/sync': { summary: 'sync: 202 with the job, 200 for a dry run', responses: { 200: 'SyncResponse', 202: 'SyncResponse' }, role: 'qa' },
   'GET /api/jobs/{id}': { summary: 'a job with its steps and log', responses: { 200: 'JobView' }, role: 'viewer' },
   'GET /api/agents': { summary: 'the agents, online or not', responses: { 200: 'AgentList' }, role: 'viewer' },

@@ -10,7 +10,8 @@ const diffSandbox = (input: Parameters<typeof diffFindings>[0]) => {
 };
 import { MI, bind, desiredSandbox, diffInput, editLive, liveInSync } from '../../core/diff/fixtures.ts';
 import { planSandbox } from '../../core/plan/index.ts';
-import { planView, renderPlan } from './plan.ts';
+import { inlines, renderHtml, tableRows } from './markdown-fixtures.ts';
+import { PLAN_MARKER, planView, renderPlan, renderPlanComment } from './plan.ts';
 
 const SECRET = 'S3cr3t-b7e4-unique-value';
 
@@ -36,20 +37,51 @@ function samplePlan(prune: boolean): Plan {
 }
 
 describe('renderPlan', () => {
-  it('markdown: a drift table field by field and a numbered action list', () => {
+  it('markdown: a drift table field by field and a numbered action list, read back through a renderer', () => {
     const md = renderPlan(samplePlan(true), 'markdown');
-    expect(md).toContain('### sdp plan: `qa`');
-    expect(md).toContain('| Resource | Change | Field | Desired | Live |');
-    expect(md).toMatch(/\| service\/account \| changed \| commit \| `[0-9a-f]{40}` \| `1a2b3c4d5e6f7a8b9c0d` \|/);
-    // a pipe inside a value is escaped, so the table keeps its columns
-    expect(md).toContain('| service/account | changed | env | `DB_HOST=10.0.0.5` | `DB_HOST=a\\|b` |');
-    expect(md).toContain('| service/account | changed | resources | `cpu 0.5, memory 512Mi` | `cpu 1, memory 256Mi` |');
-    expect(md).toContain('| route/account | changed | target | `http://account:8080` | `https://account-dev.example.com` |');
-    expect(md).toContain('| service/legacy | extra |  |  |');
-    expect(md).toMatch(/^1\. \*\*deploy\*\* `service\/account` on `node-1` \(wave 2\): commit 1a2b3c4 -> [0-9a-f]{7}; env DB_HOST, DB_PASSWORD; resources cpu 1, memory 256Mi -> cpu 0\.5, memory 512Mi$/m);
-    expect(md).toMatch(/^2\. \*\*start\*\* `service\/orders`/m);
-    expect(md).toMatch(/^3\. \*\*apply-routes\*\* `routes`/m);
-    expect(md).toMatch(/^4\. \*\*remove\*\* `service\/legacy`/m);
+    const lines = inlines(md).map((s) => s.text);
+    expect(lines[0]).toBe('sdp plan: qa');
+    const rows = tableRows(md).map((r) => r.map((c) => c.text));
+    expect(rows[0]).toEqual(['Resource', 'Change', 'Field', 'Desired', 'Live']);
+    expect(rows).toContainEqual(['service/account', 'changed', 'commit', expect.stringMatching(/^[0-9a-f]{40}$/), '1a2b3c4d5e6f7a8b9c0d']);
+    // a pipe inside a value stays in its cell, so the table keeps its columns
+    expect(rows).toContainEqual(['service/account', 'changed', 'env', 'DB_HOST=10.0.0.5', 'DB_HOST=a|b']);
+    expect(rows).toContainEqual(['service/account', 'changed', 'resources', 'cpu 0.5, memory 512Mi', 'cpu 1, memory 256Mi']);
+    expect(rows).toContainEqual(['route/account', 'changed', 'target', 'http://account:8080', 'https://account-dev.example.com']);
+    expect(rows.find((r) => r[0] === 'service/legacy')?.slice(0, 4)).toEqual(['service/legacy', 'extra', '', '']);
+    for (const r of rows) expect(r).toHaveLength(5);
+    expect(lines).toContainEqual(expect.stringMatching(/^deploy service\/account on node-1 \(wave 2\): commit 1a2b3c4 -> [0-9a-f]{7}; env DB_HOST, DB_PASSWORD; resources cpu 1, memory 256Mi -> cpu 0\.5, memory 512Mi$/));
+    const actions = md.split('\n').filter((l) => /^\d+\. \*\*/.test(l)).map((l) => inlines(l)[0]!.text);
+    expect(actions.map((a) => a.split(' on ')[0])).toEqual(['deploy service/account', 'start service/orders', 'apply-routes routes', 'remove service/legacy']);
+  });
+
+  it('PR comment: marker, one summary line, a section per changed sandbox, new and removed ones, errors, the rest folded', () => {
+    const changed = samplePlan(true);
+    const s = desiredSandbox();
+    const input = diffInput(s);
+    const inSync = planView('calm', 'r1', diffSandbox(input).drift, planSandbox(input, { prune: true }));
+    const fresh = { ...samplePlan(true), sandbox: 'fresh' };
+    const md = renderPlanComment({ plans: [changed, inSync, fresh], added: ['fresh'], removed: ['gone'], specChanged: ['qa'], errors: ['specs/a.yaml:3:5: spec.ttl: must be a duration <b>'] });
+    expect(md.split('\n')[0]).toBe(PLAN_MARKER);
+    const lines = inlines(md).map((l) => l.text);
+    expect(lines[0]).toBe('sdp plan: 1 sandbox changed, 1 added, 1 removed, 1 error, 1 in sync');
+    expect(lines).toContain('sdp plan: qa');
+    expect(lines).toContain('New sandbox fresh');
+    expect(lines).toContain('specs/a.yaml:3:5: spec.ttl: must be a duration <b>');
+    expect(lines).toContain('gone: no longer in the specs; a sync removes its containers, network and routes');
+    expect(lines).not.toContain('sdp plan: calm');
+    expect(lines.filter((l) => l === 'its spec differs from the revision in force')).toHaveLength(1);
+    const html = renderHtml(md);
+    expect(html).toContain('<!-- sdp-plan -->');
+    expect(html).toMatch(/<details><summary>In sync: 1<\/summary>[\s\S]*<code>calm<\/code>[\s\S]*<\/details>/);
+  });
+
+  it('PR comment: long drift tables and action lists are folded', () => {
+    const plan = samplePlan(true);
+    const many = { ...plan, drift: Array.from({ length: 12 }, (_, i) => ({ ...plan.drift[0]!, resource: `service/s${i}` })) };
+    const html = renderHtml(renderPlanComment({ plans: [many] }));
+    expect(html).toMatch(/<details><summary>Drift: 12 entries<\/summary>[\s\S]*<table>/);
+    expect(renderHtml(renderPlanComment({ plans: [plan] }))).not.toContain('<summary>Drift');
   });
 
   it('text: one line per drift entry and per action', () => {
@@ -62,7 +94,7 @@ describe('renderPlan', () => {
 
   it('says when extras wait for prune', () => {
     expect(renderPlan(samplePlan(false), 'text')).toContain('(extra resources are removed only by a sync with prune)');
-    expect(renderPlan(samplePlan(false), 'markdown')).toContain('_extra resources are removed only by a sync with prune_');
+    expect(inlines(renderPlan(samplePlan(false), 'markdown')).map((l) => l.text)).toContain('extra resources are removed only by a sync with prune');
     expect(renderPlan(samplePlan(true), 'text')).not.toContain('prune)');
   });
 
@@ -77,7 +109,7 @@ describe('renderPlan', () => {
     const plan = planView('qa', 'r1', diffSandbox(input).drift, planSandbox(input, { prune: true }));
     expect(plan.noop).toBe(true);
     expect(renderPlan(plan, 'text')).toBe('sandbox qa is in sync: nothing to do (revision r1)\n');
-    expect(renderPlan(plan, 'markdown')).toContain('**sandbox qa is in sync: nothing to do**');
+    expect(inlines(renderPlan(plan, 'markdown')).map((l) => l.text)).toContain('sandbox qa is in sync: nothing to do (revision r1)');
     expect(JSON.parse(renderPlan(plan, 'json')).noop).toBe(true);
   });
 
@@ -85,7 +117,7 @@ describe('renderPlan', () => {
     for (const format of ['text', 'markdown', 'json'] as const) {
       const out = renderPlan(samplePlan(true), format);
       expect(out).not.toContain(SECRET);
-      expect(out).toContain('(redacted)');
+      expect(format === 'markdown' ? inlines(out).map((l) => l.text).join('\n') : out).toContain('(redacted)');
     }
   });
 });

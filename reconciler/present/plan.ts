@@ -3,6 +3,7 @@
 import type { DriftEntry, Plan } from '../../schema/api.ts';
 import type { PlannedStep } from '../../core/plan/index.ts';
 import { formatMemory } from '../../core/quantities.ts';
+import { mdCode, mdDetails, mdTable, mdText } from './markdown.ts';
 
 export type PlanFormat = 'text' | 'markdown' | 'json';
 
@@ -68,39 +69,79 @@ function valuePair(e: DriftEntry): string {
   return parts.join('  ');
 }
 
+/** Tables and lists longer than this are folded in <details>. */
+const FOLD_AFTER = 10;
+/** Hidden in the rendered comment; CI finds its own earlier comment by it and updates that one. */
+export const PLAN_MARKER = '<!-- sdp-plan -->';
+
+/** What a pull-request comment covers: the plans, and what the specs add, drop or get wrong. */
+export interface PlanReport {
+  plans: readonly Plan[];
+  /** sandboxes the specs add (their plans are in `plans`) */
+  added?: readonly string[];
+  /** sandboxes no longer in the specs */
+  removed?: readonly string[];
+  /** sandboxes whose spec the change edits (the others differ from what runs only) */
+  specChanged?: readonly string[];
+  /** spec errors, each already `file:line:col: message` */
+  errors?: readonly string[];
+}
+
+/** A PR comment: marker, one summary line, a section per sandbox that would change, the rest folded. */
+export function renderPlanComment(report: PlanReport): string {
+  const added = new Set(report.added ?? []);
+  const removed = report.removed ?? [];
+  const errors = report.errors ?? [];
+  const unknown = report.plans.filter((p) => p.sync?.status === 'Unknown');
+  const shown = report.plans.filter((p) => !p.noop || p.drift.length > 0 || p.sync?.status === 'Unknown');
+  const quiet = report.plans.filter((p) => !shown.includes(p));
+  const changed = report.plans.filter((p) => !p.noop && !added.has(p.sandbox)).length;
+  const summary = [
+    count(changed, 'sandbox changed', 'sandboxes changed'),
+    `${added.size} added`,
+    `${removed.length} removed`,
+    count(errors.length + unknown.length, 'error', 'errors'),
+    `${quiet.length} in sync`,
+  ].join(', ');
+  const out = [PLAN_MARKER, `**sdp plan**: ${summary}`];
+  if (errors.length > 0) out.push('', '### Spec errors', '', ...fold(count(errors.length, 'error', 'errors'), errors.map((e) => `- ${mdText(e)}`)));
+  const edited = new Set(report.specChanged ?? []);
+  for (const plan of shown) out.push('', ...section(plan, added.has(plan.sandbox), edited.has(plan.sandbox)));
+  if (removed.length > 0) {
+    out.push('', '### Removed', '', ...removed.map((name) => `- ${mdCode(name)}: no longer in the specs; a sync removes its containers, network and routes`));
+  }
+  if (quiet.length > 0) out.push('', ...mdDetails(`In sync: ${quiet.length}`, quiet.map((p) => `- ${mdCode(p.sandbox)}`)));
+  return `${out.join('\n')}\n`;
+}
+
 function markdown(plan: Plan): string {
-  const out = [`### sdp plan: \`${plan.sandbox}\``, '', `**${headline(plan)}** (revision \`${plan.revision}\`)`];
+  return `${section(plan, false).join('\n')}\n`;
+}
+
+function section(plan: Plan, added: boolean, edited = false): string[] {
+  const out = [`### ${added ? 'New sandbox' : 'sdp plan:'} ${mdCode(plan.sandbox)}`, '', `**${mdText(headline(plan))}** (revision ${mdCode(plan.revision)})`];
+  if (edited) out.push('', '_its spec differs from the revision in force_');
   if (plan.drift.length > 0) {
-    out.push('', '| Resource | Change | Field | Desired | Live |', '| --- | --- | --- | --- | --- |');
-    for (const e of plan.drift) {
-      out.push(`| ${cell(e.resource)} | ${e.change} | ${e.field ?? ''} | ${cellValue(e.desired)} | ${cellValue(e.live)} |`);
-    }
+    const rows = plan.drift.map((e) => [mdText(e.resource), e.change, mdText(e.field ?? ''), cellValue(e.desired), cellValue(e.live)]);
+    out.push('', ...fold(`Drift: ${count(plan.drift.length, 'entry', 'entries')}`, mdTable(['Resource', 'Change', 'Field', 'Desired', 'Live'], rows), 2));
   }
   if (plan.actions.length > 0) {
-    out.push('', '**Actions**', '');
-    plan.actions.forEach((a, i) => {
-      out.push(`${i + 1}. **${a.kind}** \`${a.resource}\` on \`${a.node}\` (wave ${a.wave}): ${escapeMd(a.reason)}`);
-    });
+    const list = plan.actions.map((a, i) => `${i + 1}. **${a.kind}** ${mdCode(a.resource)} on ${mdCode(a.node)} (wave ${a.wave}): ${mdText(a.reason)}`);
+    out.push('', '**Actions**', '', ...fold(count(plan.actions.length, 'action', 'actions'), list));
   } else if (plan.drift.length > 0) {
     out.push('', 'No actions.');
   }
   const hint = pruneHint(plan);
   if (hint) out.push('', `_${hint}_`);
-  return `${out.join('\n')}\n`;
+  return out;
 }
 
-function cellValue(v: unknown): string {
-  return v === undefined ? '' : `\`${cell(format(v)).replace(/`/g, "'")}\``;
+/** `lines` as they are, or folded when longer than FOLD_AFTER (not counting `header` lines such as a table's). */
+function fold(summary: string, lines: string[], header = 0): string[] {
+  return lines.length - header > FOLD_AFTER ? mdDetails(summary, lines) : lines;
 }
 
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-/** Escapes what would turn a reason into markup (emphasis, code, links, HTML); `->` and `KEY_NAME` stay readable. */
-function escapeMd(s: string): string {
-  return s.replace(/([\\*`|<[\]])/g, '\\$1');
-}
+const cellValue = (v: unknown): string => (v === undefined ? '' : mdCode(format(v)));
 
 /** Drift values: strings as they are, lists joined, resources as "cpu 0.5, memory 512Mi". */
 function format(v: unknown): string {

@@ -57,25 +57,12 @@ export class BranchHeads {
   async refresh(refs: RepoRef[], onlyMissing = false): Promise<void> {
     const wanted = onlyMissing ? refs.filter((r) => !this.heads.has(key(r.repo, r.ref))) : refs;
     if (wanted.length === 0) return;
-    const agent = this.hub.onlineNodes()[0];
-    if (!agent) return;
-    const byRepo = new Map<string, string[]>();
-    for (const r of wanted) byRepo.set(r.repo, [...(byRepo.get(r.repo) ?? []), r.ref]);
-    const credentials = await this.credentials();
-    const run = (repo: string, refList: string[]) =>
-      this.hub.run(agent.node, { id: `resolve-${Date.now().toString(36)}-${++this.seq}`, kind: 'resolve', repo, refs: refList, ...(credentials ? { credentials } : {}) });
-    const results = await Promise.all(
-      [...byRepo].map(async ([repo, refList]) => {
-        const result = await run(repo, refList);
-        // one bad branch must not keep the repo's other branches unresolved: ask for each alone
-        if (result.ok || refList.length === 1) return [{ repo, refs: refList, result }];
-        return Promise.all(refList.map(async (ref) => ({ repo, refs: [ref], result: await run(repo, [ref]) })));
-      }),
-    );
+    const results = await this.ask(wanted);
+    if (!results) return;
     const errorsBefore = JSON.stringify([...this.errors]);
     let changed = false;
     const now = new Date().toISOString();
-    for (const { repo, refs: asked, result } of results.flat()) {
+    for (const { repo, refs: asked, result } of results) {
       if (!result.ok) {
         for (const ref of asked) this.errors.set(key(repo, ref), result.error ?? 'resolve failed');
         this.log.warn({ repo, refs: asked, error: result.error }, 'branch resolution failed');
@@ -99,6 +86,49 @@ export class BranchHeads {
     }
     // a new or cleared error is news too: the status names it
     if (changed || JSON.stringify([...this.errors]) !== errorsBefore) this.onChange();
+  }
+
+  /**
+   * Heads of refs not followed yet (a pull request's new branches), resolved through an agent like
+   * refresh() but neither cached nor stored: key -> commit, or the reason it has none.
+   */
+  async lookup(refs: RepoRef[]): Promise<{ commit: (repo: string, ref: string) => string | undefined; error: (repo: string, ref: string) => string | undefined }> {
+    const commits = new Map<string, string>();
+    const errors = new Map<string, string>();
+    const results = (await this.ask(refs)) ?? [];
+    if (refs.length > 0 && results.length === 0) for (const r of refs) errors.set(key(r.repo, r.ref), 'no agent is online to resolve the branch');
+    for (const { repo, refs: asked, result } of results) {
+      for (const ref of asked) {
+        const commit = result.ok ? result.commits?.[ref] : undefined;
+        if (commit !== undefined) commits.set(key(repo, ref), commit);
+        else errors.set(key(repo, ref), result.ok ? `${repo} has no branch ${ref}` : (result.error ?? 'resolve failed'));
+      }
+    }
+    return {
+      commit: (repo, ref) => this.commit(repo, ref) ?? commits.get(key(repo, ref)),
+      error: (repo, ref) => (this.commit(repo, ref) !== undefined ? this.error(repo, ref) : errors.get(key(repo, ref))),
+    };
+  }
+
+  /** Runs `resolve` jobs on an online agent, one per repo (per ref after a failure); undefined without an agent. */
+  private async ask(wanted: RepoRef[]) {
+    if (wanted.length === 0) return [];
+    const agent = this.hub.onlineNodes()[0];
+    if (!agent) return;
+    const byRepo = new Map<string, string[]>();
+    for (const r of wanted) byRepo.set(r.repo, [...(byRepo.get(r.repo) ?? []), r.ref]);
+    const credentials = await this.credentials();
+    const run = (repo: string, refList: string[]) =>
+      this.hub.run(agent.node, { id: `resolve-${Date.now().toString(36)}-${++this.seq}`, kind: 'resolve', repo, refs: refList, ...(credentials ? { credentials } : {}) });
+    const results = await Promise.all(
+      [...byRepo].map(async ([repo, refList]) => {
+        const result = await run(repo, refList);
+        // one bad branch must not keep the repo's other branches unresolved: ask for each alone
+        if (result.ok || refList.length === 1) return [{ repo, refs: refList, result }];
+        return Promise.all(refList.map(async (ref) => ({ repo, refs: [ref], result: await run(repo, [ref]) })));
+      }),
+    );
+    return results.flat();
   }
 }
 

@@ -14,10 +14,21 @@ import { SyncConflict, UnknownSandbox, type Executor } from '../sync/executor.ts
 import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
-import { TOTAL_COUNT_HEADER, type AgentTokenResponse, type EnvironmentView, type TemplateView } from '../../schema/api.ts';
+import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type EnvironmentView, type PlanPreview, type PlanRequest, type TemplateView } from '../../schema/api.ts';
+import { FailureLimiter } from '../auth/rate-limit.ts';
 import { parseSandboxQuery, querySandboxes } from '../present/sandbox-query.ts';
 // generated from schema/routes.ts and schema/api.ts by scripts/openapi/generate.ts
 import openapi from '../../schema/openapi.json' with { type: 'json' };
+
+/** relative, '/'-separated, no '..' segment, no backslash or NUL, *.yaml / *.yml */
+const SPEC_PATH = String.raw`^(?!/)(?!(.*/)?\.\.(/|$))[^\\\x00]+\.ya?ml$`;
+const PlanBody = T.Object(
+  {
+    files: T.Array(T.Object({ path: T.String({ pattern: SPEC_PATH, maxLength: 1024 }), text: T.String() }, { additionalProperties: false })),
+    prune: T.Optional(T.Boolean()),
+  },
+  { additionalProperties: false },
+);
 
 const SyncBody = T.Object({ prune: T.Optional(T.Boolean()), dryRun: T.Optional(T.Boolean()) }, { additionalProperties: false });
 
@@ -34,6 +45,8 @@ export interface AppDeps {
   gitWebhook: () => Promise<void>;
   /** the shared secret git signs webhooks with; without one POST /api/webhooks/git answers 404 */
   webhookSecret?: string;
+  /** POST /api/plan: the files planned as if in force (reconciler/sync/preview.ts) */
+  preview: (req: PlanRequest) => Promise<PlanPreview>;
   /** ui/build, when it exists */
   uiDir?: string;
   version: string;
@@ -42,7 +55,10 @@ export interface AppDeps {
 export function createApp(d: AppDeps): Hono<AuthEnv> {
   const { auth, controller, executor, jobs } = d;
   const app = new Hono<AuthEnv>();
-  app.use('/api/*', bodyCap());
+  const defaultCap = bodyCap();
+  const planCap = bodyCap(PLAN_REQUEST_LIMITS.bytes);
+  app.use('/api/*', (c, next) => (c.req.path === '/api/plan' ? planCap(c, next) : defaultCap(c, next)));
+  const planLimiter = new FailureLimiter(PLAN_REQUEST_LIMITS.perMinute, 60_000);
   app.route('/', d.auth.routes);
   app.get('/api/health', (c) => c.json({ ok: true, version: d.version }));
   app.get('/api/openapi.json', (c) => c.json(openapi));
@@ -82,6 +98,23 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
       if (err instanceof UnknownSandbox) return errorJson(c, 404, err.message);
       throw err;
     }
+  });
+  // A pull request's specs: compiled and planned in memory, never stored or logged (their contents may
+  // name internal hosts); a viewer or a CI token may ask, at most PLAN_REQUEST_LIMITS.perMinute times a minute.
+  app.post('/api/plan', auth.requireRole('viewer'), async (c) => {
+    const who = c.get('principal').username;
+    const allowed = planLimiter.check(who);
+    if (!allowed.allowed) {
+      c.header('Retry-After', String(allowed.retryAfter));
+      return errorJson(c, 429, `at most ${PLAN_REQUEST_LIMITS.perMinute} plans a minute; try again in ${allowed.retryAfter} s`);
+    }
+    planLimiter.fail(who);
+    const body = await readJson(c, PlanBody, PLAN_REQUEST_LIMITS.bytes);
+    if (!body.ok) return body.response;
+    if (body.body.files.length > PLAN_REQUEST_LIMITS.files) {
+      return errorJson(c, 400, `at most ${PLAN_REQUEST_LIMITS.files} spec files (got ${body.body.files.length}); plan the specs folder only, without other YAML`);
+    }
+    return c.json(await d.preview(body.body));
   });
   app.post('/api/sandboxes/:name/sync', auth.requireRole('qa'), async (c) => {
     const body = await syncBody(c);

@@ -18,6 +18,8 @@ export interface CompileOptions extends BuildOptions {
   limits?: SpecLimits;
   /** problems found while reading the files (too large, not UTF-8, too many): part of the result */
   readErrors?: readonly SpecError[];
+  /** false: files that are not the folder's (a pull request's, POST /api/plan) are not kept in the parse cache */
+  cache?: boolean;
 }
 
 export interface SpecFile {
@@ -55,7 +57,7 @@ export function compileDocuments(files: readonly SpecFile[], opts: CompileOption
     docs.push(...parsed.docs);
     for (const problem of parsed.problems) errors.add(problem);
   }
-  lastParsed = parsedNow;
+  if (opts.cache !== false) lastParsed = parsedNow;
   if (ordered.length === 0 && !opts.readErrors?.length) errors.add({ file: '.', line: 1, col: 1, message: 'no spec files (*.yaml, *.yml) in the specs folder' });
   const set = loadSpecs(docs, errors);
   if (ordered.length > 0 && !incomplete) checkReferences(set, errors, ordered[0]!.path);

@@ -40,9 +40,14 @@ describe('specs/ (the demo)', () => {
     for (const port of Object.values(desired.ports)) expect(port >= 8080 && port <= 9099).toBe(true);
   });
 
-  it('every example file names its JSON Schema for editors', async () => {
+  it('every document of every example file names its JSON Schema for editors', async () => {
+    // yaml-language-server reads a modeline per document: one at the top covers only the first.
     for (const f of (await readSpecFiles(join(ROOT, 'specs'))).files) {
-      expect(f.text.split('\n')[0], f.path).toMatch(/^# yaml-language-server: \$schema=(\.\.\/)+schema\/json\/[a-z]+\.schema\.json$/);
+      for (const [i, doc] of f.text.split(/^---$/m).entries()) {
+        expect(doc.trimStart().split('\n')[0], `${f.path} document ${i + 1}`).toMatch(
+          /^# yaml-language-server: \$schema=(\.\.\/)+schema\/json\/[a-z]+\.schema\.json$/,
+        );
+      }
     }
   });
 });

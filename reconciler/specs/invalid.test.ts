@@ -448,7 +448,7 @@ const cases: Case[] = [
   {
     name: 'an unknown build type',
     edits: [edit('platform.yaml', 'type: dockerfile', 'type: docker')],
-    errors: [{ file: 'platform.yaml', at: 'docker,', message: 'spec.services.audit.build.type: must be one of image, dockerfile, host' }],
+    errors: [{ file: 'platform.yaml', at: 'docker,', message: 'spec.services.audit.build.type: must be one of image, dockerfile, host (got "docker")' }],
   },
   {
     name: 'a host build without run',
@@ -497,7 +497,7 @@ const cases: Case[] = [
   {
     name: 'an unknown route adapter',
     edits: [edit('platform.yaml', '    proxy: { image: "caddy:2" }', `${CUSTOM_GATEWAY}\n    routes: { adapter: nginx }`)],
-    errors: [{ file: 'platform.yaml', at: 'nginx', message: 'spec.gateway.routes.adapter: must be one of proxy, file, env' }],
+    errors: [{ file: 'platform.yaml', at: 'nginx', message: 'spec.gateway.routes.adapter: must be one of proxy, file, env (got "nginx")' }],
   },
   // ---- environments
   {

@@ -2,6 +2,7 @@
 // ports, env with secret names only, limits, health), the network, the routes and the gateway URL.
 import type { BuildSpec } from '../../schema/container.ts';
 import type { DesiredContainer, DesiredSandbox } from '../../schema/desired.ts';
+import { mdCode, mdTable, mdText } from '../present/markdown.ts';
 import { formatBytes } from './units.ts';
 
 export type DesiredFormat = 'text' | 'markdown';
@@ -42,17 +43,14 @@ function text(s: DesiredSandbox): string {
 }
 
 function markdown(s: DesiredSandbox): string {
-  const cell = (v: string): string => v.replaceAll('|', '\\|').replaceAll('\n', ' ');
-  const lines = [`### Sandbox \`${s.name}\``, '', headline(s), '', `Gateway: ${s.gatewayUrl} (${gatewayKind(s)}) · network \`${s.network}\``, ''];
-  lines.push('| Node | Container | Source | Build | Ports | Env | Secrets | Limits |', '|---|---|---|---|---|---|---|---|');
-  for (const c of [...s.services, s.gateway]) {
+  const lines = [`### Sandbox ${mdCode(s.name)}`, '', mdText(headline(s)), '', `Gateway: ${mdText(s.gatewayUrl)} (${mdText(gatewayKind(s))}) · network ${mdCode(s.network)}`, ''];
+  const containers = [...s.services, s.gateway].map((c) => {
     const d = new Map(details(c));
-    lines.push(
-      `| ${c.node} | \`${c.name}\` | ${cell(d.get('source') ?? '')} | ${cell(d.get('build') ?? '')} | ${cell(d.get('ports') ?? '')} | ${cell(d.get('env') ?? '')} | ${cell(d.get('secrets') ?? '')} | ${cell(d.get('limits') ?? '')} |`,
-    );
-  }
-  lines.push('', '| Service | Mode | Target |', '|---|---|---|');
-  for (const r of s.routes) lines.push(`| ${r.service} | ${r.mode} | ${r.target} |`);
+    const field = (label: string) => mdText(d.get(label) ?? '');
+    return [mdText(c.node), mdCode(c.name), field('source'), field('build'), field('ports'), field('env'), field('secrets'), field('limits')];
+  });
+  lines.push(...mdTable(['Node', 'Container', 'Source', 'Build', 'Ports', 'Env', 'Secrets', 'Limits'], containers));
+  lines.push('', ...mdTable(['Service', 'Mode', 'Target'], s.routes.map((r) => [mdText(r.service), mdText(r.mode), mdText(r.target)])));
   return `${lines.join('\n')}\n`;
 }
 

@@ -36,7 +36,7 @@ function report(doc: SpecDoc, e: ErrorObject, errors: Errors): void {
   // A bad key is reported once, by the propertyNames error, not again by the pattern inside it.
   if (e.keyword !== 'propertyNames' && (e as ErrorObject & { propertyName?: string }).propertyName !== undefined) return;
   const path = pointerToPath(e.instancePath);
-  const parent = (e.parentSchema ?? {}) as { description?: string; properties?: Record<string, unknown>; oneOf?: unknown[] };
+  const parent = (e.parentSchema ?? {}) as { description?: string; properties?: Record<string, unknown> };
   const described = parent.description ? `must be ${parent.description}` : `${e.message ?? 'is invalid'}`;
   const params = e.params as Record<string, unknown>;
   switch (e.keyword) {
@@ -68,13 +68,9 @@ function report(doc: SpecDoc, e: ErrorObject, errors: Errors): void {
       return errors.at(doc, path, 'must not be empty');
     case 'uniqueItems':
       return errors.at(doc, [...path, Number(params.i)], 'is listed twice');
-    case 'discriminator': {
-      const tag = String(params.tag);
-      const values = (parent.oneOf ?? []).map((s) => (s as { properties?: Record<string, { const?: unknown }> }).properties?.[tag]?.const);
-      return errors.at(doc, [...path, tag], `must be one of ${values.join(', ')}`);
-    }
-    case 'oneOf': // the discriminator has already named the branch's own errors
-    case 'if':
+    case 'enum':
+      return errors.at(doc, path, `must be one of ${(params.allowedValues as unknown[]).join(', ')}${echo(path, e.data)}`);
+    case 'if': // the branch's own errors are reported; this one only says that a branch failed
       return;
     default:
       return errors.at(doc, path, e.message ?? 'is invalid');

@@ -5,7 +5,7 @@ import { Ajv2020, type Options } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import { SPEC_KINDS, type SpecKind } from '../../schema/specs/index.ts';
 
-const OPTIONS: Options = { allErrors: true, verbose: true, discriminator: true, strict: true, strictTypes: false };
+const OPTIONS: Options = { allErrors: true, verbose: true, strict: true, strictTypes: false };
 
 export const validators = compileAll(new Ajv2020(OPTIONS));
 

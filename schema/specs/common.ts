@@ -28,17 +28,32 @@ export function KeyedMap<V extends TSchema>(keys: TSchema, value: V, description
   });
 }
 
-/** A union told apart by one property; ajv's discriminator then reports only the matching branch's errors. */
-function discriminated<S extends TSchema & { anyOf: TSchema[] }>(union: S, propertyName: string, description: string) {
-  return T.Unsafe<Static<S>>({ type: 'object', oneOf: union.anyOf, discriminator: { propertyName }, description });
+/**
+ * A union told apart by one property, in plain draft 2020-12 (no OpenAPI `discriminator`): the tag's
+ * enum names every allowed value, and an if/then per value checks only that branch, so a bad tag is
+ * one "must be one of ..." error and a good one gets the branch's own errors (compiler and editors).
+ */
+function tagged<S extends TSchema & { anyOf: TSchema[] }>(union: S, tag: string, description: string) {
+  const branches = union.anyOf as Array<TSchema & { properties: Record<string, { const: string }> }>;
+  const values = branches.map((branch) => branch.properties[tag]!.const);
+  return T.Unsafe<Static<S>>({
+    type: 'object',
+    required: [tag],
+    properties: { [tag]: { type: 'string', enum: values } },
+    allOf: branches.map((branch, i) => ({
+      if: { properties: { [tag]: { const: values[i] } }, required: [tag] },
+      then: branch,
+    })),
+    description,
+  });
 }
 
-export const Build = discriminated(
+export const Build = tagged(
   BuildSpec,
   'type',
   'how the service is built: { type: host, command, image, run } | { type: dockerfile, dockerfile, context } | { type: image, image }',
 );
-export const Routes = discriminated(
+export const Routes = tagged(
   RouteAdapter,
   'adapter',
   'how the gateway learns its routes: { adapter: file, file, format, key, reload? } | { adapter: env, key? } | { adapter: proxy }',

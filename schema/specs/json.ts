@@ -1,6 +1,6 @@
 // The JSON Schema files in schema/json/, built from the TypeBox kinds. Editors use them through
-// yaml-language-server: `# yaml-language-server: $schema=../schema/json/sandbox.schema.json`, or
-// `specs.schema.json`, which selects the kind's schema on `kind` (for multi-document files).
+// yaml-language-server: a `# yaml-language-server: $schema=../schema/json/sandbox.schema.json` modeline
+// per document, or `specs.schema.json` (selects the kind's schema on `kind`) mapped by yaml.schemas.
 import { API_VERSION, JSON_SCHEMA_DIALECT, SPEC_KINDS, type SpecKind } from './index.ts';
 
 /** A plain JSON copy: TypeBox keeps symbol keys on its schema objects, JSON has none. */
