@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEvent, Inventory, Job } from '../schema/protocol.ts';
 import { startAgent, type Agent } from './index.ts';
 import { Harness } from './testing/harness.ts';
-import { FAST_HEALTH, TestRepo, branchApp, cleanupSandboxes, httpGet, jobId, serviceSpec } from './testing/fixtures.ts';
+import { FAST_HEALTH, TestRepo, branchApp, cleanupBuiltImages, cleanupSandboxes, httpGet, jobId, serviceSpec } from './testing/fixtures.ts';
 
 const PREFIX = 't-agent-core-';
 const TOKEN = 'agent-test-token-1234';
@@ -38,6 +38,7 @@ afterAll(async () => {
   await agent?.stop();
   await harness?.close();
   await cleanupSandboxes(PREFIX);
+  await cleanupBuiltImages(Object.values(commits));
   if (root) rmSync(root, { recursive: true, force: true });
 });
 

@@ -98,6 +98,18 @@ export async function cleanupSandboxes(prefix: string): Promise<void> {
   }
 }
 
+/**
+ * Removes the images sdp built for these commits, tagged or not (a commit built again in a later run
+ * re-tags, leaving the earlier image untagged).
+ */
+export async function cleanupBuiltImages(commits: Iterable<string>): Promise<void> {
+  const wanted = new Set(commits);
+  const docker = new Docker();
+  for (const img of await docker.listImages({ all: true, filters: { label: [`${LABELS.managed}=true`] } })) {
+    if (wanted.has(img.Labels?.[LABELS.commit] ?? '')) await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+  }
+}
+
 /** GET over HTTP: status and body, or status 0 when nothing answers. */
 export async function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
   try {
