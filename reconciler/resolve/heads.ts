@@ -25,6 +25,13 @@ export function branchRefs(desired: DesiredState): RepoRef[] {
   return [...seen.values()];
 }
 
+/** Every repository the desired state deploys from (pinned commits included). */
+export function reposOf(desired: DesiredState): Set<string> {
+  const repos = new Set<string>();
+  for (const s of desired.sandboxes) for (const c of [...s.services, s.gateway]) if (c.source) repos.add(c.source.repo);
+  return repos;
+}
+
 export class BranchHeads {
   private readonly heads = new Map<string, string>();
   private readonly errors = new Map<string, string>();

@@ -4,7 +4,8 @@
 // viewer's token; nothing of the server's state (revisions, ports, jobs) changes.
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +153,35 @@ describe('plan a pull request against what runs', () => {
     expect(comment.split('\n')[0]).toBe(PLAN_MARKER);
     expect(r.stdout).toContain(comment.trimEnd());
     expect(comment).toContain('1 added, 1 removed');
+  });
+
+  it('resolves branches only in repositories the specs in force deploy from: a URL the PR names is never contacted', async () => {
+    // where a PR would point a new catalog service: it counts every request that reaches it
+    let requests = 0;
+    const listener = createServer((_req, res) => {
+      requests++;
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const evil = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/evil.git`;
+    try {
+      const platform = stack.platformYaml({ account: `file://${join(stack.root, 'repos', 'account.git')}`, other: evil });
+      const files = [
+        { path: 'platform.yaml', text: platform },
+        { path: 'keep.yaml', text: sandboxYaml('t-pr-keep', { account: 'main' }, MANUAL) },
+        { path: 'other.yaml', text: sandboxYaml('t-pr-other', { other: 'main' }, MANUAL) },
+      ];
+      const res = await fetch(`${stack.url}/api/plan`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${viewerToken}` }, body: JSON.stringify({ files }) });
+      expect(res.status).toBe(200);
+      const preview = (await res.json()) as { ok: boolean; plans: Array<{ sandbox: string; actions: Array<{ resource: string }> }> };
+      const plan = preview.plans.find((p) => p.sandbox === 't-pr-other');
+      expect(plan).toBeDefined();
+      // its branch stays unresolved: nothing to deploy for it, and nobody asked that server
+      expect(plan?.actions.some((a) => a.resource === 'service/other')).toBe(false);
+      expect(requests).toBe(0);
+    } finally {
+      await new Promise((r) => listener.close(r));
+    }
   });
 
   it('POST /api/plan: bounded, authenticated, relative paths only', async () => {

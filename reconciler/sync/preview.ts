@@ -7,7 +7,7 @@ import { evaluateWorld } from '../../core/evaluate.ts';
 import type { PlanPreview, PlanRequest } from '../../schema/api.ts';
 import { planView } from '../present/plan.ts';
 import { sandboxSummary } from '../present/summary.ts';
-import { branchRefs } from '../resolve/heads.ts';
+import { branchRefs, reposOf } from '../resolve/heads.ts';
 import { compileDocuments } from '../specs/compile.ts';
 import type { ControllerDeps } from './controller.ts';
 
@@ -21,12 +21,19 @@ export async function previewPlan(d: PreviewDeps, req: PlanRequest): Promise<Pla
   const result = compileDocuments(req.files, { ports: d.revisions.ports(), baseDir: d.specsDir(), cache: false });
   if (!result.ok) return { ok: false, errors: result.errors };
   const desired = result.desired;
-  const heads = await d.heads.lookup(branchRefs(desired).filter((r) => d.heads.commit(r.repo, r.ref) === undefined));
+  // Branches are looked up only in repositories the revision in force already deploys from: a
+  // viewer's files must not make an agent contact a URL of their choosing, with the Platform's git
+  // credentials, from inside the network.
+  const followed = d.revisions.current ? reposOf(d.revisions.current.desired) : new Set<string>();
+  const unknown = branchRefs(desired).filter((r) => d.heads.commit(r.repo, r.ref) === undefined);
+  const heads = await d.heads.lookup(unknown.filter((r) => followed.has(r.repo)));
+  const notFollowed = (repo: string) => `${repo} is not a repository the specs in force deploy from: a plan resolves branches only there (merge the Platform change first)`;
+  const branchError = (repo: string, ref: string) => heads.error(repo, ref) ?? (followed.has(repo) ? undefined : notFollowed(repo));
   const now = Date.now();
   const world = evaluateWorld({
     revision: { id: PREVIEW_REVISION, desired },
     live: d.live.all(),
-    ctx: { commits: heads.commit, branchError: heads.error, secretDigest: d.secretDigest, online: d.hub.onlineNodes().map((h) => h.node) },
+    ctx: { commits: heads.commit, branchError, secretDigest: d.secretDigest, online: d.hub.onlineNodes().map((h) => h.node) },
     now,
     expiresAt: (s) => d.records.expiresAt(s, now),
     syncs: (name) => d.jobs.syncRecord(name),
@@ -36,7 +43,10 @@ export async function previewPlan(d: PreviewDeps, req: PlanRequest): Promise<Pla
   const removed = [...inForce.keys()].filter((name) => !proposed.has(name));
   const plans = [...world.values()]
     .filter((st) => proposed.has(st.name) || removed.includes(st.name))
-    .map((st) => planView(st.name, PREVIEW_REVISION, sandboxSummary(st).drift, st.evaluated.plan(req.prune ?? false)));
+    .map((st) => {
+      const summary = sandboxSummary(st);
+      return { ...planView(st.name, PREVIEW_REVISION, summary.drift, st.evaluated.plan(req.prune ?? false)), sync: summary.syncStatus };
+    });
   return {
     ok: true,
     against: d.revisions.current?.view.id ?? null,
