@@ -125,7 +125,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   );
   let rescanning = false;
   const rescan = setInterval(() => {
-    if (rescanning || !conn.connected) return;
+    // not while a job runs: it reports what it changes itself, and a read begun mid-job would be
+    // sent after it as if it were news
+    if (rescanning || !conn.connected || runner.busy) return;
     rescanning = true;
     void sendInventory(true)
       .catch((err: Error) => log.warn({ err: err.message }, 'inventory re-read failed'))

@@ -1,7 +1,10 @@
 // sdp vs docker compose vs the docker CLI, one run each on this engine: 10 HTTP services + a Caddy
 // gateway routing /<service>/* to them, timed from the start until every route answers through
-// the gateway. Same images (sdp/busybox:local httpd, caddy:2), same routes. Also `sdp up`'s idle
-// RSS on the demo-sized stack is printed by up-rss.bench.ts. Target: sdp <= 1.05x the CLI, < compose.
+// the gateway. Same images (sdp/busybox:local httpd, caddy:2), same routes; one poller, in a process
+// of its own, times all three (the sdp stack runs in this process). sdp's clock starts at the Sync
+// request, with the sandbox's branches resolved (so its git mirrors hold the commits, as after any
+// resolve); each service still gets its own worktree. Also `sdp up`'s idle RSS on the demo-sized
+// stack is printed by up-rss.bench.ts. Target: sdp <= 1.05x the CLI, < compose.
 // Uses Docker; prefix t-core-bench-, host ports 26500-26599; removes what it creates.
 import { execFile, execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
