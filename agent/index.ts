@@ -173,7 +173,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       events.stop();
       clearInterval(rescan);
       await runner.idle(30_000);
-      await git.idle();
+      await git.idle(10_000);
       await retention.stop();
       await conn.stop();
     },

@@ -85,9 +85,12 @@ export class GitWorkspace {
     void p.finally(() => this.background.delete(p));
   }
 
-  /** Resolves when no prefetch runs (the agent stops). */
-  async idle(): Promise<void> {
-    while (this.background.size > 0) await Promise.all([...this.background]);
+  /** Resolves when no prefetch runs, or after `timeoutMs` (the agent stops; a slow remote must not hold it). */
+  async idle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.background.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.all([...this.background]), new Promise((r) => setTimeout(r, deadline - Date.now()).unref())]);
+    }
   }
 
   /**
