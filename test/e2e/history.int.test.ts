@@ -7,6 +7,9 @@
 //
 // Everything it makes belongs to sandboxes `t-hist-*`, Platform t-hist, host ports 33000-33999.
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditPage, HistoryResponse, SandboxDetail, SandboxSummary, SnapshotsResponse } from '../../schema/api.ts';
@@ -16,6 +19,8 @@ import { ADMIN_PASSWORD, branchApp, httpGet, sandboxYaml, startStack, type Stack
 const PREFIX = 't-hist-';
 const SANDBOX = `${PREFIX}a`;
 const BRANCH = 'feature/h';
+/** screenshots of the pinned sandbox page, for a person to look at */
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts', 'history');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 /** automated sync and self-heal on: everything the pin must hold back */
 const SPEC = sandboxYaml(SANDBOX, { account: BRANCH }, { syncPolicy: '{ automated: true, selfHeal: true, prune: false }' });
@@ -151,6 +156,8 @@ describe('history, rollback and pins', () => {
     expect(await page.textContent('#sync-why')).toMatch(/Pinned/);
     await page.locator(`[data-testid=history] tr[data-job="${jobs[1]}"] [data-testid=rollback]`).waitFor();
     expect(await page.locator('[data-testid=history] [data-testid=rollback]').count()).toBeGreaterThanOrEqual(3);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'pinned-1280.png'), fullPage: true });
   });
 
   it('the automated policy and self-heal leave the pinned sandbox alone: a moved head is drift but no sync; a manual sync is refused', async () => {
@@ -205,6 +212,7 @@ describe('history, rollback and pins', () => {
   it('a rollback from the sandbox page pins it again', async () => {
     await page.locator(`[data-testid=history] tr[data-job="${jobs[1]}"] [data-testid=rollback]`).click();
     await page.fill('[data-testid=rollback-reason]', 'back to two from the UI');
+    await page.screenshot({ path: join(ARTIFACTS, 'rollback-dialog-1280.png') });
     await page.click('[data-testid=confirm-rollback]');
     await page.locator('[data-testid=pinned]').waitFor({ timeout: 20_000 });
     expect(await page.textContent('[data-testid=pinned-reason]')).toContain('back to two from the UI');
