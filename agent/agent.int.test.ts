@@ -44,6 +44,12 @@ afterAll(async () => {
 
 const sb = (s: string) => `${PREFIX}${s}`;
 const run = (job: Job, timeoutMs?: number) => harness.runJob(job, timeoutMs);
+/** Runs `sh -c cmd` in the container (with its env); writing to /proc/1/fd/1 lands in its log. */
+async function execIn(container: string, cmd: string): Promise<void> {
+  const exec = await docker.getContainer(container).exec({ Cmd: ['sh', '-c', cmd], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  await new Promise((resolve) => (stream.on('end', resolve), stream.resume()));
+}
 
 describe('agent on a real Docker host', () => {
   it('says hello with its name, roles, address, version and protocol, then sends an inventory', async () => {
@@ -240,9 +246,22 @@ describe('agent on a real Docker host', () => {
     const res = await run({ id: jobId('deploy'), kind: 'deploy', container: spec, secretValues: { IMG_KEY: 'img-secret-42' } });
     expect(res.ok, res.error).toBe(true);
     expect((await httpGet('http://127.0.0.1:20004/')).body).toBe('static feature/a\n');
-    const logs = await run({ id: jobId('logs'), kind: 'logs', container: spec.name, tail: 5 });
-    // the app printed its secret; the logs job masks it
-    expect(logs).toMatchObject({ ok: true, lines: ['hello-from-img', 'key=***'] });
+    const tail = harness.logs({ stream: jobId('logs'), sandbox: sb('c'), container: spec.name, tail: 5, follow: false });
+    // the app printed its secret; the stream masks it before it leaves the agent
+    expect(await tail.end).toMatchObject({ reason: 'completed' });
+    expect(tail.lines().map((l) => l.text)).toEqual(['hello-from-img', 'key=***']);
+    expect(tail.lines()[0]).toMatchObject({ stream: 'stdout', ts: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    // followed: a line written after it opened comes through (masked), and a cancel ends it
+    const followId = jobId('logs');
+    const followed = harness.logs({ stream: followId, sandbox: sb('c'), container: spec.name, tail: 0, follow: true });
+    await new Promise((r) => setTimeout(r, 300));
+    await execIn(spec.name, 'echo "later $IMG_KEY" > /proc/1/fd/1');
+    await expect.poll(() => followed.lines().map((l) => l.text), { timeout: 5000 }).toEqual(['later ***']);
+    harness.send({ type: 'logs-cancel', stream: followId });
+    expect(await followed.end).toMatchObject({ reason: 'cancelled' });
+    // another sandbox's container is refused
+    const wrong = harness.logs({ stream: jobId('logs'), sandbox: sb('a'), container: spec.name, tail: 1, follow: false });
+    expect(await wrong.end).toMatchObject({ reason: 'failed', message: expect.stringContaining('does not belong to sandbox') });
   });
 
   it('stops (suspends) and starts (resumes) containers, reported as events', async () => {

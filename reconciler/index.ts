@@ -197,6 +197,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     revisions,
     metrics,
     refresh,
+    logs: agentHub.logs,
     preview: (req) => previewPlan({ revisions, heads, live, hub: agentHub, jobs, records, secretDigest: (refs) => secretStore.digest(refs), specsDir: () => source.dir }, req),
     gitWebhook: async () => {
       await source.pull();
