@@ -87,11 +87,13 @@ class LogStream {
       const decoder = new LogDecoder({ tty: info.Config.Tty === true, maxChars: this.limits.lineMaxChars, holdChars: redactor.longest });
       const take = (lines: RawLine[]) => lines.forEach((l) => this.line(l, redactor));
       const container = this.d.docker.docker.getContainer(info.Id);
+      const attached = () => this.d.send({ type: 'logs-chunk', stream: req.stream, lines: [] });
       const opts = { stdout: true, stderr: true, timestamps: true, tail: req.tail, ...(req.since !== undefined ? { since: req.since } : {}) };
       if (req.follow) {
         const source = (await container.logs({ ...opts, follow: true })) as unknown as Readable;
         this.source = source;
         if (this.cancelled) source.destroy();
+        attached();
         await new Promise<void>((resolve) => {
           source.on('data', (chunk: Buffer) => take(decoder.push(chunk)));
           source.once('end', resolve);
@@ -100,6 +102,7 @@ class LogStream {
         });
       } else {
         const buf = (await container.logs({ ...opts, follow: false })) as unknown as Buffer;
+        attached();
         take(decoder.push(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))));
       }
       take(decoder.end());

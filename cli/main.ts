@@ -167,6 +167,21 @@ remote(
     .addHelpText('after', '\nExamples:\n  sdp sync qa-login-error --wait --timeout 5m\n  sdp sync qa-login-error --dry-run'),
 ).action(run(() => import('./commands/sync.ts'), (m) => m.sync));
 
+output(
+  remote(
+    program
+      .command('logs <sandbox> <service>')
+      .description("a service's container log, secret values masked (role qa); -f follows it until the container stops or Ctrl-C")
+      .option('-f, --follow', 'keep printing new lines')
+      .option('--since <when>', 'only lines after this: a duration ago (90s, 10m, 2h, 1d) or an RFC 3339 time')
+      .option('--tail <n>', 'lines of history first (0..5000, default 100)')
+      .addHelpText(
+        'after',
+        '\nOutput: text the lines (stderr\'s on stderr), wide with time and stream, json one API LogEvent a line.\n\nExamples:\n  sdp logs qa-login-error account --tail 50\n  sdp logs qa-login-error account -f --since 10m\n  sdp logs qa-login-error account -o json | jq -r \'select(.type == "line") | .text\'',
+      ),
+  ),
+).action(run(() => import('./commands/logs.ts'), (m) => m.logs));
+
 remote(
   program
     .command('refresh')

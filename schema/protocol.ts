@@ -3,6 +3,9 @@
 // The agent authenticates with `Authorization: Bearer <node token>` on the upgrade request.
 import { Type as T, type Static } from '@sinclair/typebox';
 import { ContainerSpec, ContainerKind, Name, RouteAdapter, RouteTable } from './container.ts';
+import { LOG_LIMITS } from './log-limits.ts';
+
+export { LOG_LIMITS, type LogLimits } from './log-limits.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -204,30 +207,6 @@ export type Disk = Static<typeof Disk>;
 
 // ---- container log streams (not jobs: nothing is stored, re-sent or acked) ----
 
-/**
- * The bounds of a container log stream, the same on both ends. The agent keeps them (tail, line
- * length, rate, streams at once); the reconciler keeps its own count of streams and drops what a slow
- * client cannot take, so a chatty container cannot exhaust either.
- */
-export const LOG_LIMITS = {
-  /** lines of history when the request names no tail */
-  tailDefault: 100,
-  tailMax: 5000,
-  /** a longer line is cut here (characters) and marked */
-  lineMaxChars: 8192,
-  /** per stream: sustained bytes a second, and the burst a tail may use at once */
-  bytesPerSecond: 64 * 1024,
-  burstBytes: 512 * 1024,
-  /** lines per chunk message, and how long a partial chunk waits before it is sent */
-  chunkLines: 200,
-  chunkMs: 100,
-  /** streams one agent serves at once */
-  streamsPerAgent: 32,
-  /** streams the reconciler relays at once, in all and per user */
-  streamsTotal: 64,
-  streamsPerUser: 8,
-} as const;
-export type LogLimits = { [K in keyof typeof LOG_LIMITS]: number };
 
 export const LogStreamId = T.String({ minLength: 1, maxLength: 64 });
 /** One line of a container's output; `ts` is Docker's RFC 3339 timestamp of the line. */
@@ -241,7 +220,10 @@ export const LogEntry = T.Object(
 );
 export type LogEntry = Static<typeof LogEntry>;
 
-/** Lines of stream `stream`, secrets already masked; `dropped`: lines left out since the last chunk (over the rate). */
+/**
+ * Lines of stream `stream`, secrets already masked; `dropped`: lines left out since the last chunk
+ * (over the rate). The first chunk, empty, says Docker's stream is attached: a line written after it is seen.
+ */
 export const LogsChunk = T.Object(
   {
     type: T.Literal('logs-chunk'),

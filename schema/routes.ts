@@ -16,6 +16,8 @@ export interface RouteDoc {
   query?: Record<string, string>;
   /** response headers of the success answer, each with what it carries */
   headers?: Record<string, string>;
+  /** a streamed answer: its media type (default application/json, one value); the type names one item of it */
+  stream?: 'application/x-ndjson';
 }
 
 /** The types a route may answer with, by name (the OpenAPI components). */
@@ -45,6 +47,7 @@ export interface ResponseTypes {
   SecretsResponse: Api.SecretsResponse;
   SecretSetResponse: Api.SecretSetResponse;
   AuditPage: Api.AuditPage;
+  LogEvent: Api.LogEvent;
 }
 
 export const ROUTES = {
@@ -73,6 +76,17 @@ export const ROUTES = {
   'GET /api/sandboxes/{name}/plan': { summary: 'what a sync would do (?prune=true)', responses: { 200: 'Plan' }, role: 'viewer' },
   'POST /api/plan': { summary: "a pull request's spec files planned as if in force; nothing stored or applied (2 MiB, 1,000 files)", responses: { 200: 'PlanPreview' }, role: 'viewer' },
   'POST /api/sandboxes/{name}/sync': { summary: 'sync: 202 with the job, 200 for a dry run', responses: { 200: 'SyncResponse', 202: 'SyncResponse' }, role: 'qa' },
+  'GET /api/sandboxes/{name}/services/{service}/logs': {
+    summary: "a service's container log, one LogEvent a line (start, line, dropped, end); secret values masked; bounded in tail, rate and streams at once",
+    responses: { 200: 'LogEvent' },
+    role: 'qa',
+    stream: 'application/x-ndjson',
+    query: {
+      follow: 'true: keep streaming new lines until the container stops or goes, or the client leaves',
+      tail: 'lines of history first (0..5000, default 100)',
+      since: 'only lines after this: a duration ago (90s, 10m, 2h, 1d) or an RFC 3339 time',
+    },
+  },
   'GET /api/jobs/{id}': { summary: 'a job with its steps and log', responses: { 200: 'JobView' }, role: 'viewer' },
   'GET /api/agents': { summary: 'the agents, online or not', responses: { 200: 'AgentList' }, role: 'viewer' },
   'POST /api/agents/{node}/token': { summary: "issue a node's token (the previous one stops working)", responses: { 200: 'AgentTokenResponse' }, role: 'admin' },

@@ -47,6 +47,7 @@ describe('LogRelay + streamLogs', () => {
     const open = sent[0]!.msg as Extract<ServerMessage, { type: 'logs-open' }>;
     expect(open).toMatchObject({ type: 'logs-open', sandbox: 's', platform: 'p', container: 'sandbox-s-web', tail: 10, follow: true });
     relay.receive('n2', { type: 'logs-chunk', stream: open.stream, lines: [{ stream: 'stdout', text: 'from another node' }] });
+    relay.receive('n1', { type: 'logs-chunk', stream: open.stream, lines: [] });
     relay.receive('n1', { type: 'logs-chunk', stream: open.stream, lines: [{ stream: 'stdout', text: 'a' }], dropped: 3 });
     const first = await read(res, (e) => e.length >= 3);
     expect(first).toEqual([

@@ -1,5 +1,5 @@
 // GET /api/sandboxes/{name}/services/{service}/logs: a container's log as NDJSON over a chunked
-// response (schema/api.ts LogEvent, one a line): `start`, then `line`s, `dropped` when lines were left
+// response (schema/api.ts LogEvent, one a line): `start` (once attached), then `line`s, `dropped` when lines were left
 // out, and `end` with the reason. The agent masks and rate-limits; here a client that reads too slowly
 // loses lines (counted) rather than growing the server's memory, and leaving cancels the agent's side.
 import type { LogEvent } from '../../schema/api.ts';
@@ -63,9 +63,18 @@ export function streamLogs(relay: LogRelay, user: string, t: LogTarget, q: LogsQ
     },
     { highWaterMark: CLIENT_BUFFER_BYTES, size: (chunk) => chunk.byteLength },
   );
+  // `start` once the agent says Docker's stream is attached (its first chunk), so a client that
+  // writes a line after reading it sees that line
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    push([{ type: 'start', sandbox: t.sandbox, service: t.service, container: t.container.name, node: t.node, follow: q.follow, tail: q.tail }]);
+  };
   const sink: LogSink = {
     chunk(c) {
       if (closed) return;
+      start();
       if ((ctrl.desiredSize ?? 0) <= 0) {
         slowDropped += c.lines.length + (c.dropped ?? 0);
         return;
@@ -91,7 +100,6 @@ export function streamLogs(relay: LogRelay, user: string, t: LogTarget, q: LogsQ
     sink,
   );
   if ('refused' in opened) return opened;
-  push([{ type: 'start', sandbox: t.sandbox, service: t.service, container: t.container.name, node: t.node, follow: q.follow, tail: q.tail }]);
   return new Response(body, {
     status: 200,
     headers: { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' },
