@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEvent, Inventory, Job } from '../schema/protocol.ts';
 import { startAgent, type Agent } from './index.ts';
 import { Harness } from './testing/harness.ts';
-import { FAST_HEALTH, TestRepo, branchApp, cleanupBuiltImages, cleanupSandboxes, httpGet, jobId, serviceSpec } from './testing/fixtures.ts';
+import { FAST_HEALTH, TestRepo, branchApp, cleanupBuiltImages, cleanupSandboxes, httpGet, jobId, serviceSpec, writeToLog } from './testing/fixtures.ts';
 
 const PREFIX = 't-agent-core-';
 const TOKEN = 'agent-test-token-1234';
@@ -44,12 +44,6 @@ afterAll(async () => {
 
 const sb = (s: string) => `${PREFIX}${s}`;
 const run = (job: Job, timeoutMs?: number) => harness.runJob(job, timeoutMs);
-/** Runs `sh -c cmd` in the container (with its env); writing to /proc/1/fd/1 lands in its log. */
-async function execIn(container: string, cmd: string): Promise<void> {
-  const exec = await docker.getContainer(container).exec({ Cmd: ['sh', '-c', cmd], AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  await new Promise((resolve) => (stream.on('end', resolve), stream.resume()));
-}
 
 describe('agent on a real Docker host', () => {
   it('says hello with its name, roles, address, version and protocol, then sends an inventory', async () => {
@@ -255,7 +249,7 @@ describe('agent on a real Docker host', () => {
     const followId = jobId('logs');
     const followed = harness.logs({ stream: followId, sandbox: sb('c'), container: spec.name, tail: 0, follow: true });
     await new Promise((r) => setTimeout(r, 300));
-    await execIn(spec.name, 'echo "later $IMG_KEY" > /proc/1/fd/1');
+    await writeToLog(spec.name, 'echo "later $IMG_KEY"');
     await expect.poll(() => followed.lines().map((l) => l.text), { timeout: 5000 }).toEqual(['later ***']);
     harness.send({ type: 'logs-cancel', stream: followId });
     expect(await followed.end).toMatchObject({ reason: 'cancelled' });

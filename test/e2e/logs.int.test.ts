@@ -9,23 +9,18 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../schema/api.ts';
 import { checkAnswer } from '../support/contract.ts';
-import { Stack, branchApp, sandboxYaml } from '../support/reconciler.ts';
+import { startLogsFixture, type LogsFixture } from '../support/logs.ts';
+import type { Stack } from '../support/reconciler.ts';
 
-const PREFIX = 't-logs-';
-const SANDBOX = `${PREFIX}a`;
-const ENV = `${PREFIX}env`;
-const SECRET = 'logs-secret-value-8d1f2c';
-const CONTAINER = `sandbox-${SANDBOX}-account`;
 const PROJECT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const docker = new Docker();
+let fx: LogsFixture;
 let stack: Stack;
+let SANDBOX = '';
+let CONTAINER = '';
+let SECRET = '';
 
-/** Writes a line into the container's own log: its PID 1's stdout, with its env (so $LOGS_TOKEN is the secret). */
-async function writeLine(cmd: string): Promise<void> {
-  const exec = await docker.getContainer(CONTAINER).exec({ Cmd: ['sh', '-c', `${cmd} > /proc/1/fd/1`], AttachStdout: true, AttachStderr: true });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  await new Promise((resolve) => (stream.on('end', resolve), stream.resume()));
-}
+const writeLine = (cmd: string) => fx.writeLine(cmd);
 
 const logsPath = (q: string, service = 'account') => `/api/sandboxes/${SANDBOX}/services/${service}/logs?${q}`;
 
@@ -81,18 +76,8 @@ function cli(args: string[]): ChildProcess & { out: () => string; err: () => str
 }
 
 beforeAll(async () => {
-  stack = new Stack({ prefix: PREFIX, port: 32000, ports: { gateway: [32100, 32149], services: [32200, 32299] } });
-  await stack.start();
-  const repo = stack.repo('account');
-  repo.commit('develop', branchApp('develop'));
-  await stack.writeSpec('platform.yaml', stack.platformYaml({ account: repo.url }));
-  await stack.writeSpec('env.yaml', `apiVersion: sdp/v1\nkind: Environment\nmetadata: { name: ${ENV} }\nspec:\n  secrets: [LOGS_TOKEN]\n`);
-  await stack.writeSpec('sandbox.yaml', sandboxYaml(SANDBOX, { account: 'develop' }, { env: `[${ENV}]` }));
-  const set = await fetch(`${stack.url}/api/secrets/${ENV}/LOGS_TOKEN`, { method: 'PUT', headers: { Authorization: `Bearer ${stack.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ value: SECRET }) });
-  expect(set.status).toBe(200);
-  await stack.waitSandbox(SANDBOX, (s) => s.sync === 'OutOfSync', 'OutOfSync with its branch resolved');
-  await stack.syncAndWait(SANDBOX);
-  await stack.waitSandbox(SANDBOX, (s) => s.sync === 'Synced', 'Synced');
+  fx = await startLogsFixture('t-logs-', 32000);
+  ({ stack, sandbox: SANDBOX, container: CONTAINER, secret: SECRET } = fx);
 }, 240_000);
 
 afterAll(async () => {
