@@ -213,6 +213,20 @@ output(
       .addHelpText('after', '\nExamples:\n  sdp snapshot qa-login-error before-demo --reason "what QA signed off"\n  sdp snapshot qa-login-error'),
   ),
 ).action(run(() => import('./commands/history.ts'), (m) => m.snapshot));
+output(
+  remote(
+    program
+      .command('logs <sandbox> <service>')
+      .description("a service's container log, secret values masked (role qa); -f follows it until the container stops or Ctrl-C")
+      .option('-f, --follow', 'keep printing new lines')
+      .option('--since <when>', 'only lines after this: a duration ago (90s, 10m, 2h, 1d) or an RFC 3339 time')
+      .option('--tail <n>', 'lines of history first (0..5000, default 100)')
+      .addHelpText(
+        'after',
+        '\nOutput: text the lines (stderr\'s on stderr), wide with time and stream, json one API LogEvent a line.\n\nExamples:\n  sdp logs qa-login-error account --tail 50\n  sdp logs qa-login-error account -f --since 10m\n  sdp logs qa-login-error account -o json | jq -r \'select(.type == "line") | .text\'',
+      ),
+  ),
+).action(run(() => import('./commands/logs.ts'), (m) => m.logs));
 
 remote(
   program

@@ -208,6 +208,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     metrics,
     refresh,
     preview: (req) => previewPlan({ revisions, heads, live, hub: agentHub, jobs, records, secretDigest, specsDir: () => source.dir }, req),
+    logs: agentHub.logs,
     gitWebhook: async () => {
       await source.pull();
       await resolveBranches(false);

@@ -19,6 +19,8 @@ import type { Metrics } from '../metrics.ts';
 import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type EnvironmentView, type PlanPreview, type PlanRequest, type TemplateView } from '../../schema/api.ts';
 import { FailureLimiter } from '../auth/rate-limit.ts';
 import { parseSandboxQuery, querySandboxes } from '../present/sandbox-query.ts';
+import type { LogRelay } from './log-relay.ts';
+import { parseLogsQuery, streamLogs } from './logs-route.ts';
 // generated from schema/routes.ts and schema/api.ts by scripts/openapi/generate.ts
 import openapi from '../../schema/openapi.json' with { type: 'json' };
 
@@ -58,6 +60,8 @@ export interface AppDeps {
   webhookSecret?: string;
   /** POST /api/plan: the files planned as if in force (reconciler/sync/preview.ts) */
   preview: (req: PlanRequest) => Promise<PlanPreview>;
+  /** container log streams from the agents (AgentHub.logs) */
+  logs: LogRelay;
   /** ui/build, when it exists */
   uiDir?: string;
   version: string;
@@ -211,6 +215,25 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     } catch (err) {
       return historyError(c, err);
     }
+  });
+  // A container's output: qa and up, as it may show what a viewer should not (requests, data); the
+  // agent masks the container's secret values before a line leaves the node.
+  app.get('/api/sandboxes/:name/services/:service/logs', auth.requireRole('qa'), (c) => {
+    const name = c.req.param('name');
+    const service = c.req.param('service');
+    const query = parseLogsQuery(c.req.query(), Date.now());
+    if ('error' in query) return errorJson(c, 400, `${query.error} (GET ${c.req.path}?follow=true&tail=&since=)`);
+    const st = controller.state(name);
+    if (!st) return errorJson(c, 404, `no sandbox ${name}`);
+    const found = st.live.flatMap((n) => n.containers.filter((lc) => lc.service === service).map((container) => ({ node: n.node, container })));
+    const target = found.find((f) => !f.container.name.endsWith('.next')) ?? found[0];
+    if (!target) {
+      const running = [...new Set(st.live.flatMap((n) => n.containers.map((lc) => lc.service)))].sort();
+      return errorJson(c, 404, `sandbox ${name} has no container of service ${service} (${running.length > 0 ? `containers of: ${running.join(', ')}` : 'no containers: sync it first'})`);
+    }
+    const answer = streamLogs(d.logs, c.get('principal').username, { sandbox: name, service, ...target, platform: st.platform }, query);
+    if (answer instanceof Response) return answer;
+    return errorJson(c, answer.status, answer.refused);
   });
   app.get('/api/jobs/:id', auth.requireRole('viewer'), (c) => {
     const job = jobs.view(c.req.param('id'));
