@@ -19,6 +19,7 @@ import type { Audit, SyncAuditDetail } from '../audit/audit.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../log.ts';
 import type { Controller, SandboxView } from './controller.ts';
+import type { EventSink, SyncEvent } from './events.ts';
 import type { JobStore } from './job-store.ts';
 import type { PlannedStep } from '../../core/evaluate.ts';
 
@@ -73,6 +74,8 @@ export interface ExecutorDeps {
   metrics: Metrics;
   log: Logger;
   broadcast: (msg: UiMessage) => void;
+  /** told when a sync starts and ends (notifications) */
+  events?: EventSink;
 }
 
 export class Executor {
@@ -148,6 +151,8 @@ export class Executor {
       this.d.audit.record({ action: 'sync', actor: req.user, target: req.sandbox, outcome, ...(req.ip ? { ip: req.ip } : {}), detail });
     };
     audit('started');
+    const event = { sandbox: req.sandbox, job: { id, trigger: req.trigger, user: req.user, revision: plan.revision }, gatewayUrl: st.summary.gatewayUrl };
+    this.d.events?.sync({ ...event, phase: 'started' });
     this.d.log.info({ job: id, sandbox: req.sandbox, trigger: req.trigger, user: req.user, steps: steps.length }, 'sync started');
     const started = performance.now();
     const op: Operation = { target: st.evaluated.target(req.prune), prune: req.prune, platform: st.platform, steps: new Map() };
@@ -165,6 +170,7 @@ export class Executor {
         this.d.metrics.syncs.inc({ sandbox: req.sandbox, trigger: req.trigger, outcome: result });
         this.d.metrics.syncDuration.observe({ outcome: result }, (performance.now() - started) / 1000);
         this.d.log.info({ job: id, sandbox: req.sandbox, outcome: result, error: outcome.error }, 'sync finished');
+        this.d.events?.sync(outcome.ok ? { ...event, phase: 'succeeded' } : { ...event, phase: 'failed', ...failure(op, outcome.error) });
         this.pushJob(id);
         // read back what now runs rather than wait for events
         for (const node of new Set([...op.steps.values()].map((s) => s.step.node))) this.d.hub.requestInventory(node);
@@ -285,4 +291,12 @@ function auditServices(st: SandboxView): SyncAuditDetail['services'] {
     const commit = bound.get(dc.name)?.source?.commit;
     return { service: dc.service, ...(dc.source?.branch ? { branch: dc.source.branch } : {}), ...(commit ? { commit } : {}) };
   });
+}
+
+/** Why a sync failed and, when a step did, which one (the first that failed). */
+function failure(op: Operation, error: string | undefined): Pick<SyncEvent, 'error' | 'step'> {
+  for (const { step, outcome } of op.steps.values()) {
+    if (outcome.status === 'failed') return { ...(error ? { error } : {}), step: { id: step.id, kind: step.kind, resource: step.resource, node: step.node, error: outcome.error } };
+  }
+  return error ? { error } : {};
 }
