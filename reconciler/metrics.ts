@@ -22,9 +22,14 @@ export interface Metrics {
   notificationDeliveries: Counter<'target' | 'outcome'>;
 }
 
+const UNCOUNTED_TOTALS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client's three totals are gauges named *_total, which promtool (rightly) rejects; each is
+  // the sum of the per-type series it keeps (sum(nodejs_active_handles) and so on)
+  for (const name of UNCOUNTED_TOTALS) registry.removeSingleMetric(name);
   return {
     registry,
     syncs: new Counter({
