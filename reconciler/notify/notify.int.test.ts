@@ -3,7 +3,7 @@
 // failing step), health degraded and recovered, drift, expiry; a receiver that is down or hangs
 // delays no sync, is tried again (attempts in GET /api/notifications) and, once up, gets what was
 // pending, across a restart too. Then `promtool check metrics` on the live /metrics.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
@@ -225,6 +225,19 @@ describe('notifications', () => {
     } finally {
       await late.close();
     }
+  });
+});
+
+describe('the CLI', () => {
+  it('`sdp get notifications SANDBOX` lists the targets and the deliveries with status and attempts', async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('node', ['bin/sdp.js', 'get', 'notifications', 't-ntf-ok', '--server', stack.url], { env: { ...process.env, SDP_TOKEN: stack.token, NO_COLOR: '1' } }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    expect(out).toMatch(/hooks\s+http:\/\/127\.0\.0\.1:34501\/…\s+json\s+hooks\s+all/);
+    expect(out).toMatch(/down\s+sync-succeeded\s+t-ntf-ok\s+delivered\s+\d+/);
+    expect(out).not.toContain(HMAC_KEY);
   });
 });
 
