@@ -2,6 +2,7 @@
 // these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
 import type { DesiredSandbox, DesiredTemplate, SpecError } from './desired.ts';
 import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes, LogsEndReason } from './protocol.ts';
+import type { NotificationEvent, NotificationFormat } from './notifications.ts';
 
 export const SYNC_STATUSES = ['Synced', 'OutOfSync', 'Unknown'] as const;
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
@@ -515,4 +516,42 @@ export interface AuditPage {
   events: AuditView[];
   /** pass as `before` for the next (older) page; null on the last */
   next: number | null;
+}
+
+/** A webhook target of the Platform in force; the URL without credentials (user info, query) */
+export interface NotificationTargetView {
+  name: string;
+  url: string;
+  format: NotificationFormat;
+  events: NotificationEvent[];
+  /** the secret NAME whose NAME/hmac signs deliveries, and whether it is set */
+  secret?: { name: string; set: boolean };
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One notification to one target: `pending` while it is tried again, `failed` after the last attempt. */
+export interface DeliveryView {
+  id: string;
+  target: string;
+  event: NotificationEvent;
+  sandbox: string;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: string;
+  lastAttemptAt?: string;
+  /** when a pending delivery is tried next */
+  nextAttemptAt?: string;
+  deliveredAt?: string;
+  /** why the last attempt failed (HTTP status or network error) */
+  lastError?: string;
+  /** the receiver's HTTP status of the last attempt */
+  responseStatus?: number;
+}
+
+/** GET /api/notifications?limit=&status=&sandbox= */
+export interface NotificationsView {
+  targets: NotificationTargetView[];
+  /** newest first */
+  deliveries: DeliveryView[];
 }

@@ -53,6 +53,7 @@ export interface ResponseTypes {
   SnapshotView: Api.SnapshotView;
   SnapshotsResponse: Api.SnapshotsResponse;
   LogEvent: Api.LogEvent;
+  NotificationsView: Api.NotificationsView;
 }
 
 export const ROUTES = {
@@ -114,6 +115,12 @@ export const ROUTES = {
   'GET /api/templates': { summary: 'the SandboxTemplates in force', responses: { 200: 'TemplateList' }, role: 'viewer' },
   'GET /api/environments': { summary: 'the Environments in force (secret names only)', responses: { 200: 'EnvironmentList' }, role: 'viewer' },
   'GET /api/revisions': { summary: 'spec revisions, newest first', responses: { 200: 'RevisionList' }, role: 'viewer' },
+  'GET /api/notifications': {
+    summary: "the Platform's webhook targets (URLs without credentials) and their deliveries, newest first, with status and attempts",
+    responses: { 200: 'NotificationsView' },
+    role: 'viewer',
+    query: { limit: 'at most this many deliveries (1..500, default 100)', status: 'only pending, delivered or failed ones', sandbox: 'only this sandbox' },
+  },
   'POST /api/refresh': { summary: 're-resolve branches, re-read inventories, recompile', responses: { 200: 'OkResponse' }, role: 'qa' },
   'GET /api/users': { summary: 'users and roles', responses: { 200: 'UsersResponse' }, role: 'admin' },
   'POST /api/users': { summary: 'create a user', responses: { 201: 'UserResponse' }, role: 'admin' },
