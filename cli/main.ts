@@ -149,10 +149,10 @@ output(
   remote(
     program
       .command('get <kind> [name]')
-      .description('sandboxes, one sandbox (desired and live), agents, or a job')
+      .description('sandboxes, one sandbox (desired and live), agents, a job, or notification deliveries')
       .addHelpText(
         'after',
-        '\nKinds: sandboxes | sandbox NAME | agents | job ID\n\nExamples:\n  sdp get sandboxes -o wide\n  sdp get sandbox qa-login-error -o yaml\n  sdp get job 42',
+        '\nKinds: sandboxes | sandbox NAME | agents | job ID | notifications [SANDBOX]\n\nExamples:\n  sdp get sandboxes -o wide\n  sdp get sandbox qa-login-error -o yaml\n  sdp get job 42\n  sdp get notifications qa-login-error',
       ),
   ),
 ).action(run(() => import('./commands/get.ts'), (m) => m.get));
@@ -213,6 +213,20 @@ output(
       .addHelpText('after', '\nExamples:\n  sdp snapshot qa-login-error before-demo --reason "what QA signed off"\n  sdp snapshot qa-login-error'),
   ),
 ).action(run(() => import('./commands/history.ts'), (m) => m.snapshot));
+output(
+  remote(
+    program
+      .command('logs <sandbox> <service>')
+      .description("a service's container log, secret values masked (role qa); -f follows it until the container stops or Ctrl-C")
+      .option('-f, --follow', 'keep printing new lines')
+      .option('--since <when>', 'only lines after this: a duration ago (90s, 10m, 2h, 1d) or an RFC 3339 time')
+      .option('--tail <n>', 'lines of history first (0..5000, default 100)')
+      .addHelpText(
+        'after',
+        '\nOutput: text the lines (stderr\'s on stderr), wide with time and stream, json one API LogEvent a line.\n\nExamples:\n  sdp logs qa-login-error account --tail 50\n  sdp logs qa-login-error account -f --since 10m\n  sdp logs qa-login-error account -o json | jq -r \'select(.type == "line") | .text\'',
+      ),
+  ),
+).action(run(() => import('./commands/logs.ts'), (m) => m.logs));
 
 remote(
   program

@@ -1,7 +1,8 @@
 // Shapes of the HTTP API (/api) and the UI live feed (/ws/ui). The UI, the CLI and the tests read
 // these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
 import type { DesiredSandbox, DesiredTemplate, SpecError } from './desired.ts';
-import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes } from './protocol.ts';
+import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes, LogsEndReason } from './protocol.ts';
+import type { NotificationEvent, NotificationFormat } from './notifications.ts';
 
 export const SYNC_STATUSES = ['Synced', 'OutOfSync', 'Unknown'] as const;
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
@@ -370,6 +371,39 @@ export interface AuditView {
 }
 
 /** Roles, ordered: each can do everything the ones before it can (reconciler/auth/roles.ts). */
+// ---- GET /api/sandboxes/{name}/services/{service}/logs: one JSON object a line (application/x-ndjson) ----
+
+/** The first line: whose logs these are and where they come from. */
+export interface LogStartEvent {
+  type: 'start';
+  sandbox: string;
+  service: string;
+  container: string;
+  node: string;
+  follow: boolean;
+  tail: number;
+}
+/** One line of the container's output, its secret values masked (`***`); `ts` is Docker's time of it. */
+export interface LogLineEvent {
+  type: 'line';
+  ts?: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+/** Lines left out: over the stream's rate (at the agent) or more than this client read in time. */
+export interface LogDroppedEvent {
+  type: 'dropped';
+  lines: number;
+  message: string;
+}
+/** The last line: why the stream ended (a followed one: the container stopped or went, the agent went offline). */
+export interface LogEndEvent {
+  type: 'end';
+  reason: LogsEndReason | 'agent-offline';
+  message: string;
+}
+export type LogEvent = LogStartEvent | LogLineEvent | LogDroppedEvent | LogEndEvent;
+
 export const ROLES = ['viewer', 'qa', 'lead', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -482,4 +516,42 @@ export interface AuditPage {
   events: AuditView[];
   /** pass as `before` for the next (older) page; null on the last */
   next: number | null;
+}
+
+/** A webhook target of the Platform in force; the URL without credentials (user info, query) */
+export interface NotificationTargetView {
+  name: string;
+  url: string;
+  format: NotificationFormat;
+  events: NotificationEvent[];
+  /** the secret NAME whose NAME/hmac signs deliveries, and whether it is set */
+  secret?: { name: string; set: boolean };
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One notification to one target: `pending` while it is tried again, `failed` after the last attempt. */
+export interface DeliveryView {
+  id: string;
+  target: string;
+  event: NotificationEvent;
+  sandbox: string;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: string;
+  lastAttemptAt?: string;
+  /** when a pending delivery is tried next */
+  nextAttemptAt?: string;
+  deliveredAt?: string;
+  /** why the last attempt failed (HTTP status or network error) */
+  lastError?: string;
+  /** the receiver's HTTP status of the last attempt */
+  responseStatus?: number;
+}
+
+/** GET /api/notifications?limit=&status=&sandbox= */
+export interface NotificationsView {
+  targets: NotificationTargetView[];
+  /** newest first */
+  deliveries: DeliveryView[];
 }

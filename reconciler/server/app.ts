@@ -16,9 +16,12 @@ import { NAME_PATTERN } from '../../schema/names.ts';
 import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
-import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type EnvironmentView, type PlanPreview, type PlanRequest, type TemplateView } from '../../schema/api.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type DeliveryStatus, type EnvironmentView, type PlanPreview, type PlanRequest, type TemplateView } from '../../schema/api.ts';
 import { FailureLimiter } from '../auth/rate-limit.ts';
 import { parseSandboxQuery, querySandboxes } from '../present/sandbox-query.ts';
+import type { LogRelay } from './log-relay.ts';
+import { parseLogsQuery, streamLogs } from './logs-route.ts';
 // generated from schema/routes.ts and schema/api.ts by scripts/openapi/generate.ts
 import openapi from '../../schema/openapi.json' with { type: 'json' };
 
@@ -50,6 +53,8 @@ export interface AppDeps {
   rollbacks: Rollbacks;
   revisions: Revisions;
   metrics: Metrics;
+  /** GET /api/notifications: the webhook targets and their deliveries */
+  notifications: Pick<Notifier, 'view'>;
   /** re-resolve branches, re-read agents' inventories, recompile specs */
   refresh: () => Promise<void>;
   /** pull the git spec source (if any) and refresh */
@@ -58,6 +63,8 @@ export interface AppDeps {
   webhookSecret?: string;
   /** POST /api/plan: the files planned as if in force (reconciler/sync/preview.ts) */
   preview: (req: PlanRequest) => Promise<PlanPreview>;
+  /** container log streams from the agents (AgentHub.logs) */
+  logs: LogRelay;
   /** ui/build, when it exists */
   uiDir?: string;
   version: string;
@@ -212,6 +219,25 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
       return historyError(c, err);
     }
   });
+  // A container's output: qa and up, as it may show what a viewer should not (requests, data); the
+  // agent masks the container's secret values before a line leaves the node.
+  app.get('/api/sandboxes/:name/services/:service/logs', auth.requireRole('qa'), (c) => {
+    const name = c.req.param('name');
+    const service = c.req.param('service');
+    const query = parseLogsQuery(c.req.query(), Date.now());
+    if ('error' in query) return errorJson(c, 400, `${query.error} (GET ${c.req.path}?follow=true&tail=&since=)`);
+    const st = controller.state(name);
+    if (!st) return errorJson(c, 404, `no sandbox ${name}`);
+    const found = st.live.flatMap((n) => n.containers.filter((lc) => lc.service === service).map((container) => ({ node: n.node, container })));
+    const target = found.find((f) => !f.container.name.endsWith('.next')) ?? found[0];
+    if (!target) {
+      const running = [...new Set(st.live.flatMap((n) => n.containers.map((lc) => lc.service)))].sort();
+      return errorJson(c, 404, `sandbox ${name} has no container of service ${service} (${running.length > 0 ? `containers of: ${running.join(', ')}` : 'no containers: sync it first'})`);
+    }
+    const answer = streamLogs(d.logs, c.get('principal').username, { sandbox: name, service, ...target, platform: st.platform }, query);
+    if (answer instanceof Response) return answer;
+    return errorJson(c, answer.status, answer.refused);
+  });
   app.get('/api/jobs/:id', auth.requireRole('viewer'), (c) => {
     const job = jobs.view(c.req.param('id'));
     return job ? c.json(job) : errorJson(c, 404, `no job ${c.req.param('id')}`);
@@ -233,6 +259,11 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
   app.get('/api/templates', auth.requireRole('viewer'), (c) => c.json(templates(d.revisions)));
   app.get('/api/environments', auth.requireRole('viewer'), (c) => c.json(environments(d.revisions)));
   app.get('/api/revisions', auth.requireRole('viewer'), (c) => c.json(d.revisions.list()));
+  app.get('/api/notifications', auth.requireRole('viewer'), (c) => {
+    const q = parseDeliveryQuery(c.req.query());
+    if ('error' in q) return errorJson(c, 400, `${q.error} (GET /api/notifications?limit=&status=&sandbox=)`);
+    return c.json(d.notifications.view(q));
+  });
   app.post('/api/refresh', auth.requireRole('qa'), async (c) => {
     await d.refresh();
     return c.json({ ok: true });
@@ -306,4 +337,17 @@ function historyError(c: Context, err: unknown): Response {
   if (err instanceof UnknownSandbox) return errorJson(c, 404, err.message);
   if (err instanceof HistoryError) return errorJson(c, err.status, err.message);
   throw err;
+}
+
+const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed'];
+
+/** ?limit= (1..500, default 100), ?status=, ?sandbox= */
+function parseDeliveryQuery(q: Record<string, string>): { limit: number; status?: DeliveryStatus; sandbox?: string } | { error: string } {
+  const limit = q['limit'] === undefined ? 100 : Number(q['limit']);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) return { error: 'limit must be a whole number from 1 to 500' };
+  const status = q['status'];
+  if (status !== undefined && !DELIVERY_STATUSES.includes(status as DeliveryStatus)) return { error: `status must be one of ${DELIVERY_STATUSES.join(', ')}` };
+  const sandbox = q['sandbox'];
+  if (sandbox !== undefined && !isName(sandbox)) return { error: 'sandbox must be a sandbox name' };
+  return { limit, ...(status ? { status: status as DeliveryStatus } : {}), ...(sandbox ? { sandbox } : {}) };
 }

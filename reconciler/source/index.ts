@@ -20,6 +20,8 @@ export interface SpecSourceOptions {
   checkoutDir: string;
   revisions: Revisions;
   onRevision: (rev: RevisionView) => void;
+  /** every compile, whether or not it made a revision: its outcome and how long it took (metrics) */
+  onCompiled?: (ok: boolean, seconds: number) => void;
   log: Logger;
 }
 
@@ -79,7 +81,12 @@ export class SpecSource {
   private async compileOnce(): Promise<void> {
     const { revisions, onRevision, log } = this.opts;
     try {
-      const [result, tag] = await Promise.all([compileSpecsDir(this.dir, { ports: revisions.ports() }), specsCommit(this.dir)]);
+      const started = performance.now();
+      const compiled = compileSpecsDir(this.dir, { ports: revisions.ports() }).then((r) => {
+        this.opts.onCompiled?.(r.ok, (performance.now() - started) / 1000);
+        return r;
+      });
+      const [result, tag] = await Promise.all([compiled, specsCommit(this.dir)]);
       const rev = revisions.record(result, tag);
       if (!rev) return;
       if (rev.ok) log.info({ revision: rev.id, commit: rev.commit, dirty: rev.dirty }, 'new spec revision');
