@@ -216,7 +216,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   });
   const executor = new Executor({ controller, hub: agentHub, jobs, history, secretDigest, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast, events: notifier });
   const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }) });
-  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, audit, changes, log: log.child({ part: 'history' }) });
+  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, revisions, audit, changes, log: log.child({ part: 'history' }) });
 
   const source = new SpecSource({
     specsDir: resolve(opts.specsDir),
