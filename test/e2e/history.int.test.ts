@@ -142,7 +142,7 @@ describe('history, rollback and pins', () => {
     expect((await audit('pin'))[0]).toMatchObject({ actor: 'admin', outcome: 'success' });
   });
 
-  it('the sandbox page shows the pin (who, why) and the history with its Roll back actions', async () => {
+  it('the sandbox page shows the pin (who, why) and the history with its Roll back actions; the overview marks it pinned', async () => {
     await page.goto(`${stack.url}/login?next=/sandboxes/${SANDBOX}`);
     await page.fill('#u', 'admin');
     await page.fill('#p', ADMIN_PASSWORD);
@@ -158,6 +158,11 @@ describe('history, rollback and pins', () => {
     expect(await page.locator('[data-testid=history] [data-testid=rollback]').count()).toBeGreaterThanOrEqual(3);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'pinned-1280.png'), fullPage: true });
+    // the overview marks it too
+    await page.goto(`${stack.url}/`);
+    await page.locator(`tr[data-sandbox="${SANDBOX}"] [data-testid=pinned-mark]`).waitFor({ timeout: 20_000 });
+    await page.goto(`${stack.url}/sandboxes/${SANDBOX}`);
+    await banner.waitFor({ timeout: 20_000 });
   });
 
   it('the automated policy and self-heal leave the pinned sandbox alone: a moved head is drift but no sync; a manual sync is refused', async () => {
