@@ -188,7 +188,13 @@ describe('history, rollback and pins', () => {
     expect(made.code, made.stderr).toBe(0);
     const list = await sdp('snapshot', SANDBOX);
     expect(list.stdout).toMatch(/keep-one\s.*signed off by QA/);
-    expect((await stack.api<SnapshotsResponse>('GET', `/api/sandboxes/${SANDBOX}/snapshots`)).snapshots[0]).toMatchObject({ name: 'keep-one', job: jobs[0], by: 'admin' });
+    expect((await stack.api<SnapshotsResponse>('GET', `/api/sandboxes/${SANDBOX}/snapshots`)).snapshots[0]).toMatchObject({
+      name: 'keep-one',
+      job: jobs[0],
+      by: 'admin',
+      containers: expect.arrayContaining([expect.objectContaining({ service: 'account', branch: BRANCH, commit: commits[0] })]),
+      routes: [{ service: 'account', mode: 'sandbox', target: 'http://account:8080' }],
+    });
     expect((await audit('snapshot'))[0]?.detail).toMatchObject({ name: 'keep-one', job: jobs[0] });
 
     execFileSync('docker', ['rm', '-f', `sandbox-${SANDBOX}-account`]);
