@@ -45,6 +45,7 @@ export type StatusReason =
   | 'AllHealthy'
   | 'ContainersMissing'
   | 'ContainerDown'
+  | 'HealthCheckFailing'
   | 'ContainerStarting'
   | 'Suspended'
   | 'TtlExpired';

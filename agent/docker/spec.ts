@@ -1,7 +1,7 @@
 // ContainerSpec -> Docker create options and labels (pure). Everything the live side needs to read the
 // container back (sandbox, service, commit, spec hash, secret keys, route adapter) goes into labels.
 import type Docker from 'dockerode';
-import { LABELS, type ContainerSpec, type RouteAdapter } from '../../schema/container.ts';
+import { LABELS, type ContainerSpec, type ProbeLabel, type RouteAdapter } from '../../schema/container.ts';
 
 /** What the build step produced: the image to run, its command, and the worktree mount. */
 export interface RunPlan {
@@ -33,6 +33,8 @@ export function containerLabels(spec: ContainerSpec, adapter?: RouteAdapter): Re
   if (spec.source) labels[LABELS.commit] = spec.source.commit;
   if (spec.source?.branch) labels[LABELS.branch] = spec.source.branch;
   if (adapter) labels[LABELS.routeAdapter] = JSON.stringify(adapter);
+  const probe: ProbeLabel = { network: spec.network, port: spec.port, ...(spec.health ? { health: spec.health } : {}) };
+  labels[LABELS.probe] = JSON.stringify(probe);
   return labels;
 }
 
