@@ -40,6 +40,8 @@ export interface StackOptions {
   resolveIntervalMs?: number;
   /** follow a git repository of specs instead of the specs folder */
   specsGit?: GitSpecsOptions;
+  /** the local agent's CPU/memory sampling pause (default the agent's own) */
+  usageIntervalMs?: number;
 }
 
 export class Stack {
@@ -124,6 +126,7 @@ export class Stack {
       roles: ['micro', 'gateway'],
       address: '127.0.0.1',
       workDir: join(this.dataDir, 'agent'),
+      ...(this.opts.usageIntervalMs ? { usageIntervalMs: this.opts.usageIntervalMs } : {}),
     });
     await this.waitFor('agent online', async () => (await this.api<StatusView>('GET', '/api/status')).agents.some((a) => a.name === this.node && a.online));
   }
