@@ -12,11 +12,11 @@ import type Docker from 'dockerode';
 import { INITIAL_PROBE_STATE, nextProbeState, probeCheck, probeTiming, type ProbeState, type ProbeTiming } from './probe-state.ts';
 import { LABELS, ProbeLabel } from '../../schema/container.ts';
 import type { LiveContainer, Usage } from '../../schema/protocol.ts';
-import { Value } from '@sinclair/typebox/value';
 import type { DockerEvent } from '../events.ts';
 import { httpProbe, tcpProbe } from '../docker/health.ts';
 import type { DockerHost } from '../docker/host.ts';
 import { containerIp } from '../docker/live.ts';
+import { jsonLabel } from '../docker/spec.ts';
 
 const PROBE_CONCURRENCY = 4;
 /** The pause between usage passes (each pass samples every watched container once, one at a time). */
@@ -103,7 +103,7 @@ export class HealthMonitor {
   private watch(info: Docker.ContainerInspectInfo): boolean {
     const name = info.Name.replace(/^\//, '');
     if (this.stopped || !info.State.Running || TEMPORARY.test(name)) return false;
-    const label = parseProbeLabel(info.Config.Labels?.[LABELS.probe]);
+    const label = jsonLabel(info.Config.Labels, LABELS.probe, ProbeLabel);
     const ip = label && containerIp(info, label.network);
     if (!label || !ip) return false;
     const existing = this.targets.get(info.Id);
@@ -204,16 +204,6 @@ export class HealthMonitor {
         if (!t.gone) this.o.onError(`stats of ${t.name}`, err instanceof Error ? err : new Error(String(err)));
       }
     }
-  }
-}
-
-function parseProbeLabel(raw: string | undefined): ProbeLabel | undefined {
-  if (!raw) return undefined;
-  try {
-    const v: unknown = JSON.parse(raw);
-    return Value.Check(ProbeLabel, v) ? v : undefined;
-  } catch {
-    return undefined;
   }
 }
 
