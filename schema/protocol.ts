@@ -100,7 +100,11 @@ export const ProbeReport = T.Object(
 );
 export type ProbeReport = Static<typeof ProbeReport>;
 
-/** CPU (cores in use, e.g. 0.25; from the second sample on) and memory in use, sampled by the agent at a low rate. */
+/**
+ * CPU (cores in use, to 0.01; from the second sample on) and memory in use (three significant
+ * digits), sampled by the agent at a low rate; `at` is when these figures were first read (a sample
+ * that reads the same keeps them, so an idle container's inventory does not change).
+ */
 export const Usage = T.Object(
   { cpu: T.Optional(T.Number({ minimum: 0 })), memoryBytes: T.Integer({ minimum: 0 }), at: T.String() },
   opt,

@@ -199,7 +199,8 @@ export class HealthMonitor {
         const stats = await this.o.docker.docker.getContainer(t.id).stats(options);
         const sampled = usageOf(stats, t.cpuSample);
         t.cpuSample = sampled.sample;
-        t.usage = sampled.usage;
+        // figures as they were keep their time: an idle container's inventory stays the same, so it is not sent again
+        if (t.usage?.cpu !== sampled.usage.cpu || t.usage?.memoryBytes !== sampled.usage.memoryBytes) t.usage = sampled.usage;
       } catch (err) {
         if (!t.gone) this.o.onError(`stats of ${t.name}`, err instanceof Error ? err : new Error(String(err)));
       }
@@ -208,8 +209,9 @@ export class HealthMonitor {
 }
 
 /**
- * Memory in use (without the page cache, as `docker stats` shows it) and CPU in cores between this
- * sample and the previous one (one-shot stats carry no previous sample of their own).
+ * Memory in use (without the page cache, as `docker stats` shows it; three significant digits) and
+ * CPU in cores between this sample and the previous one (one-shot stats carry no previous sample of
+ * their own; to 0.01 core). Rounded so that noise is not a change worth reporting.
  */
 export function usageOf(
   stats: Docker.ContainerStats,
@@ -218,13 +220,17 @@ export function usageOf(
   const mem = stats.memory_stats ?? ({} as Docker.ContainerStats['memory_stats']);
   const s = (mem.stats ?? {}) as Record<string, number | undefined>;
   const cache = s['inactive_file'] ?? s['total_inactive_file'] ?? 0;
-  const usage: Usage = { memoryBytes: Math.max(0, Math.round((mem.usage ?? 0) - cache)), at: new Date(stats.read || Date.now()).toISOString() };
+  const usage: Usage = { memoryBytes: threeDigits(Math.max(0, (mem.usage ?? 0) - cache)), at: new Date(stats.read || Date.now()).toISOString() };
   const container = stats.cpu_stats?.cpu_usage?.total_usage;
   const system = stats.cpu_stats?.system_cpu_usage;
   if (typeof container !== 'number' || typeof system !== 'number') return { usage, sample: undefined };
   const cpus = stats.cpu_stats.online_cpus || stats.cpu_stats.cpu_usage.percpu_usage?.length || 1;
   if (prev && system > prev.system && container >= prev.container) {
-    usage.cpu = Math.round(((container - prev.container) / (system - prev.system)) * cpus * 1000) / 1000;
+    usage.cpu = Math.round(((container - prev.container) / (system - prev.system)) * cpus * 100) / 100;
   }
   return { usage, sample: { container, system } };
+}
+
+function threeDigits(n: number): number {
+  return n < 1000 ? Math.round(n) : Number(n.toPrecision(3));
 }

@@ -8,6 +8,8 @@ const stats = (total: number, system: number, memory: Partial<Docker.ContainerSt
 describe('usageOf', () => {
   it('memory without the page cache (cgroup v2 inactive_file, v1 total_inactive_file)', () => {
     expect(usageOf(stats(0, 0, { usage: 10_000, stats: { inactive_file: 4_000 } as never }), undefined).usage.memoryBytes).toBe(6_000);
+    // three significant digits: noise is no change
+    expect(usageOf(stats(0, 0, { usage: 12_345_678 }), undefined).usage.memoryBytes).toBe(12_300_000);
     expect(usageOf(stats(0, 0, { usage: 10_000, stats: { total_inactive_file: 1_000 } as never }), undefined).usage.memoryBytes).toBe(9_000);
   });
 
