@@ -184,12 +184,15 @@ export const Inventory = T.Object(
   },
   opt,
 );
-/** Incremental change from the Docker event stream. No `container` means it is gone. */
+/**
+ * Incremental change from the Docker event stream, or (action `probe`) a change of the agent's
+ * settled health check of a container. No `container` means it is gone.
+ */
 export const Event = T.Object(
   {
     type: T.Literal('event'),
     node: T.String(),
-    action: T.String({ description: 'docker action: start | die | stop | destroy | health_status | ...' }),
+    action: T.String({ description: 'docker action: start | die | stop | destroy | health_status | ...; or probe (the agent health check)' }),
     name: T.String(),
     container: T.Optional(LiveContainer),
     routes: T.Optional(LiveRoutes),
