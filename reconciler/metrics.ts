@@ -7,6 +7,7 @@ export interface Metrics {
   syncs: Counter<'sandbox' | 'trigger' | 'outcome'>;
   syncDuration: Histogram<'outcome'>;
   driftEntries: Gauge<'sandbox'>;
+  generatedSandboxes: Gauge<'sandbox' | 'set'>;
   agentsConnected: Gauge;
   reconcileLatency: Histogram;
 }
@@ -33,6 +34,12 @@ export function createMetrics(): Metrics {
       name: 'sdp_drift_entries',
       help: 'Drift entries per sandbox',
       labelNames: ['sandbox'],
+      registers: [registry],
+    }),
+    generatedSandboxes: new Gauge({
+      name: 'sdp_sandbox_generated_info',
+      help: 'Always 1: the SandboxSet that made the sandbox (join on sandbox to group any sandbox metric by set)',
+      labelNames: ['sandbox', 'set'],
       registers: [registry],
     }),
     agentsConnected: new Gauge({ name: 'sdp_agents_connected', help: 'Agents connected now', registers: [registry] }),

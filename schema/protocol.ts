@@ -100,6 +100,8 @@ export const LiveContainer = T.Object(
     sandbox: T.String(),
     /** the sdp.platform label; absent on objects made before it existed */
     platform: T.Optional(T.String()),
+    /** the sdp.set label: the SandboxSet that made its sandbox */
+    set: T.Optional(T.String()),
     service: T.String(),
     kind: ContainerKind,
     image: T.String(),

@@ -33,6 +33,7 @@ export interface ResponseTypes {
   AgentList: Api.AgentView[];
   AgentTokenResponse: Api.AgentTokenResponse;
   TemplateList: Api.TemplateView[];
+  SetList: Api.SetView[];
   EnvironmentList: Api.EnvironmentView[];
   RevisionList: Api.RevisionView[];
   LoginResponse: Api.LoginResponse;
@@ -77,6 +78,7 @@ export const ROUTES = {
   'GET /api/agents': { summary: 'the agents, online or not', responses: { 200: 'AgentList' }, role: 'viewer' },
   'POST /api/agents/{node}/token': { summary: "issue a node's token (the previous one stops working)", responses: { 200: 'AgentTokenResponse' }, role: 'admin' },
   'GET /api/templates': { summary: 'the SandboxTemplates in force', responses: { 200: 'TemplateList' }, role: 'viewer' },
+  'GET /api/sets': { summary: 'the SandboxSets in force, each with the branches it follows and the sandboxes it made', responses: { 200: 'SetList' }, role: 'viewer' },
   'GET /api/environments': { summary: 'the Environments in force (secret names only)', responses: { 200: 'EnvironmentList' }, role: 'viewer' },
   'GET /api/revisions': { summary: 'spec revisions, newest first', responses: { 200: 'RevisionList' }, role: 'viewer' },
   'POST /api/refresh': { summary: 're-resolve branches, re-read inventories, recompile', responses: { 200: 'OkResponse' }, role: 'qa' },

@@ -1,14 +1,17 @@
 // A sandbox's evaluation (core/evaluate.ts) -> the API's SandboxSummary (GET /api/sandboxes, /ws/ui).
 import type { SandboxState } from '../../core/evaluate.ts';
 import type { SandboxSummary } from '../../schema/api.ts';
+import { generatedByLive } from '../../core/sets.ts';
 import { driftEntries } from './drift.ts';
 
 export function sandboxSummary(st: SandboxState): SandboxSummary {
   const ev = st.evaluated;
   const s = st.desired;
   const { syncs } = st;
+  const generatedBy = s ? s.generatedBy : generatedByLive(st.live);
   return {
     name: st.name,
+    ...(generatedBy ? { generatedBy } : {}),
     ...(s?.owner ? { owner: s.owner } : {}),
     labels: s?.labels ?? {},
     ...(s?.template ? { template: s.template } : {}),

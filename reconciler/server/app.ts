@@ -14,7 +14,7 @@ import { SyncConflict, UnknownSandbox, type Executor } from '../sync/executor.ts
 import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
-import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type EnvironmentView, type PlanPreview, type PlanRequest, type TemplateView } from '../../schema/api.ts';
+import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type EnvironmentView, type PlanPreview, type PlanRequest, type SetView, type TemplateView } from '../../schema/api.ts';
 import { FailureLimiter } from '../auth/rate-limit.ts';
 import { parseSandboxQuery, querySandboxes } from '../present/sandbox-query.ts';
 // generated from schema/routes.ts and schema/api.ts by scripts/openapi/generate.ts
@@ -47,6 +47,8 @@ export interface AppDeps {
   webhookSecret?: string;
   /** POST /api/plan: the files planned as if in force (reconciler/sync/preview.ts) */
   preview: (req: PlanRequest) => Promise<PlanPreview>;
+  /** GET /api/sets: the SandboxSets in force with their listing errors */
+  sets: () => SetView[];
   /** ui/build, when it exists */
   uiDir?: string;
   version: string;
@@ -156,6 +158,7 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return c.json({ node, token } satisfies AgentTokenResponse);
   });
   app.get('/api/templates', auth.requireRole('viewer'), (c) => c.json(templates(d.revisions)));
+  app.get('/api/sets', auth.requireRole('viewer'), (c) => c.json(d.sets()));
   app.get('/api/environments', auth.requireRole('viewer'), (c) => c.json(environments(d.revisions)));
   app.get('/api/revisions', auth.requireRole('viewer'), (c) => c.json(d.revisions.list()));
   app.post('/api/refresh', auth.requireRole('qa'), async (c) => {

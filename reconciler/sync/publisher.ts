@@ -10,6 +10,8 @@ export class StatusPublisher {
   private readonly pushed = new Map<string, string>();
   /** the view each pushed text came from: a view the evaluation kept is not serialised again */
   private readonly pushedFrom = new Map<string, SandboxView>();
+  /** the set label each generated sandbox's info metric carries, to remove that series */
+  private readonly setLabel = new Map<string, string>();
 
   constructor(
     private readonly d: { records: SandboxRecords; metrics: Metrics; broadcast: (msg: UiMessage) => void },
@@ -24,6 +26,7 @@ export class StatusPublisher {
       this.pushed.delete(name);
       this.pushedFrom.delete(name);
       metrics.driftEntries.remove({ sandbox: name });
+      this.labelSet(name, undefined);
     }
     for (const [name, st] of states) {
       if (this.pushedFrom.get(name) === st) continue;
@@ -33,8 +36,20 @@ export class StatusPublisher {
       this.pushed.set(name, text);
       records.save(st.summary, at);
       metrics.driftEntries.set({ sandbox: name }, st.summary.drift.length);
+      this.labelSet(name, st.summary.generatedBy?.set);
       broadcast({ type: 'sandbox', sandbox: st.summary });
     }
     if (setChanged || statusChanged) broadcast({ type: 'status', status: status() });
+  }
+
+  private labelSet(sandbox: string, set: string | undefined): void {
+    const before = this.setLabel.get(sandbox);
+    if (before === set) return;
+    if (before !== undefined) this.d.metrics.generatedSandboxes.remove({ sandbox, set: before });
+    if (set === undefined) this.setLabel.delete(sandbox);
+    else {
+      this.setLabel.set(sandbox, set);
+      this.d.metrics.generatedSandboxes.set({ sandbox, set }, 1);
+    }
   }
 }
