@@ -62,7 +62,7 @@ export const ROUTES = {
     responses: { 200: 'SandboxList' },
     role: 'viewer',
     query: {
-      q: 'case-insensitive text in the name, owner, template or a label key=value',
+      q: 'case-insensitive text in the name, owner, template, generating SandboxSet or a label key=value',
       sync: 'only this sync status (Synced, OutOfSync, Unknown)',
       health: 'only this health status (Healthy, Progressing, Degraded, Missing, Suspended, Expired, Unknown)',
       limit: 'at most this many (1..500); without it, every match',
