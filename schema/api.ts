@@ -1,6 +1,6 @@
 // Shapes of the HTTP API (/api) and the UI live feed (/ws/ui). The UI, the CLI and the tests read
 // these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
-import type { DesiredSandbox, DesiredTemplate, SpecError } from './desired.ts';
+import type { DesiredSandbox, DesiredSet, DesiredTemplate, GeneratedBy, SpecError } from './desired.ts';
 import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes, LogsEndReason, ProbeReport } from './protocol.ts';
 import type { NotificationEvent, NotificationFormat } from './notifications.ts';
 
@@ -99,6 +99,8 @@ export interface ServiceView {
 
 export interface SandboxSummary {
   name: string;
+  /** the SandboxSet that made it (for an orphan: that its containers name); edit the set, not the sandbox */
+  generatedBy?: GeneratedBy;
   owner?: string;
   labels: Record<string, string>;
   template?: string;
@@ -336,6 +338,12 @@ export interface AgentView {
 
 /** GET /api/templates: the SandboxTemplates in force, as written */
 export type TemplateView = DesiredTemplate;
+
+/** A SandboxSet in force: what it follows, the sandboxes it made, and why its branch list is stale, if it is. */
+export interface SetView extends DesiredSet {
+  /** the last listing of the repository's branches failed: the list before it stays in force */
+  error?: string;
+}
 
 /** GET /api/environments: the Environments in force; secrets by name only, files by path only */
 export interface EnvironmentView {

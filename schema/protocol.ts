@@ -28,6 +28,23 @@ export const ResolveJob = T.Object(
   { ...jobBase, kind: T.Literal('resolve'), repo: T.String(), refs: T.Array(T.String()), credentials: T.Optional(Credentials) },
   opt,
 );
+/**
+ * Every branch of a repository with its head and the head's commit time, read from the agent's mirror
+ * after a fetch (git ls-remote has no times). The reconciler filters them by each SandboxSet's glob.
+ */
+export const ListBranchesJob = T.Object(
+  { ...jobBase, kind: T.Literal('list-branches'), repo: T.String(), credentials: T.Optional(Credentials) },
+  opt,
+);
+export const BranchTip = T.Object(
+  {
+    name: T.String({ description: 'the branch, without refs/heads/' }),
+    commit: T.String(),
+    time: T.Integer({ description: 'committer time of the head, unix seconds' }),
+  },
+  opt,
+);
+export type BranchTip = Static<typeof BranchTip>;
 export const EnsureNetworkJob = T.Object(
   { ...jobBase, kind: T.Literal('ensure-network'), sandbox: Name, platform, network: T.String() },
   opt,
@@ -63,7 +80,7 @@ export const RemoveJob = T.Object(
   },
   opt,
 );
-export const Job = T.Union([ResolveJob, EnsureNetworkJob, DeployJob, ApplyRoutesJob, StopJob, StartJob, RemoveJob]);
+export const Job = T.Union([ResolveJob, ListBranchesJob, EnsureNetworkJob, DeployJob, ApplyRoutesJob, StopJob, StartJob, RemoveJob]);
 export type Job = Static<typeof Job>;
 export type JobKind = Job['kind'];
 export type JobOf<K extends JobKind> = Extract<Job, { kind: K }>;
@@ -116,6 +133,8 @@ export const LiveContainer = T.Object(
     sandbox: T.String(),
     /** the sdp.platform label; absent on objects made before it existed */
     platform: T.Optional(T.String()),
+    /** the sdp.set label: the SandboxSet that made its sandbox */
+    set: T.Optional(T.String()),
     service: T.String(),
     kind: ContainerKind,
     image: T.String(),
@@ -221,6 +240,8 @@ export const Result = T.Object(
     error: T.Optional(T.String()),
     /** resolve: ref -> commit */
     commits: T.Optional(T.Record(T.String(), T.String())),
+    /** list-branches: every branch of the repository */
+    branches: T.Optional(T.Array(BranchTip)),
     /** deploy: the new container's id and image; rolledBack when the previous one was restored */
     containerId: T.Optional(T.String()),
     image: T.Optional(T.String()),
