@@ -1,7 +1,7 @@
 // Shapes of the HTTP API (/api) and the UI live feed (/ws/ui). The UI, the CLI and the tests read
 // these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
-import type { DesiredSandbox, DesiredTemplate, SpecError } from './desired.ts';
-import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes, LogsEndReason } from './protocol.ts';
+import type { DesiredSandbox, DesiredSet, DesiredTemplate, GeneratedBy, SpecError } from './desired.ts';
+import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes, LogsEndReason, ProbeReport } from './protocol.ts';
 import type { NotificationEvent, NotificationFormat } from './notifications.ts';
 
 export const SYNC_STATUSES = ['Synced', 'OutOfSync', 'Unknown'] as const;
@@ -46,6 +46,7 @@ export type StatusReason =
   | 'AllHealthy'
   | 'ContainersMissing'
   | 'ContainerDown'
+  | 'HealthCheckFailing'
   | 'ContainerStarting'
   | 'Suspended'
   | 'TtlExpired';
@@ -84,12 +85,22 @@ export interface ServiceView {
   liveCommit?: string;
   image?: string;
   state?: string;
+  /** the agent's settled health check when it has one (healthy | unhealthy), else Docker's health */
   health?: string;
+  /** the agent's continuous health check: what it probes, and what fails since when */
+  probe?: ProbeReport;
+  /** times it came back since it was last started */
+  restarts?: number;
+  /** CPU in cores (e.g. 0.25) and memory in use, as last sampled by the agent */
+  cpu?: number;
+  memoryBytes?: number;
   hostPort?: number;
 }
 
 export interface SandboxSummary {
   name: string;
+  /** the SandboxSet that made it (for an orphan: that its containers name); edit the set, not the sandbox */
+  generatedBy?: GeneratedBy;
   owner?: string;
   labels: Record<string, string>;
   template?: string;
@@ -331,6 +342,12 @@ export interface AgentView {
 
 /** GET /api/templates: the SandboxTemplates in force, as written */
 export type TemplateView = DesiredTemplate;
+
+/** A SandboxSet in force: what it follows, the sandboxes it made, and why its branch list is stale, if it is. */
+export interface SetView extends DesiredSet {
+  /** the last listing of the repository's branches failed: the list before it stays in force */
+  error?: string;
+}
 
 /** GET /api/environments: the Environments in force; secrets by name only, files by path only */
 export interface EnvironmentView {

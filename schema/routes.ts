@@ -35,6 +35,7 @@ export interface ResponseTypes {
   AgentList: Api.AgentView[];
   AgentTokenResponse: Api.AgentTokenResponse;
   TemplateList: Api.TemplateView[];
+  SetList: Api.SetView[];
   EnvironmentList: Api.EnvironmentView[];
   RevisionList: Api.RevisionView[];
   LoginResponse: Api.LoginResponse;
@@ -70,7 +71,7 @@ export const ROUTES = {
     responses: { 200: 'SandboxList' },
     role: 'viewer',
     query: {
-      q: 'case-insensitive text in the name, owner, template or a label key=value',
+      q: 'case-insensitive text in the name, owner, template, generating SandboxSet or a label key=value',
       sync: 'only this sync status (Synced, OutOfSync, Unknown)',
       health: 'only this health status (Healthy, Progressing, Degraded, Missing, Suspended, Expired, Unknown)',
       limit: 'at most this many (1..500); without it, every match',
@@ -113,6 +114,7 @@ export const ROUTES = {
   'GET /api/agents': { summary: 'the agents, online or not', responses: { 200: 'AgentList' }, role: 'viewer' },
   'POST /api/agents/{node}/token': { summary: "issue a node's token (the previous one stops working)", responses: { 200: 'AgentTokenResponse' }, role: 'admin' },
   'GET /api/templates': { summary: 'the SandboxTemplates in force', responses: { 200: 'TemplateList' }, role: 'viewer' },
+  'GET /api/sets': { summary: 'the SandboxSets in force, each with the branches it follows and the sandboxes it made', responses: { 200: 'SetList' }, role: 'viewer' },
   'GET /api/environments': { summary: 'the Environments in force (secret names only)', responses: { 200: 'EnvironmentList' }, role: 'viewer' },
   'GET /api/revisions': { summary: 'spec revisions, newest first', responses: { 200: 'RevisionList' }, role: 'viewer' },
   'GET /api/notifications': {

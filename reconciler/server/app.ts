@@ -17,7 +17,7 @@ import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Notifier } from '../notify/notifier.ts';
-import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type DeliveryStatus, type EnvironmentView, type PlanPreview, type PlanRequest, type TemplateView } from '../../schema/api.ts';
+import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type DeliveryStatus, type EnvironmentView, type PlanPreview, type PlanRequest, type SetView, type TemplateView } from '../../schema/api.ts';
 import { FailureLimiter } from '../auth/rate-limit.ts';
 import { parseSandboxQuery, querySandboxes } from '../present/sandbox-query.ts';
 import type { LogRelay } from './log-relay.ts';
@@ -65,6 +65,8 @@ export interface AppDeps {
   preview: (req: PlanRequest) => Promise<PlanPreview>;
   /** container log streams from the agents (AgentHub.logs) */
   logs: LogRelay;
+  /** GET /api/sets: the SandboxSets in force with their listing errors */
+  sets: () => SetView[];
   /** ui/build, when it exists */
   uiDir?: string;
   version: string;
@@ -257,6 +259,7 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return c.json({ node, token } satisfies AgentTokenResponse);
   });
   app.get('/api/templates', auth.requireRole('viewer'), (c) => c.json(templates(d.revisions)));
+  app.get('/api/sets', auth.requireRole('viewer'), (c) => c.json(d.sets()));
   app.get('/api/environments', auth.requireRole('viewer'), (c) => c.json(environments(d.revisions)));
   app.get('/api/revisions', auth.requireRole('viewer'), (c) => c.json(d.revisions.list()));
   app.get('/api/notifications', auth.requireRole('viewer'), (c) => {

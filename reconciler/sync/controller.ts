@@ -180,6 +180,10 @@ export class Controller {
         ...(lc?.commit ? { liveCommit: lc.commit } : {}),
         ...(lc?.image ? { image: lc.image } : {}),
         ...(lc ? { state: lc.state, health: lc.health } : {}),
+        ...(lc?.probe ? { probe: lc.probe } : {}),
+        ...(lc?.restarts !== undefined ? { restarts: lc.restarts } : {}),
+        ...(lc?.usage?.cpu !== undefined ? { cpu: lc.usage.cpu } : {}),
+        ...(lc?.usage ? { memoryBytes: lc.usage.memoryBytes } : {}),
         ...(hostPort !== undefined ? { hostPort } : {}),
       };
     });
