@@ -282,4 +282,38 @@ describe('history, rollback and pins', () => {
     expect((await as(qa, 'DELETE', `/api/sandboxes/${SANDBOX}/pin`)).status).toBe(200);
     expect((await audit('pin')).some((e) => e.actor === 'hist-qa')).toBe(true);
   });
+
+  it('a SandboxSet-generated sandbox is pinned the same way: its moved branch is drift but no automated sync, until unpinned', async () => {
+    account.commit('set/one', branchApp('set/one', { marker: 'first' }));
+    await stack.writeSpec('set.yaml', `apiVersion: sdp/v1
+kind: SandboxSet
+metadata: { name: hist-previews }
+spec:
+  generator: { service: account, branches: "set/*" }
+  name: "${PREFIX}s-{{slug}}"
+  services:
+    account: { branch: "{{branch}}" }
+  syncPolicy: { automated: true, selfHeal: true }
+`);
+    await stack.api('POST', '/api/refresh');
+    let generated: SandboxSummary | undefined;
+    await stack.waitFor('the set to make a synced sandbox', async () => {
+      generated = (await stack.api<SandboxSummary[]>('GET', '/api/sandboxes')).find((x) => x.name.startsWith(`${PREFIX}s-`));
+      return generated?.sync === 'Synced';
+    }, 120_000, () => JSON.stringify(generated));
+    const name = generated!.name;
+    const pinned = await sdp('pin', name, '--reason', 'preview under test');
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(pinned.stdout).toContain('PINNED');
+    const before = (await stack.api<HistoryResponse>('GET', `/api/sandboxes/${name}/history`)).entries.length;
+    const moved = account.commit('set/one', branchApp('set/one', { marker: 'second' }));
+    await stack.api('POST', '/api/refresh');
+    await stack.waitSandbox(name, (x) => x.drift.some((d) => d.field === 'commit' && d.desired === moved), 'drift to the moved branch');
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await stack.api<HistoryResponse>('GET', `/api/sandboxes/${name}/history`)).entries.length).toBe(before);
+    expect((await stack.sandbox(name))?.pinned).toMatchObject({ by: 'admin', reason: 'preview under test' });
+    expect((await sdp('unpin', name)).code).toBe(0);
+    await stack.waitSandbox(name, (x) => x.sync === 'Synced' && x.pinned === undefined, 'synced to the moved branch once unpinned', 120_000);
+    await stack.removeSpec('set.yaml');
+  });
 });
