@@ -9,6 +9,7 @@ import { LiveCache } from './live/cache.ts';
 import { log as rootLog, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { BranchHeads, branchRefs } from './resolve/heads.ts';
+import { BranchLists, generatedNames, setRepos } from './resolve/branch-lists.ts';
 import { previewPlan } from './sync/preview.ts';
 import { loadMasterKey } from './secrets/master-key.ts';
 import { createSecretStore } from './secrets/store.ts';
@@ -28,7 +29,11 @@ import { StatusPublisher } from './sync/publisher.ts';
 import { SandboxRecords } from './sync/sandbox-records.ts';
 import { Executor, type SecretSource } from './sync/executor.ts';
 import { JobStore } from './sync/job-store.ts';
+import { Rollbacks } from './sync/rollback.ts';
+import { History } from './store/history.ts';
+import { Pins } from './store/pins.ts';
 import type { UiMessage } from '../schema/api.ts';
+import type { SecretDigest } from '../core/bind/bind.ts';
 import type { Credentials } from '../schema/protocol.ts';
 import type { DesiredState } from '../schema/desired.ts';
 import { hasPasswordInUrl } from './git-url.ts';
@@ -148,10 +153,15 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     return { password, ...(username !== undefined ? { username } : {}) };
   };
   const heads = new BranchHeads(store, agentHub, async () => gitCredentials(), () => changes.notify(), log.child({ part: 'resolve' }));
+  // a changed branch list is a recompile: SandboxSets expand from it (`source` exists by the time an agent answers)
+  const lists = new BranchLists(store, agentHub, async () => gitCredentials(), () => void source.reload(), log.child({ part: 'branches' }));
   const resolveBranches = async (onlyMissing: boolean) => {
     const current = revisions.current;
-    if (current) await heads.refresh(branchRefs(current.desired), onlyMissing).catch((err: Error) => log.warn({ err: err.message }, 'branch resolution failed'));
+    if (!current) return;
+    const warn = (err: Error) => log.warn({ err: err.message }, 'branch resolution failed');
+    await Promise.all([heads.refresh(branchRefs(current.desired), onlyMissing).catch(warn), lists.refresh(setRepos(current.desired), onlyMissing).catch(warn)]);
   };
+  const setInputs = () => ({ branches: lists.snapshot(), names: generatedNames(revisions.current?.desired) });
 
   const secrets: SecretSource = {
     values(refs) {
@@ -195,6 +205,9 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   });
 
   const records = new SandboxRecords(store);
+  const pins = new Pins(store);
+  const history = new History(store);
+  const secretDigest: SecretDigest = (refs) => secretStore.digest(refs);
   const controller = new Controller({
     changes,
     revisions,
@@ -204,18 +217,21 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     jobs,
     records,
     agentRecords,
+    pins,
     publisher: new StatusPublisher({ records, metrics, broadcast, events: notifier }),
     metrics,
-    secretDigest: (refs) => secretStore.digest(refs),
+    secretDigest,
   });
-  const executor = new Executor({ controller, hub: agentHub, jobs, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast, events: notifier });
-  const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }) });
+  const executor = new Executor({ controller, hub: agentHub, jobs, history, secretDigest, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast, events: notifier });
+  const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }), sets: () => revisions.current?.desired.sets ?? [] });
+  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, audit, changes, log: log.child({ part: 'history' }) });
 
   const source = new SpecSource({
     specsDir: resolve(opts.specsDir),
     ...(opts.specsGit ? { git: opts.specsGit } : {}),
     checkoutDir: join(dataDir, 'specs-git'),
     revisions,
+    setInputs,
     log: log.child({ part: 'specs' }),
     onCompiled: (ok, seconds) => metrics.compileDuration.observe({ outcome: ok ? 'ok' : 'rejected' }, seconds),
     onRevision: (rev) => {
@@ -237,11 +253,17 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     controller,
     executor,
     jobs,
+    rollbacks,
     revisions,
     metrics,
     notifications: notifier,
     refresh,
-    preview: (req) => previewPlan({ revisions, heads, live, hub: agentHub, jobs, records, secretDigest: (refs) => secretStore.digest(refs), specsDir: () => source.dir }, req),
+    sets: () => (revisions.current?.desired.sets ?? []).map((set) => {
+      const error = lists.error(set.repo);
+      return error === undefined ? set : { ...set, error };
+    }),
+    preview: (req) => previewPlan({ revisions, heads, setInputs, live, hub: agentHub, jobs, records, secretDigest, specsDir: () => source.dir }, req),
+    logs: agentHub.logs,
     gitWebhook: async () => {
       await source.pull();
       await resolveBranches(false);

@@ -53,8 +53,16 @@ export interface DesiredRoute {
   target: string;
 }
 
+/** The SandboxSet that made a sandbox, and for which branch. */
+export interface GeneratedBy {
+  set: string;
+  branch: string;
+}
+
 export interface DesiredSandbox {
   name: string;
+  /** present when a SandboxSet made it (it lives only in the set: edit the set, not the sandbox) */
+  generatedBy?: GeneratedBy;
   owner?: string;
   labels: Record<string, string>;
   template?: string;
@@ -101,6 +109,28 @@ export interface DesiredWebhook {
   events: NotificationEvent[];
 }
 
+/** A SandboxSet as compiled: what it follows and what it made from the branch list it was given. */
+export interface DesiredSet {
+  name: string;
+  /** where the SandboxSet object starts */
+  source: SourceRef;
+  /** the catalog service whose repository's branches it follows */
+  service: string;
+  repo: string;
+  /** the branch glob */
+  branches: string;
+  max: number;
+  /** false until an agent has listed the repository's branches: nothing is generated before */
+  listed: boolean;
+  /** branches matching the glob (more than `sandboxes` when `max` cut some) */
+  matched: number;
+  /** matching branches left out because their names are not ones sdp passes to git, with why */
+  skipped: { branch: string; reason: string }[];
+  /** the sandboxes it made, newest branch first (heads are not here: a push is drift, not a new revision) */
+  sandboxes: { name: string; branch: string }[];
+  syncPolicy: { automated: boolean; prune: boolean; selfHeal: boolean };
+}
+
 export interface DesiredState {
   platform: {
     name: string;
@@ -112,6 +142,8 @@ export interface DesiredState {
     notifications?: DesiredWebhook[];
   };
   sandboxes: DesiredSandbox[];
+  /** SandboxSets, sorted by name; absent in revisions stored before the kind existed */
+  sets?: DesiredSet[];
   templates: string[];
   /** the templates as written, sorted by name; absent in revisions stored before it was kept */
   templateSpecs?: DesiredTemplate[];

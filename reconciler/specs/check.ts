@@ -1,7 +1,7 @@
 // The rules a schema cannot express: per document (branch names, ranges, the gateway's two shapes,
 // interpolations) and across documents (one Platform, unique names, references, ports, roles).
 import type { SpecKind } from '../../schema/specs/index.ts';
-import type { Environment, Platform, Sandbox, SandboxTemplate } from '../../schema/specs/index.ts';
+import type { Environment, Platform, Sandbox, SandboxSet, SandboxTemplate } from '../../schema/specs/index.ts';
 import type { ResourcesInput } from '../../schema/specs/common.ts';
 import type { SourceRef } from '../../schema/desired.ts';
 import type { Path, SpecDoc } from './documents.ts';
@@ -11,8 +11,9 @@ import type { Loaded, Named, SpecSet } from './load.ts';
 import { expandTemplate, own } from './merge.ts';
 import { parseDuration, parseMemory, parsePortRange, parseTtl } from './units.ts';
 import { hasPasswordInUrl } from '../git-url.ts';
+import { checkSet } from './sets/check-set.ts';
 
-type AnyLoaded = Loaded<Platform> | Loaded<SandboxTemplate> | Loaded<Sandbox> | Loaded<Environment>;
+type AnyLoaded = Loaded<Platform> | Loaded<SandboxTemplate> | Loaded<Sandbox> | Loaded<Environment> | Loaded<SandboxSet>;
 
 /** `${services.<name>.url}`: the one interpolation variables may use. */
 export const SERVICE_URL_REF = /\$\{services\.([a-z0-9-]+)\.url\}/g;
@@ -22,6 +23,7 @@ export function checkDocument(kind: SpecKind, loaded: AnyLoaded, errors: Errors)
   const before = errors.size;
   if (kind === 'Platform') checkPlatform(loaded as Loaded<Platform>, errors);
   else if (kind === 'Environment') checkEnvironment(loaded as Loaded<Environment>, errors);
+  else if (kind === 'SandboxSet') checkSet(loaded as Loaded<SandboxSet>, errors);
   else checkSandboxLike(loaded as Loaded<Sandbox | SandboxTemplate>, errors);
   return errors.size === before;
 }

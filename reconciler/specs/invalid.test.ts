@@ -2,7 +2,7 @@
 // asserts every error it gets: file, line, column (where the offending key or value starts) and text.
 import { describe, expect, it } from 'vitest';
 import type { SpecError } from '../../schema/desired.ts';
-import { compileDocuments, type SpecFile } from './compile.ts';
+import { compileDocuments, type CompileOptions, type SpecFile } from './compile.ts';
 import { ALPHA, PLATFORM, baseFiles, pos } from './fixtures.ts';
 
 type Edit = (files: SpecFile[]) => SpecFile[];
@@ -41,6 +41,8 @@ interface Case {
   name: string;
   edits: Edit[];
   errors: Expected[];
+  /** the branch lists SandboxSets expand from */
+  sets?: CompileOptions['sets'];
 }
 
 /** The Platform with these `notifications:` list items (YAML lines) after its gateway. */
@@ -52,6 +54,11 @@ const SANDBOX = (name: string, extra = ''): string =>
 const CUSTOM_GATEWAY = `    repo: ./gw.git
     build: { type: image, image: "php:8" }
     port: 80`;
+
+const SET = (spec: string): string =>
+  `apiVersion: sdp/v1\nkind: SandboxSet\nmetadata: { name: previews }\nspec:\n${spec}`;
+const SET_SPEC = '  generator: { service: account, branches: "feature/*" }\n  services:\n    account: { branch: "{{branch}}" }\n';
+const ACCOUNT_BRANCHES = { branches: { 'file:///specs/repos/account.git': [{ name: 'feature/login', commit: 'a'.repeat(40), time: 1 }] } };
 
 const cases: Case[] = [
   // ---- YAML itself
@@ -84,7 +91,7 @@ const cases: Case[] = [
   {
     name: 'unknown kind',
     edits: [edit('sandboxes/alpha.yaml', 'kind: Sandbox', 'kind: Sandbx')],
-    errors: [{ file: 'sandboxes/alpha.yaml', at: 'Sandbx', message: 'kind: must be one of Platform, SandboxTemplate, Sandbox, Environment' }],
+    errors: [{ file: 'sandboxes/alpha.yaml', at: 'Sandbx', message: 'kind: must be one of Platform, SandboxTemplate, Sandbox, Environment, SandboxSet' }],
   },
   {
     name: 'wrong apiVersion',
@@ -576,11 +583,55 @@ const cases: Case[] = [
     edits: [edit('environments.yaml', '{ path: /etc/app.conf, content: "a=1" }', '{ path: /etc/app.conf, content: "a=1" }, { path: /etc/app.conf, content: "b" }')],
     errors: [{ file: 'environments.yaml', at: '/etc/app.conf', nth: 2, message: 'spec.files[1].path: /etc/app.conf is listed twice (first as files[0])' }],
   },
+  // ---- SandboxSets
+  {
+    name: 'a SandboxSet with a bad branch glob',
+    edits: [add('sets.yaml', SET(SET_SPEC.replace('feature/*', 'feature//**x')))],
+    errors: [{ file: 'sets.yaml', at: '"feature//**x"', message: 'spec.generator.branches: "feature//**x" uses ** inside a segment: ** must be a whole segment (feature/**), * matches within one' }],
+  },
+  {
+    name: 'a SandboxSet on a service not in the catalog',
+    edits: [add('sets.yaml', SET(SET_SPEC.replace('service: account', 'service: billing')))],
+    errors: [{ file: 'sets.yaml', at: 'billing', message: 'spec.generator.service: unknown service billing: not in the Platform catalog (catalog: account, audit, payment)' }],
+  },
+  {
+    name: 'a SandboxSet with a template that does not exist',
+    edits: [add('sets.yaml', SET(`${SET_SPEC}  template: nope\n`))],
+    errors: [{ file: 'sets.yaml', at: 'nope', message: 'spec.template: unknown SandboxTemplate nope (known: qa)' }],
+  },
+  {
+    name: 'a SandboxSet whose name template cannot yield a label',
+    edits: [add('sets.yaml', SET(`${SET_SPEC}  name: "Preview_{{slug}}"\n`))],
+    errors: [{ file: 'sets.yaml', at: '"Preview_', message: 'spec.name: "Preview_{{slug}}" cannot yield a valid sandbox name: it has "P": a name holds only lowercase letters, digits and \'-\'' }],
+  },
+  {
+    name: 'a SandboxSet with a placeholder it does not know',
+    edits: [add('sets.yaml', SET(SET_SPEC.replace('"{{branch}}"', '"{{ref}}"')))],
+    errors: [{ file: 'sets.yaml', at: '"{{ref}}"', message: 'spec.services.account.branch: has {{ref}}: only {{branch}} and {{slug}} are replaced' }],
+  },
+  {
+    name: 'a SandboxSet making a sandbox a hand-written Sandbox already is',
+    edits: [add('sets.yaml', SET(`${SET_SPEC}  name: "{{slug}}"\n`)), add('sandboxes/login.yaml', SANDBOX('feature-login'))],
+    sets: ACCOUNT_BRANCHES,
+    errors: [
+      {
+        file: 'sets.yaml',
+        at: '"{{slug}}"',
+        message: 'spec.name: makes sandbox feature-login for branch feature/login, but the hand-written Sandbox at sandboxes/login.yaml:3 has that name: rename that Sandbox, or change this set\'s name template',
+      },
+    ],
+  },
+  {
+    name: "a generated sandbox's error points into its set",
+    edits: [add('sets.yaml', SET(SET_SPEC.replace('account: { branch: "{{branch}}" }', 'account: { branch: "{{branch}}", commit: 0123abcd }')))],
+    sets: ACCOUNT_BRANCHES,
+    errors: [{ file: 'sets.yaml', at: 'commit', message: 'spec.services.account.commit: branch and commit are both given; pin either a branch or a commit' }],
+  },
 ];
 
 function run(c: Case): { files: SpecFile[]; errors: SpecError[] } {
   const files = c.edits.reduce((acc, e) => e(acc), baseFiles());
-  const result = compileDocuments(files, { baseDir: '/specs' });
+  const result = compileDocuments(files, { baseDir: '/specs', ...(c.sets ? { sets: c.sets } : {}) });
   return { files, errors: result.ok ? [] : result.errors };
 }
 

@@ -11,6 +11,8 @@ export class StatusPublisher {
   private readonly pushed = new Map<string, string>();
   /** the view each pushed text came from: a view the evaluation kept is not serialised again */
   private readonly pushedFrom = new Map<string, SandboxView>();
+  /** the set label each generated sandbox's info metric carries, to remove that series */
+  private readonly setLabel = new Map<string, string>();
 
   constructor(
     private readonly d: { records: SandboxRecords; metrics: Metrics; broadcast: (msg: UiMessage) => void; events?: EventSink },
@@ -28,6 +30,7 @@ export class StatusPublisher {
       metrics.driftEntries.remove({ sandbox: name });
       recordSandbox(metrics, gone, undefined);
       this.d.events?.sandbox(gone, undefined);
+      this.labelSet(name, undefined);
     }
     for (const [name, st] of states) {
       const prev = this.pushedFrom.get(name);
@@ -39,9 +42,21 @@ export class StatusPublisher {
       records.save(st.summary, at);
       metrics.driftEntries.set({ sandbox: name }, st.summary.drift.length);
       recordSandbox(metrics, prev?.summary, st.summary);
+      this.labelSet(name, st.summary.generatedBy?.set);
       broadcast({ type: 'sandbox', sandbox: st.summary });
       this.d.events?.sandbox(prev?.summary, st.summary);
     }
     if (setChanged || statusChanged) broadcast({ type: 'status', status: status() });
+  }
+
+  private labelSet(sandbox: string, set: string | undefined): void {
+    const before = this.setLabel.get(sandbox);
+    if (before === set) return;
+    if (before !== undefined) this.d.metrics.generatedSandboxes.remove({ sandbox, set: before });
+    if (set === undefined) this.setLabel.delete(sandbox);
+    else {
+      this.setLabel.set(sandbox, set);
+      this.d.metrics.generatedSandboxes.set({ sandbox, set }, 1);
+    }
   }
 }
