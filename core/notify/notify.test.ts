@@ -73,6 +73,9 @@ describe('payloads', () => {
   it('json carries the body with delivery and platform; slack is { text }', () => {
     expect(JSON.parse(renderPayload('json', body, { delivery: 'd1', platform: 'prod' }))).toEqual({ delivery: 'd1', platform: 'prod', ...body });
     expect(JSON.parse(renderPayload('slack', body, { delivery: 'd1', platform: 'prod' }))).toEqual({ text: `[sdp prod] ${body.message}` });
+    // what sandbox code can put in a message does not become a mention or a link in Slack
+    const hostile = { ...body, message: 'failed: <!channel> <http://evil|click> & more' };
+    expect(JSON.parse(renderPayload('slack', hostile, { delivery: 'd1', platform: 'prod' })).text).toBe('[sdp prod] failed: &lt;!channel&gt; &lt;http://evil|click&gt; &amp; more');
   });
 
   it('signs the raw body with HMAC-SHA256', () => {

@@ -161,6 +161,7 @@ describe('notifications', () => {
     expect(down.lastError).toMatch(/ECONNREFUSED/);
     expect(down.nextAttemptAt).toBeDefined();
     expect(view!.deliveries.find((d) => d.target === 'slow')?.lastError).toBe('no answer within 5000 ms');
+    expect(JSON.stringify(await notifications())).not.toContain(HMAC_KEY);
     const bad = await stack.request('GET', '/api/notifications?status=lost');
     expect(bad.status).toBe(400);
   });
