@@ -169,6 +169,8 @@ export class Notifier implements EventSink {
   private pump(): void {
     if (this.closed) return;
     clearTimeout(this.timer);
+    // no Platform in force yet (a first start still compiling): nothing can be sent, nor judged gone
+    if (!this.d.platform()) return;
     const now = Date.now();
     let next = Infinity;
     for (const delivery of this.d.deliveries.pending()) {
@@ -196,7 +198,8 @@ export class Notifier implements EventSink {
   private async attempt(delivery: Delivery): Promise<void> {
     const platform = this.d.platform();
     const target = platform?.targets.find((t) => t.name === delivery.target);
-    if (!platform || !target) {
+    if (!platform) return;
+    if (!target) {
       this.d.deliveries.abandon(delivery.id, `target ${delivery.target} is no longer in the Platform's notifications`);
       this.d.metrics.notificationDeliveries.inc({ target: delivery.target, outcome: 'dropped' });
       return;

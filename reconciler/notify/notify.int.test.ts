@@ -113,6 +113,9 @@ describe('notifications', () => {
       body: JSON.stringify({ value: HMAC_KEY }),
     });
     expect(set.status).toBe(200);
+    // the HMAC secret is one the specs reference (sdp secret list shows it, set or not)
+    const secrets = await stack.api<{ secrets: { environment: string; key: string; set: boolean; referenced: boolean }[] }>('GET', '/api/secrets');
+    expect(secrets.secrets).toContainEqual(expect.objectContaining({ environment: 'hooks', key: 'hmac', set: true, referenced: true }));
     const view = await notifications();
     expect(view.targets.find((t) => t.name === 'hooks')).toEqual({
       name: 'hooks',
