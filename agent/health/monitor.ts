@@ -5,7 +5,7 @@
 // container's settled health is reported at once as an event (`onChange`).
 //
 // Bounded: at most PROBE_CONCURRENCY probes at a time, never two for one container (the next is
-// scheduled when one ends), each with its timeout; usage is read one container at a time with
+// scheduled when one ends), each with its timeout; usage is read a few containers at a time with
 // Docker's one-shot stats (no stats stream kept open). Nothing here listens: a sandbox container can
 // only answer the probe sent to it, and only its status code (or silence) is kept.
 import type Docker from 'dockerode';
@@ -19,9 +19,10 @@ import { containerIp } from '../docker/live.ts';
 import { jsonLabel } from '../docker/spec.ts';
 
 const PROBE_CONCURRENCY = 4;
-/** The pause between usage passes (each pass samples every watched container once, one at a time). */
+/** The pause between usage passes (each pass samples every watched container once). */
 export const USAGE_INTERVAL_MS = 15_000;
 const STATS_TIMEOUT_MS = 5_000;
+const STATS_CONCURRENCY = 8;
 /** A deploy's temporary container (deploy.ts checks it itself); the monitor starts once it took its name. */
 const TEMPORARY = /\.next$/;
 
@@ -188,22 +189,30 @@ export class HealthMonitor {
     this.usageTimer.unref();
   }
 
-  /** One pass: each watched container's one-shot stats, one container at a time. */
+  /**
+   * One pass: each watched container's one-shot stats, STATS_CONCURRENCY at a time. Docker answers a
+   * one-shot request at its stats collector's next tick (about a second), and one tick answers every
+   * request waiting for it: a few at a time cost that second once, not once each.
+   */
   private async sampleUsage(): Promise<void> {
-    for (const t of [...this.targets.values()]) {
-      if (this.stopped) return;
-      if (t.gone) continue;
-      try {
-        // dockerode passes abortSignal on to the request (its typings leave it out)
-        const options = { stream: false as const, 'one-shot': true, abortSignal: AbortSignal.timeout(STATS_TIMEOUT_MS) };
-        const stats = await this.o.docker.docker.getContainer(t.id).stats(options);
-        const sampled = usageOf(stats, t.cpuSample);
-        t.cpuSample = sampled.sample;
-        // figures as they were keep their time: an idle container's inventory stays the same, so it is not sent again
-        if (t.usage?.cpu !== sampled.usage.cpu || t.usage?.memoryBytes !== sampled.usage.memoryBytes) t.usage = sampled.usage;
-      } catch (err) {
-        if (!t.gone) this.o.onError(`stats of ${t.name}`, err instanceof Error ? err : new Error(String(err)));
-      }
+    const queue = [...this.targets.values()];
+    const worker = async () => {
+      for (let t = queue.shift(); t && !this.stopped; t = queue.shift()) if (!t.gone) await this.sample(t);
+    };
+    await Promise.all(Array.from({ length: STATS_CONCURRENCY }, worker));
+  }
+
+  private async sample(t: Target): Promise<void> {
+    try {
+      // dockerode passes abortSignal on to the request (its typings leave it out)
+      const options = { stream: false as const, 'one-shot': true, abortSignal: AbortSignal.timeout(STATS_TIMEOUT_MS) };
+      const stats = await this.o.docker.docker.getContainer(t.id).stats(options);
+      const sampled = usageOf(stats, t.cpuSample);
+      t.cpuSample = sampled.sample;
+      // figures as they were keep their time: an idle container's inventory stays the same, so it is not sent again
+      if (t.usage?.cpu !== sampled.usage.cpu || t.usage?.memoryBytes !== sampled.usage.memoryBytes) t.usage = sampled.usage;
+    } catch (err) {
+      if (!t.gone) this.o.onError(`stats of ${t.name}`, err instanceof Error ? err : new Error(String(err)));
     }
   }
 }
