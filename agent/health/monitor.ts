@@ -39,6 +39,8 @@ interface Target {
   timer: NodeJS.Timeout | undefined;
   probing: boolean;
   gone: boolean;
+  /** it started again while watched (a restart, a resume): 'starting' until its first settled probe */
+  restarted: boolean;
   usage: Usage | undefined;
   /** the previous stats sample, for CPU use between two samples */
   cpuSample: { container: number; system: number } | undefined;
@@ -77,7 +79,7 @@ export class HealthMonitor {
     if (e.action === 'restart') this.restarts.set(e.id, (this.restarts.get(e.id) ?? 0) + 1);
     if (e.action === 'destroy') this.restarts.delete(e.id);
     if (!info || !info.State.Running) this.forget(e.id);
-    else if (!this.watch(info)) this.forget(info.Id);
+    else if (!this.watch(info, e.action === 'start' || e.action === 'restart')) this.forget(info.Id);
   }
 
   /** The live container with what the monitor knows of it: settled health, restarts, usage. */
@@ -88,6 +90,9 @@ export class HealthMonitor {
       if (t.state.report) {
         out.probe = t.state.report;
         out.health = t.state.report.status;
+      } else if (t.restarted) {
+        // a deploy's container passed its check before taking its name; one that came back has not yet
+        out.health = 'starting';
       }
       if (t.usage) out.usage = t.usage;
     }
@@ -101,7 +106,7 @@ export class HealthMonitor {
   }
 
   /** True when the container is (now) watched. */
-  private watch(info: Docker.ContainerInspectInfo): boolean {
+  private watch(info: Docker.ContainerInspectInfo, started = false): boolean {
     const name = info.Name.replace(/^\//, '');
     if (this.stopped || !info.State.Running || TEMPORARY.test(name)) return false;
     const label = jsonLabel(info.Config.Labels, LABELS.probe, ProbeLabel);
@@ -111,6 +116,7 @@ export class HealthMonitor {
     if (existing) {
       existing.name = name;
       existing.ip = ip;
+      if (started && !existing.state.report) existing.restarted = true;
       return true;
     }
     const path = label.health ? (label.health.path.startsWith('/') ? label.health.path : `/${label.health.path}`) : undefined;
@@ -126,6 +132,7 @@ export class HealthMonitor {
       timer: undefined,
       probing: false,
       gone: false,
+      restarted: started,
       usage: undefined,
       cpuSample: undefined,
     };
