@@ -96,6 +96,8 @@ export const ContainerSpec = T.Object(
      * always sets it; absent means "no platform label" (objects made before labels existed).
      */
     platform: T.Optional(Name),
+    /** The SandboxSet that made the sandbox (the sdp.set label): with the set's prune, its orphans go by themselves. */
+    set: T.Optional(Name),
     service: T.String({ description: "catalog service name, or 'gateway'" }),
     kind: ContainerKind,
     network: T.String({ description: 'sandbox-<sandbox>' }),
@@ -161,6 +163,8 @@ export const LABELS = {
   sandbox: 'sdp.sandbox',
   /** The Platform's name: several sdp installations can share one Docker engine. */
   platform: 'sdp.platform',
+  /** The SandboxSet that made the sandbox, if one did. */
+  set: 'sdp.set',
   service: 'sdp.service',
   kind: 'sdp.kind',
   commit: 'sdp.commit',

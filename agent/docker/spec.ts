@@ -32,6 +32,7 @@ export function containerLabels(spec: ContainerSpec, adapter?: RouteAdapter): Re
     [LABELS.secretKeys]: spec.secretEnv.join(','),
   };
   if (spec.platform) labels[LABELS.platform] = spec.platform;
+  if (spec.set) labels[LABELS.set] = spec.set;
   if (spec.source) labels[LABELS.commit] = spec.source.commit;
   if (spec.source?.branch) labels[LABELS.branch] = spec.source.branch;
   if (adapter) labels[LABELS.routeAdapter] = JSON.stringify(adapter);
