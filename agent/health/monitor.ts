@@ -72,6 +72,9 @@ export class HealthMonitor {
     const seen = new Set<string>();
     for (const info of infos) if (this.watch(info)) seen.add(info.Id);
     for (const id of [...this.targets.keys()]) if (!seen.has(id)) this.forget(id);
+    // the counts of containers removed while no event reached us
+    const exists = new Set(infos.map((i) => i.Id));
+    for (const id of [...this.restarts.keys()]) if (!exists.has(id)) this.restarts.delete(id);
   }
 
   /** A Docker event, before it is reported: counts restarts, watches what started, forgets what stopped. */
