@@ -149,7 +149,7 @@ function sameLive(a: readonly LiveNodeState[], b: readonly LiveNodeState[]): boo
   const same = <T>(x: readonly T[], y: readonly T[]) => x.length === y.length && x.every((v, i) => v === y[i]);
   return a.every((n, i) => {
     const m = b[i]!;
-    return n.node === m.node && same(n.containers, m.containers) && same(n.networks, m.networks) && same(n.gateways, m.gateways);
+    return n === m || n.node === m.node && same(n.containers, m.containers) && same(n.networks, m.networks) && same(n.gateways, m.gateways);
   });
 }
 

@@ -241,6 +241,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       await executor.idle();
       uiHub.close();
       await http.close();
+      live.flush();
       store.close();
     },
   };

@@ -102,8 +102,11 @@ export class Controller {
       syncs: (name) => jobs.syncRecord(name),
       ...(previous ? { previous } : {}),
     });
-    // a state kept from the last evaluation is the same object: so is its view (summary rendered once)
-    this.states = new Map([...world].map(([name, st]) => [name, previous?.get(name) === st ? (st as SandboxView) : { ...st, summary: sandboxSummary(st) }]));
+    // a state kept from the last evaluation is the same object: so is its view (summary rendered
+    // once). The views replace the states in the evaluation's own map: one map per evaluation.
+    const views = world as Map<string, SandboxState | SandboxView>;
+    for (const [name, st] of world) if (previous?.get(name) !== st) views.set(name, { ...st, summary: sandboxSummary(st) });
+    this.states = views as Map<string, SandboxView>;
     const statusChanged = this.statusDirty;
     this.statusDirty = false;
     this.d.publisher.publish(this.states, () => this.status(), statusChanged);

@@ -51,12 +51,18 @@ export class SandboxRecords {
     this.store.db.update(sandboxStatus).set({ lastSyncedAt: at }).where(eq(sandboxStatus.name, sandbox)).run();
   }
 
-  save(s: SandboxSummary, at: string): void {
-    const { sync, health, drift, revision } = s;
-    this.store.db
-      .insert(sandboxStatus)
-      .values({ name: s.name, sync, health, drift, revision, updatedAt: at })
-      .onConflictDoUpdate({ target: sandboxStatus.name, set: { sync, health, drift, revision, updatedAt: at } })
-      .run();
+  /** One transaction for all (a new revision changes every sandbox's status: one commit, not one each). */
+  save(summaries: readonly SandboxSummary[], at: string): void {
+    if (summaries.length === 0) return;
+    this.store.sqlite.transaction(() => {
+      for (const s of summaries) {
+        const { sync, health, drift, revision } = s;
+        this.store.db
+          .insert(sandboxStatus)
+          .values({ name: s.name, sync, health, drift, revision, updatedAt: at })
+          .onConflictDoUpdate({ target: sandboxStatus.name, set: { sync, health, drift, revision, updatedAt: at } })
+          .run();
+      }
+    })();
   }
 }
