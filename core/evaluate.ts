@@ -136,9 +136,10 @@ export interface WorldInput {
   expiresAt: (s: DesiredSandbox) => number | undefined;
   syncs: (sandbox: string) => SyncRecord;
   /**
-   * The last evaluation, when only live state and sync records changed since (not the revision,
+   * The last evaluation, when only live state, sync records or the revision changed since (not
    * branch heads, secrets or online agents, which the runtime re-evaluates everything for): a
-   * sandbox whose inputs are all the same objects as then keeps its state.
+   * sandbox whose inputs are all the same objects as then keeps its state, or, under a new
+   * revision that kept its compiled object, its evaluation.
    */
   previous?: ReadonlyMap<string, SandboxState>;
 }
@@ -167,8 +168,9 @@ export function evaluateWorld(w: WorldInput): Map<string, SandboxState> {
     const live = liveBySandbox.get(s.name) ?? [];
     const syncs = w.syncs(s.name);
     const prev = w.previous?.get(s.name);
-    if (prev && prev.desired === s && prev.revision === revision && prev.platform === platform && prev.expired === expired && prev.expiresAt === expiresAt && prev.syncs === syncs && sameLive(prev.live, live)) {
-      out.set(s.name, prev);
+    if (prev && prev.desired === s && prev.platform === platform && prev.expired === expired && prev.expiresAt === expiresAt && prev.syncs === syncs && sameLive(prev.live, live)) {
+      // the evaluation depends on the sandbox's compiled object, not on which revision holds it
+      out.set(s.name, prev.revision === revision ? prev : { ...prev, revision });
       continue;
     }
     const evaluated = withSyncCondition(evaluateSandbox(s, live, ctx, expired), syncs);

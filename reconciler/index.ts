@@ -177,7 +177,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     revisions,
     log: log.child({ part: 'specs' }),
     onRevision: (rev) => {
-      changes.notify({ status: true });
+      changes.notify({ status: true, revision: true });
       if (rev.ok) void resolveBranches(true);
     },
   });

@@ -46,7 +46,7 @@ export class Controller {
   private closed = false;
   /** something changed since the last evaluation */
   private stale = true;
-  /** something other than live state changed since: every sandbox is re-evaluated */
+  /** something other than live state or the revision changed since: every sandbox is re-evaluated */
   private everything = true;
   private readonly listeners: EvaluatedListener[] = [];
 
@@ -65,7 +65,7 @@ export class Controller {
    */
   schedule(c: Change = { liveOnly: true }): void {
     if (c.status) this.statusDirty = true;
-    if (!c.liveOnly) this.everything = true;
+    if (!c.liveOnly && !c.revision) this.everything = true;
     this.stale = true;
     if (this.pendingSince !== null || this.closed) return;
     this.pendingSince = performance.now();
