@@ -76,6 +76,23 @@ describe('evaluateWorld', () => {
     expect(s.healthStatus).toEqual({ status: 'Degraded', reason: 'ContainerDown', message: 'not serving: service/orders exited' });
   });
 
+  it("a running container failing the agent's health check: Degraded (HealthCheckFailing) naming it and what failed", () => {
+    const live = inSync();
+    const n = live.get('node-1')!;
+    const probe = { status: 'unhealthy' as const, check: 'GET /health', failure: { kind: 'status' as const, message: 'HTTP 500' }, since: '2026-06-01T00:00:00Z' };
+    live.set('node-1', { ...n, containers: n.containers.map((c) => (c.service === 'orders' ? { ...c, health: 'unhealthy', probe } : c)) });
+    const s = world({ live }).get('qa')!.summary;
+    expect(s.sync).toBe('Synced');
+    expect(s.healthStatus).toEqual({
+      status: 'Degraded',
+      reason: 'HealthCheckFailing',
+      message: 'running but failing its health check: service/orders GET /health: HTTP 500 since 2026-06-01T00:00:00Z',
+    });
+    // and Healthy again once the probe passes
+    live.set('node-1', { ...n, containers: n.containers.map((c) => (c.service === 'orders' ? { ...c, health: 'healthy', probe: { ...probe, status: 'healthy' as const } } : c)) });
+    expect(world({ live }).get('qa')!.summary.healthStatus.reason).toBe('AllHealthy');
+  });
+
   it('expired: health Expired (TtlExpired), and the sync target is the suspended state', () => {
     const st = world({ expiresAt: () => 0 }).get('qa')!;
     expect(st.summary.healthStatus.reason).toBe('TtlExpired');
