@@ -236,7 +236,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     onCompiled: (ok, seconds) => metrics.compileDuration.observe({ outcome: ok ? 'ok' : 'rejected' }, seconds),
     onRevision: (rev) => {
       if (!rev.ok) metrics.rejectedRevisions.inc();
-      changes.notify({ status: true });
+      changes.notify({ status: true, revision: true });
       if (rev.ok) void resolveBranches(true);
     },
   });
@@ -309,6 +309,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       await notifier.close();
       uiHub.close();
       await http.close();
+      live.flush();
       store.close();
     },
   };
