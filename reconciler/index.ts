@@ -28,7 +28,11 @@ import { StatusPublisher } from './sync/publisher.ts';
 import { SandboxRecords } from './sync/sandbox-records.ts';
 import { Executor, type SecretSource } from './sync/executor.ts';
 import { JobStore } from './sync/job-store.ts';
+import { Rollbacks } from './sync/rollback.ts';
+import { History } from './store/history.ts';
+import { Pins } from './store/pins.ts';
 import type { UiMessage } from '../schema/api.ts';
+import type { SecretDigest } from '../core/bind/bind.ts';
 import type { Credentials } from '../schema/protocol.ts';
 import { hasPasswordInUrl } from './git-url.ts';
 
@@ -154,6 +158,9 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   };
 
   const records = new SandboxRecords(store);
+  const pins = new Pins(store);
+  const history = new History(store);
+  const secretDigest: SecretDigest = (refs) => secretStore.digest(refs);
   const controller = new Controller({
     changes,
     revisions,
@@ -163,12 +170,14 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     jobs,
     records,
     agentRecords: new AgentRecords(store),
+    pins,
     publisher: new StatusPublisher({ records, metrics, broadcast }),
     metrics,
-    secretDigest: (refs) => secretStore.digest(refs),
+    secretDigest,
   });
-  const executor = new Executor({ controller, hub: agentHub, jobs, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast });
+  const executor = new Executor({ controller, hub: agentHub, jobs, history, secretDigest, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast });
   const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }) });
+  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, audit, changes, log: log.child({ part: 'history' }) });
 
   const source = new SpecSource({
     specsDir: resolve(opts.specsDir),
@@ -194,11 +203,12 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     controller,
     executor,
     jobs,
+    rollbacks,
     revisions,
     metrics,
     refresh,
+    preview: (req) => previewPlan({ revisions, heads, live, hub: agentHub, jobs, records, secretDigest, specsDir: () => source.dir }, req),
     logs: agentHub.logs,
-    preview: (req) => previewPlan({ revisions, heads, live, hub: agentHub, jobs, records, secretDigest: (refs) => secretStore.digest(refs), specsDir: () => source.dir }, req),
     gitWebhook: async () => {
       await source.pull();
       await resolveBranches(false);

@@ -110,6 +110,101 @@ export interface SandboxSummary {
   /** spec revision this desired state comes from */
   revision: string;
   lastSync?: { jobId: string; status: JobStatus; at: string };
+  /** set while the sandbox is pinned (a rollback or `sdp pin`): auto-sync and self-heal leave it alone */
+  pinned?: PinView;
+}
+
+/**
+ * A pinned sandbox: who pinned it, when, why, and to what. Lifted by `sdp unpin` or by a spec
+ * revision that changes (or drops) this sandbox's spec.
+ */
+export interface PinView {
+  /** the job whose applied state it was pinned to (a rollback's own job) */
+  job: string;
+  /** the snapshot it was rolled back to, if it was */
+  snapshot?: string;
+  by: string;
+  at: string;
+  reason: string;
+  /** a sentence: what holds it and how to release it */
+  message: string;
+}
+
+/** What one sync applied to one container: its commit, the image it ran, a digest of its env. */
+export interface AppliedContainer {
+  service: string;
+  kind: 'service' | 'gateway';
+  branch?: string;
+  commit?: string;
+  image?: string;
+  /** sha256 (16 hex) of the env and of the secret values' HMAC: a changed value shows, never the value */
+  envDigest: string;
+}
+
+/** One sync of GET /api/sandboxes/:name/history: the job, its outcome and what it applied. */
+export interface HistoryEntry {
+  job: string;
+  createdAt: string;
+  finishedAt?: string;
+  user: string;
+  trigger: SyncTrigger;
+  revision: string;
+  status: JobStatus;
+  error?: string;
+  /** empty for syncs recorded before sdp kept what they applied (they cannot be rolled back to) */
+  containers: AppliedContainer[];
+}
+
+export interface HistoryResponse {
+  sandbox: string;
+  pinned?: PinView;
+  /** newest first */
+  entries: HistoryEntry[];
+}
+
+/** A named copy of what a sync applied, kept (whatever the job retention) to roll back to or recreate later. */
+export interface SnapshotView {
+  sandbox: string;
+  name: string;
+  /** the job whose applied state it keeps */
+  job: string;
+  revision: string;
+  by: string;
+  at: string;
+  reason?: string;
+  containers: AppliedContainer[];
+}
+
+export interface SnapshotsResponse {
+  snapshots: SnapshotView[];
+}
+
+/** POST /api/sandboxes/:name/snapshots */
+export interface SnapshotRequest {
+  name: string;
+  /** default: the sandbox's last successful sync */
+  job?: string;
+  reason?: string;
+}
+
+/** POST /api/sandboxes/:name/rollback: at most one of job / snapshot; neither: the previous successful sync */
+export interface RollbackRequest {
+  job?: string;
+  snapshot?: string;
+  reason?: string;
+  prune?: boolean;
+}
+
+/** POST /api/sandboxes/:name/rollback (202): the job re-applying the record, its plan, and the pin it set */
+export interface RollbackResponse {
+  job: JobView;
+  plan: Plan;
+  pinned: PinView;
+}
+
+/** POST /api/sandboxes/:name/pin: hold what runs now (the last successful sync) */
+export interface PinRequest {
+  reason?: string;
 }
 
 export interface SandboxDetail extends SandboxSummary {
@@ -171,6 +266,8 @@ export type PlanPreview =
   | { ok: false; errors: SpecError[] };
 
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+/** What started a sync: a person, the auto-sync policy (automated, self-heal, ttl), or a rollback. */
+export type SyncTrigger = 'manual' | 'automated' | 'self-heal' | 'ttl' | 'rollback';
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
 export interface StepView extends PlanAction {

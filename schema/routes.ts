@@ -47,6 +47,11 @@ export interface ResponseTypes {
   SecretsResponse: Api.SecretsResponse;
   SecretSetResponse: Api.SecretSetResponse;
   AuditPage: Api.AuditPage;
+  HistoryResponse: Api.HistoryResponse;
+  RollbackResponse: Api.RollbackResponse;
+  PinView: Api.PinView;
+  SnapshotView: Api.SnapshotView;
+  SnapshotsResponse: Api.SnapshotsResponse;
   LogEvent: Api.LogEvent;
 }
 
@@ -76,6 +81,22 @@ export const ROUTES = {
   'GET /api/sandboxes/{name}/plan': { summary: 'what a sync would do (?prune=true)', responses: { 200: 'Plan' }, role: 'viewer' },
   'POST /api/plan': { summary: "a pull request's spec files planned as if in force; nothing stored or applied (2 MiB, 1,000 files)", responses: { 200: 'PlanPreview' }, role: 'viewer' },
   'POST /api/sandboxes/{name}/sync': { summary: 'sync: 202 with the job, 200 for a dry run', responses: { 200: 'SyncResponse', 202: 'SyncResponse' }, role: 'qa' },
+  'GET /api/sandboxes/{name}/history': {
+    summary: 'its syncs, newest first: job, when, who, revision, commit / image / env digest per service, outcome; and its pin',
+    responses: { 200: 'HistoryResponse' },
+    role: 'viewer',
+    query: { limit: 'at most this many syncs (1..500, default 50)' },
+  },
+  'POST /api/sandboxes/{name}/rollback': {
+    summary: 're-deploy what a sync applied (a job, a snapshot, or by default the previous successful sync) and pin the sandbox there; prune needs lead',
+    responses: { 202: 'RollbackResponse' },
+    role: 'qa',
+  },
+  'POST /api/sandboxes/{name}/pin': { summary: 'pin the sandbox at its last successful sync: auto-sync and self-heal leave it alone', responses: { 200: 'PinView' }, role: 'qa' },
+  'DELETE /api/sandboxes/{name}/pin': { summary: 'unpin: auto-sync and self-heal resume; answers the pin lifted', responses: { 200: 'PinView' }, role: 'qa' },
+  'GET /api/sandboxes/{name}/snapshots': { summary: 'its named snapshots', responses: { 200: 'SnapshotsResponse' }, role: 'viewer' },
+  'POST /api/sandboxes/{name}/snapshots': { summary: 'keep what a sync applied (default: the last successful one) under a name, to roll back to or recreate later', responses: { 201: 'SnapshotView' }, role: 'qa' },
+  'DELETE /api/sandboxes/{name}/snapshots/{snapshot}': { summary: 'delete a snapshot', responses: { 204: null }, role: 'lead' },
   'GET /api/sandboxes/{name}/services/{service}/logs': {
     summary: "a service's container log, one LogEvent a line (start, line, dropped, end); secret values masked; bounded in tail, rate and streams at once",
     responses: { 200: 'LogEvent' },

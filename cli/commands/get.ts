@@ -20,7 +20,7 @@ function sandboxTable(list: SandboxSummary[], wide: boolean): string {
   const head = ['name', 'sync', 'health', 'drift', 'gateway', ...(wide ? ['owner', 'template', 'revision', 'last sync', 'expires'] : [])];
   const rows = list.map((s) => [
     s.name,
-    state(s.sync),
+    `${state(s.sync)}${s.pinned ? ' (pinned)' : ''}`,
     state(s.health),
     s.drift.length,
     s.gatewayUrl,
@@ -35,7 +35,7 @@ const sandbox: Getter = async (remote, name) => {
   return {
     data: d,
     text: (wide) => {
-      const parts = [sandboxTable([d], wide), '', 'services:'];
+      const parts = [sandboxTable([d], wide), ...(d.pinned ? ['', `PINNED: ${d.pinned.message}`] : []), '', 'services:'];
       parts.push(
         d.services.length === 0
           ? '  none'
