@@ -18,6 +18,7 @@ import { readInventory } from './inventory.ts';
 import { recoverInterruptedDeploys } from './jobs/deploy.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { KeyedLock } from './lock.ts';
+import { LogStreams } from './log-streams.ts';
 import { REDACTED } from '../schema/names.ts';
 
 export interface AgentOptions {
@@ -98,6 +99,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       },
     },
   );
+  const logStreams = new LogStreams({ docker, send, log });
   let rescanning = false;
   const rescan = setInterval(() => {
     if (rescanning || !conn.connected) return;
@@ -116,6 +118,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         return runner.ack(msg.jobId);
       case 'inventory-request':
         return void sendInventory().catch((err: Error) => log.error({ err: err.message }, 'inventory failed'));
+      case 'logs-open':
+        return logStreams.start(msg);
+      case 'logs-cancel':
+        return logStreams.cancel(msg.stream);
     }
   };
   const onOpen = () => {
@@ -125,7 +131,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       .finally(() => runner.pendingResults().forEach(send));
     void retention.reportDisk().catch((err: Error) => log.warn({ err: err.message }, 'disk use not reported'));
   };
-  const conn: AgentConnection = new AgentConnection({ url: opts.server, token: opts.token, log, onOpen, onMessage });
+  // a stream's reader is on the other end of this connection: with it gone, nobody reads
+  const conn: AgentConnection = new AgentConnection({ url: opts.server, token: opts.token, log, onOpen, onMessage, onClose: () => logStreams.cancelAll() });
 
   // one event at a time, so a 'die' is never reported after the 'destroy' that followed it
   let queue = Promise.resolve();
@@ -147,6 +154,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     async stop() {
       events.stop();
       clearInterval(rescan);
+      logStreams.cancelAll();
       await runner.idle(30_000);
       await retention.stop();
       await conn.stop();

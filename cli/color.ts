@@ -12,7 +12,7 @@ function wanted(env: NodeJS.ProcessEnv, tty: boolean): boolean {
 /** picocolors' functions, on or off by the rule above */
 export const colors = createColors(wanted(process.env, process.stdout.isTTY === true));
 
-const GOOD = new Set(['Synced', 'Healthy', 'succeeded', 'yes', 'set']);
+const GOOD = new Set(['Synced', 'Healthy', 'succeeded', 'delivered', 'yes', 'set']);
 const BAD = new Set(['OutOfSync', 'Degraded', 'Missing', 'Expired', 'failed', 'NO', 'UNSET']);
 const BUSY = new Set(['Progressing', 'running', 'pending', 'Unknown', 'Suspended']);
 

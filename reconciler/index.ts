@@ -29,9 +29,15 @@ import { StatusPublisher } from './sync/publisher.ts';
 import { SandboxRecords } from './sync/sandbox-records.ts';
 import { Executor, type SecretSource } from './sync/executor.ts';
 import { JobStore } from './sync/job-store.ts';
+import { Rollbacks } from './sync/rollback.ts';
+import { History } from './store/history.ts';
+import { Pins } from './store/pins.ts';
 import type { UiMessage } from '../schema/api.ts';
+import type { SecretDigest } from '../core/bind/bind.ts';
 import type { Credentials } from '../schema/protocol.ts';
 import { hasPasswordInUrl } from './git-url.ts';
+import { Deliveries } from './notify/deliveries.ts';
+import { Notifier, type NotifyOptions } from './notify/notifier.ts';
 
 export interface ReconcilerOptions {
   specsDir: string;
@@ -50,6 +56,8 @@ export interface ReconcilerOptions {
   adminPassword?: string;
   /** how much history is kept; default DEFAULT_RETENTION, each field overridable by env (RETENTION_ENV) */
   retention?: Partial<Retention>;
+  /** notification delivery: attempts, backoff, timeout, drift debounce; default DEFAULT_NOTIFY */
+  notify?: Partial<NotifyOptions>;
   logger?: Logger;
 }
 
@@ -66,6 +74,8 @@ export interface Reconciler {
 }
 
 const VERSION = '0.1.0';
+/** the key, under a webhook target's secret name, of its HMAC key */
+const HMAC_KEY = 'hmac';
 const PRUNE_EVERY_MS = 60 * 60_000;
 const UI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui', 'build');
 
@@ -98,12 +108,16 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
   pruneTimer.unref();
 
+  // convention: a webhook target's `secret: NAME` is the secret NAME/hmac
+  const hmacSecrets = (): string[] => [...new Set((revisions.current?.desired.platform.notifications ?? []).flatMap((t) => (t.secret ? [t.secret] : [])))];
   const auth = await createAuth(store, {
     audit,
     secrets: secretStore,
     ...((opts.adminPassword ?? process.env['SDP_ADMIN_PASSWORD']) ? { adminPassword: opts.adminPassword ?? process.env['SDP_ADMIN_PASSWORD'] } : {}),
-    referencedSecrets: () =>
-      (revisions.current?.desired.environments ?? []).flatMap((e) => e.secrets.map((key) => ({ environment: e.name, key }))),
+    referencedSecrets: () => [
+      ...(revisions.current?.desired.environments ?? []).flatMap((e) => e.secrets.map((key) => ({ environment: e.name, key }))),
+      ...hmacSecrets().map((name) => ({ environment: name, key: HMAC_KEY })),
+    ],
     logger: log.child({ part: 'auth' }),
   });
 
@@ -120,6 +134,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       onEvent: (ev) => live.applyEvent(ev),
       onAgentsChanged: () => {
         metrics.agentsConnected.set(agentHub.onlineNodes().length);
+        agentsUp();
         changes.notify({ status: true });
       },
     },
@@ -159,7 +174,38 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     gitCredentials,
   };
 
+  const agentRecords = new AgentRecords(store);
+  const agentsUp = () => {
+    for (const a of agentRecords.all()) metrics.agentUp.set({ node: a.name }, agentHub.isOnline(a.name) ? 1 : 0);
+  };
+  agentsUp();
+
+  const notifier = new Notifier({
+    deliveries: new Deliveries(store),
+    platform: () => {
+      const platform = revisions.current?.desired.platform;
+      return platform ? { name: platform.name, targets: platform.notifications ?? [] } : undefined;
+    },
+    hmacKey: (name) => secretStore.get(name, HMAC_KEY),
+    secretValues: () => {
+      const values: string[] = [];
+      const add = (v: string | undefined) => v !== undefined && values.push(v);
+      for (const e of revisions.current?.desired.environments ?? []) for (const key of e.secrets) add(secretStore.get(e.name, key));
+      for (const name of hmacSecrets()) add(secretStore.get(name, HMAC_KEY));
+      const git = revisions.current?.desired.platform.gitCredentials;
+      if (git) add(secretStore.get(git, 'password'));
+      return values;
+    },
+    metrics,
+    log: log.child({ part: 'notify' }),
+    version: VERSION,
+    ...(opts.notify ? { options: opts.notify } : {}),
+  });
+
   const records = new SandboxRecords(store);
+  const pins = new Pins(store);
+  const history = new History(store);
+  const secretDigest: SecretDigest = (refs) => secretStore.digest(refs);
   const controller = new Controller({
     changes,
     revisions,
@@ -168,13 +214,15 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     hub: agentHub,
     jobs,
     records,
-    agentRecords: new AgentRecords(store),
-    publisher: new StatusPublisher({ records, metrics, broadcast }),
+    agentRecords,
+    pins,
+    publisher: new StatusPublisher({ records, metrics, broadcast, events: notifier }),
     metrics,
-    secretDigest: (refs) => secretStore.digest(refs),
+    secretDigest,
   });
-  const executor = new Executor({ controller, hub: agentHub, jobs, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast });
+  const executor = new Executor({ controller, hub: agentHub, jobs, history, secretDigest, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast, events: notifier });
   const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }), sets: () => revisions.current?.desired.sets ?? [] });
+  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, audit, changes, log: log.child({ part: 'history' }) });
 
   const source = new SpecSource({
     specsDir: resolve(opts.specsDir),
@@ -183,7 +231,9 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     revisions,
     setInputs,
     log: log.child({ part: 'specs' }),
+    onCompiled: (ok, seconds) => metrics.compileDuration.observe({ outcome: ok ? 'ok' : 'rejected' }, seconds),
     onRevision: (rev) => {
+      if (!rev.ok) metrics.rejectedRevisions.inc();
       changes.notify({ status: true });
       if (rev.ok) void resolveBranches(true);
     },
@@ -201,14 +251,17 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     controller,
     executor,
     jobs,
+    rollbacks,
     revisions,
     metrics,
+    notifications: notifier,
     refresh,
     sets: () => (revisions.current?.desired.sets ?? []).map((set) => {
       const error = lists.error(set.repo);
       return error === undefined ? set : { ...set, error };
     }),
-    preview: (req) => previewPlan({ revisions, heads, setInputs, live, hub: agentHub, jobs, records, secretDigest: (refs) => secretStore.digest(refs), specsDir: () => source.dir }, req),
+    preview: (req) => previewPlan({ revisions, heads, setInputs, live, hub: agentHub, jobs, records, secretDigest, specsDir: () => source.dir }, req),
+    logs: agentHub.logs,
     gitWebhook: async () => {
       await source.pull();
       await resolveBranches(false);
@@ -229,6 +282,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     await source.close();
     agentHub.close();
     uiHub.close();
+    await notifier.close();
     store.close();
     throw err;
   }
@@ -250,6 +304,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       await source.close();
       agentHub.close();
       await executor.idle();
+      await notifier.close();
       uiHub.close();
       await http.close();
       store.close();

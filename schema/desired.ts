@@ -1,6 +1,7 @@
 // The compiled desired state: what the spec compiler (reconciler/specs) produces from a specs folder
 // and what the diff and planner consume. Plain data, no I/O. Branches are not yet resolved to
 // commits here: `bindCommits` (reconciler) turns a DesiredContainer plus a commit into a ContainerSpec.
+import type { NotificationEvent, NotificationFormat } from './notifications.ts';
 import type { BuildSpec, FileSpec, HealthSpec, Resources, RouteAdapter } from './container.ts';
 
 export interface SourceRef {
@@ -120,6 +121,16 @@ export interface DesiredSet {
   syncPolicy: { automated: boolean; prune: boolean; selfHeal: boolean };
 }
 
+/** A webhook target of the Platform, defaults applied: `events` lists every event it gets. */
+export interface DesiredWebhook {
+  name: string;
+  url: string;
+  format: NotificationFormat;
+  /** secret NAME: the HMAC key is the secret store's NAME/hmac */
+  secret?: string;
+  events: NotificationEvent[];
+}
+
 export interface DesiredState {
   platform: {
     name: string;
@@ -127,6 +138,8 @@ export interface DesiredState {
     ports: { gateway: [number, number]; services: [number, number] };
     gitCredentials?: string;
     services: string[];
+    /** webhook targets; absent when the Platform declares none (and in revisions stored before them) */
+    notifications?: DesiredWebhook[];
   };
   sandboxes: DesiredSandbox[];
   /** SandboxSets, sorted by name; absent in revisions stored before the kind existed */

@@ -3,6 +3,9 @@
 // The agent authenticates with `Authorization: Bearer <node token>` on the upgrade request.
 import { Type as T, type Static } from '@sinclair/typebox';
 import { ContainerSpec, ContainerKind, Name, RouteAdapter, RouteTable } from './container.ts';
+import { LOG_LIMITS } from './log-limits.ts';
+
+export { LOG_LIMITS, type LogLimits } from './log-limits.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -77,12 +80,7 @@ export const RemoveJob = T.Object(
   },
   opt,
 );
-export const LogsJob = T.Object(
-  { ...jobBase, kind: T.Literal('logs'), container: T.String(), tail: T.Integer({ minimum: 1, maximum: 10000 }) },
-  opt,
-);
-
-export const Job = T.Union([ResolveJob, ListBranchesJob, EnsureNetworkJob, DeployJob, ApplyRoutesJob, StopJob, StartJob, RemoveJob, LogsJob]);
+export const Job = T.Union([ResolveJob, ListBranchesJob, EnsureNetworkJob, DeployJob, ApplyRoutesJob, StopJob, StartJob, RemoveJob]);
 export type Job = Static<typeof Job>;
 export type JobKind = Job['kind'];
 export type JobOf<K extends JobKind> = Extract<Job, { kind: K }>;
@@ -205,7 +203,7 @@ export const Result = T.Object(
     containerId: T.Optional(T.String()),
     image: T.Optional(T.String()),
     rolledBack: T.Optional(T.Boolean()),
-    /** logs: the lines asked for; failed deploy: the failed container's last lines */
+    /** failed deploy: the failed container's last lines */
     lines: T.Optional(T.Array(T.String())),
     durationMs: T.Integer({ minimum: 0 }),
   },
@@ -228,7 +226,51 @@ export type DiskUse = Static<typeof DiskUse>;
 export const Disk = T.Object({ type: T.Literal('disk'), node: T.String(), disk: DiskUse }, opt);
 export type Disk = Static<typeof Disk>;
 
-export const AgentMessage = T.Union([Hello, Inventory, Event, Progress, Log, Result, Disk]);
+// ---- container log streams (not jobs: nothing is stored, re-sent or acked) ----
+
+
+export const LogStreamId = T.String({ minLength: 1, maxLength: 64 });
+/** One line of a container's output; `ts` is Docker's RFC 3339 timestamp of the line. */
+export const LogEntry = T.Object(
+  {
+    ts: T.Optional(T.String({ maxLength: 40 })),
+    stream: T.Union([T.Literal('stdout'), T.Literal('stderr')]),
+    text: T.String({ maxLength: LOG_LIMITS.lineMaxChars + 64 }),
+  },
+  opt,
+);
+export type LogEntry = Static<typeof LogEntry>;
+
+/**
+ * Lines of stream `stream`, secrets already masked; `dropped`: lines left out since the last chunk
+ * (over the rate). The first chunk, empty, says Docker's stream is attached: a line written after it is seen.
+ */
+export const LogsChunk = T.Object(
+  {
+    type: T.Literal('logs-chunk'),
+    stream: LogStreamId,
+    lines: T.Array(LogEntry, { maxItems: LOG_LIMITS.chunkLines }),
+    dropped: T.Optional(T.Integer({ minimum: 1 })),
+  },
+  opt,
+);
+export type LogsChunk = Static<typeof LogsChunk>;
+
+/** Why a log stream ended. `completed`: the tail was sent (no follow); the others say what happened to the container. */
+export const LogsEndReason = T.Union([
+  T.Literal('completed'),
+  T.Literal('container-stopped'),
+  T.Literal('container-removed'),
+  T.Literal('cancelled'),
+  T.Literal('refused'),
+  T.Literal('failed'),
+]);
+export type LogsEndReason = Static<typeof LogsEndReason>;
+/** The last message of a stream; a `failed` or `refused` one says why in `message`. */
+export const LogsEnd = T.Object({ type: T.Literal('logs-end'), stream: LogStreamId, reason: LogsEndReason, message: T.String() }, opt);
+export type LogsEnd = Static<typeof LogsEnd>;
+
+export const AgentMessage = T.Union([Hello, Inventory, Event, Progress, Log, Result, Disk, LogsChunk, LogsEnd]);
 export type AgentMessage = Static<typeof AgentMessage>;
 export type Hello = Static<typeof Hello>;
 export type Inventory = Static<typeof Inventory>;
@@ -244,5 +286,28 @@ export const InventoryRequest = T.Object({ type: T.Literal('inventory-request') 
 /** The reconciler has stored this result; the agent may forget it. */
 export const Ack = T.Object({ type: T.Literal('ack'), jobId: T.String() }, opt);
 
-export const ServerMessage = T.Union([JobMessage, InventoryRequest, Ack]);
+/**
+ * Opens a log stream of one sdp container of `sandbox` on that agent: the last `tail` lines (since
+ * `since`, unix seconds, when given), then with `follow` every new line until the container stops or
+ * goes, or a `logs-cancel` comes. The agent answers with chunks and one `logs-end`.
+ */
+export const LogsOpen = T.Object(
+  {
+    type: T.Literal('logs-open'),
+    stream: LogStreamId,
+    sandbox: Name,
+    platform,
+    container: T.String({ minLength: 1, maxLength: 256 }),
+    tail: T.Integer({ minimum: 0, maximum: LOG_LIMITS.tailMax }),
+    since: T.Optional(T.Integer({ minimum: 0 })),
+    follow: T.Boolean(),
+  },
+  opt,
+);
+export type LogsOpen = Static<typeof LogsOpen>;
+/** The client went away: stop the stream (the agent still ends it with `logs-end` reason cancelled). */
+export const LogsCancel = T.Object({ type: T.Literal('logs-cancel'), stream: LogStreamId }, opt);
+export type LogsCancel = Static<typeof LogsCancel>;
+
+export const ServerMessage = T.Union([JobMessage, InventoryRequest, Ack, LogsOpen, LogsCancel]);
 export type ServerMessage = Static<typeof ServerMessage>;

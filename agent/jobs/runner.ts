@@ -6,7 +6,7 @@ import { credentialSecrets } from '../git/credentials.ts';
 import { Redactor } from '../redact.ts';
 import { JobContext, JobFailure, type AgentDeps, type JobOutcome } from './context.ts';
 import { deploy } from './deploy.ts';
-import { applyRoutes, ensureNetwork, listBranches, logs, remove, resolve, start, stop } from './simple.ts';
+import { applyRoutes, ensureNetwork, listBranches, remove, resolve, start, stop } from './simple.ts';
 
 type Handler<K extends JobKind> = (job: JobOf<K>, ctx: JobContext) => Promise<JobOutcome>;
 const handlers: { [K in JobKind]: Handler<K> } = {
@@ -18,11 +18,10 @@ const handlers: { [K in JobKind]: Handler<K> } = {
   stop,
   start,
   remove,
-  logs,
 };
 
 /** Jobs that change what runs: the server gets a fresh inventory before their result. */
-const READ_ONLY: ReadonlySet<JobKind> = new Set(['resolve', 'list-branches', 'logs']);
+const READ_ONLY: ReadonlySet<JobKind> = new Set(['resolve', 'list-branches']);
 /** Acked results kept to answer a repeated job id without running it again. */
 const DONE_KEPT = 500;
 /** Unacked results kept for re-sending; a server that never acks must not grow this forever. */

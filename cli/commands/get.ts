@@ -1,6 +1,7 @@
-// `sdp get sandboxes | sandbox NAME | sets | agents | job ID` (kubectl get): the API's shapes as tables,
+// `sdp get sandboxes | sandbox NAME | sets | agents | job ID | notifications [SANDBOX]` (kubectl get): the API's shapes as tables,
 // or as they are with -o json|yaml. `sdp refresh`: POST /api/refresh, instead of curl.
 import type { SandboxSummary } from '../../schema/api.ts';
+import { NOTIFICATION_EVENTS } from '../../schema/notifications.ts';
 import { resolveRemote, type Remote, type RemoteFlags } from '../context.ts';
 import { CliError, EXIT } from '../exit.ts';
 import { chosenOutput, type OutputFlags } from '../output.ts';
@@ -23,7 +24,7 @@ function sandboxTable(list: SandboxSummary[], wide: boolean): string {
   const rows = list.map((s) => [
     s.name,
     ...(sets ? [generatedBy(s)] : []),
-    state(s.sync),
+    `${state(s.sync)}${s.pinned ? ' (pinned)' : ''}`,
     state(s.health),
     s.drift.length,
     s.gatewayUrl,
@@ -65,7 +66,7 @@ const sandbox: Getter = async (remote, name) => {
   return {
     data: d,
     text: (wide) => {
-      const parts = [sandboxTable([d], wide), '', 'services:'];
+      const parts = [sandboxTable([d], wide), ...(d.pinned ? ['', `PINNED: ${d.pinned.message}`] : []), '', 'services:'];
       parts.push(
         d.services.length === 0
           ? '  none'
@@ -125,11 +126,34 @@ const job: Getter = async (remote, id) => {
   };
 };
 
-const KINDS: Record<string, Getter> = { sandboxes, sandbox, sets, set: sets, agents, agent: agents, job, jobs: job };
+const notifications: Getter = async (remote, sandbox) => {
+  const v = await api(remote, 'GET /api/notifications', {}, undefined, sandbox ? { sandbox } : {});
+  return {
+    data: v,
+    text: (wide) => {
+      if (v.targets.length === 0 && v.deliveries.length === 0) return 'no notification targets (the Platform spec lists them under notifications:)';
+      const targets = table(
+        ['target', 'url', 'format', 'signed', 'events'],
+        v.targets.map((t) => [t.name, t.url, t.format, t.secret ? (t.secret.set ? t.secret.name : `${t.secret.name} (${state('UNSET')}: sdp secret set ${t.secret.name} hmac)`) : 'no', t.events.length === NOTIFICATION_EVENTS.length ? 'all' : t.events.join(',')]),
+      );
+      const deliveries = v.deliveries.length === 0
+        ? 'no deliveries'
+        : table(
+            ['created', 'target', 'event', 'sandbox', 'status', 'attempts', 'last error', ...(wide ? ['next attempt', 'id'] : [])],
+            v.deliveries.map((d) => [d.createdAt, d.target, d.event, d.sandbox, state(d.status), d.attempts, d.lastError ?? '', ...(wide ? [d.nextAttemptAt ?? '', d.id] : [])]),
+          );
+      return `${targets}
+
+${deliveries}`;
+    },
+  };
+};
+
+const KINDS: Record<string, Getter> = { sandboxes, sandbox, sets, set: sets, agents, agent: agents, job, jobs: job, notifications };
 
 export async function get(kind: string, name: string | undefined, o: RemoteFlags & OutputFlags): Promise<number> {
   const getter = KINDS[kind];
-  if (!getter) throw new CliError(`unknown kind ${kind} (sandboxes, sandbox NAME, sets, agents, job ID)`);
+  if (!getter) throw new CliError(`unknown kind ${kind} (sandboxes, sandbox NAME, sets, agents, job ID, notifications [SANDBOX])`);
   const output = chosenOutput(o);
   const { data, text } = await getter(resolveRemote(o), name);
   console.log((structured(data, output)) ?? text(output === 'wide'));

@@ -36,6 +36,7 @@ export function renderStatus(st: StatusView): string {
 
 function whyLines(s: StatusView['sandboxes'][number]): string[] {
   const out: string[] = [];
+  if (s.pinned) out.push(`pinned: ${s.pinned.message}`);
   if (s.syncStatus && s.sync !== 'Synced') out.push(`sync ${s.sync} (${s.syncStatus.reason}): ${s.syncStatus.message}`);
   if (s.healthStatus && s.health !== 'Healthy' && s.healthStatus.message !== s.syncStatus?.message) {
     out.push(`health ${s.health} (${s.healthStatus.reason}): ${s.healthStatus.message}`);

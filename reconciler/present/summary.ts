@@ -1,7 +1,8 @@
 // A sandbox's evaluation (core/evaluate.ts) -> the API's SandboxSummary (GET /api/sandboxes, /ws/ui).
 import type { SandboxState } from '../../core/evaluate.ts';
-import type { SandboxSummary } from '../../schema/api.ts';
+import type { Pin } from '../../core/history.ts';
 import { generatedByLive } from '../../core/sets.ts';
+import type { PinView, SandboxSummary } from '../../schema/api.ts';
 import { driftEntries } from './drift.ts';
 
 export function sandboxSummary(st: SandboxState): SandboxSummary {
@@ -29,5 +30,14 @@ export function sandboxSummary(st: SandboxState): SandboxSummary {
     ...(st.expiresAt !== undefined ? { expiresAt: new Date(st.expiresAt).toISOString() } : {}),
     revision: st.revision,
     ...(syncs.last ? { lastSync: { jobId: syncs.last.id, status: syncs.last.status, at: syncs.last.finishedAt ?? syncs.last.createdAt } } : {}),
+    ...(st.pin ? { pinned: pinView(st.name, st.pin) } : {}),
+  };
+}
+
+export function pinView(sandbox: string, p: Pin): PinView {
+  const to = p.snapshot !== undefined ? `snapshot ${p.snapshot} (job ${p.job})` : `job ${p.job}`;
+  return {
+    ...p,
+    message: `pinned to ${to} by ${p.by} at ${p.at}: ${p.reason}. Auto-sync and self-heal leave it alone until \`sdp unpin ${sandbox}\` or a spec change of this sandbox.`,
   };
 }

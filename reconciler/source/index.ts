@@ -22,6 +22,8 @@ export interface SpecSourceOptions {
   /** what SandboxSets expand from, read at each compile */
   setInputs: () => NonNullable<CompileOptions['sets']>;
   onRevision: (rev: RevisionView) => void;
+  /** every compile, whether or not it made a revision: its outcome and how long it took (metrics) */
+  onCompiled?: (ok: boolean, seconds: number) => void;
   log: Logger;
 }
 
@@ -81,7 +83,12 @@ export class SpecSource {
   private async compileOnce(): Promise<void> {
     const { revisions, onRevision, log, setInputs } = this.opts;
     try {
-      const [result, tag] = await Promise.all([compileSpecsDir(this.dir, { ports: revisions.ports(), sets: setInputs() }), specsCommit(this.dir)]);
+      const started = performance.now();
+      const compiled = compileSpecsDir(this.dir, { ports: revisions.ports(), sets: setInputs() }).then((r) => {
+        this.opts.onCompiled?.(r.ok, (performance.now() - started) / 1000);
+        return r;
+      });
+      const [result, tag] = await Promise.all([compiled, specsCommit(this.dir)]);
       const rev = revisions.record(result, tag);
       if (!rev) return;
       if (rev.ok) log.info({ revision: rev.id, commit: rev.commit, dirty: rev.dirty }, 'new spec revision');

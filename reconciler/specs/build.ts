@@ -17,6 +17,7 @@ import type {
 import type { CatalogService, Environment, Platform, Sandbox, SandboxSpec } from '../../schema/specs/index.ts';
 import type { ResourcesInput } from '../../schema/specs/common.ts';
 import { SERVICE_URL_REF } from './check.ts';
+import { NOTIFICATION_EVENTS } from '../../schema/notifications.ts';
 import type { Errors } from './errors.ts';
 import type { Loaded, SpecSet } from './load.ts';
 import { expandTemplate } from './merge.ts';
@@ -119,6 +120,17 @@ export function buildDesired(set: SpecSet, opts: BuildOptions, errors: Errors): 
       ports: ranges,
       ...(spec.git?.credentials === undefined ? {} : { gitCredentials: spec.git.credentials }),
       services: [...catalog.keys()],
+      ...(spec.notifications === undefined
+        ? {}
+        : {
+            notifications: spec.notifications.map((t) => ({
+              name: t.name,
+              url: t.url,
+              format: t.format ?? 'json',
+              ...(t.secret === undefined ? {} : { secret: t.secret }),
+              events: [...(t.events ?? NOTIFICATION_EVENTS)],
+            })),
+          }),
     },
     sandboxes,
     templates: set.templates.map((t) => t.name).sort(cmp),

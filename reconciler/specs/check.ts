@@ -86,6 +86,24 @@ function checkPlatform({ doc, value }: Loaded<Platform>, errors: Errors): void {
     }
     if (gw.health) checkHealth(doc, [...base, 'health'], gw.health, errors);
   }
+  checkNotifications(doc, spec.notifications ?? [], errors);
+}
+
+function checkNotifications(doc: SpecDoc, targets: NonNullable<Platform['spec']['notifications']>, errors: Errors): void {
+  const seen = new Map<string, number>();
+  targets.forEach((target, i) => {
+    const path = ['spec', 'notifications', i];
+    const first = seen.get(target.name);
+    if (first !== undefined) errors.at(doc, [...path, 'name'], `target ${target.name} is declared twice (first as notifications[${first}])`);
+    else seen.set(target.name, i);
+    // the URL is stored with every revision and would go out in errors: no password in it
+    if (hasPasswordInUrl(target.url)) {
+      errors.at(doc, [...path, 'url'], 'has a password in its URL, which sdp would store and show: sign deliveries instead with `secret: NAME` (the HMAC key is set with `sdp secret set NAME hmac`)');
+      return;
+    }
+    const problem = httpUrlProblem(target.url);
+    if (problem) errors.at(doc, [...path, 'url'], problem);
+  });
 }
 
 function checkHealth(doc: SpecDoc, path: Path, health: { timeout?: string; interval?: string }, errors: Errors): void {

@@ -45,6 +45,9 @@ interface Case {
   sets?: CompileOptions['sets'];
 }
 
+/** The Platform with these `notifications:` list items (YAML lines) after its gateway. */
+const withHooks = (items: string): Edit => edit('platform.yaml', '    proxy: { image: "caddy:2" }\n', `    proxy: { image: "caddy:2" }\n  notifications:\n${items}\n`);
+
 const SANDBOX = (name: string, extra = ''): string =>
   `apiVersion: sdp/v1\nkind: Sandbox\nmetadata: { name: ${name} }\nspec:\n  services:\n    account: { branch: develop }\n${extra}`;
 
@@ -505,6 +508,64 @@ const cases: Case[] = [
     name: 'an unknown route adapter',
     edits: [edit('platform.yaml', '    proxy: { image: "caddy:2" }', `${CUSTOM_GATEWAY}\n    routes: { adapter: nginx }`)],
     errors: [{ file: 'platform.yaml', at: 'nginx', message: 'spec.gateway.routes.adapter: must be one of proxy, file, env (got "nginx")' }],
+  },
+  // ---- notifications
+  {
+    name: 'a notification event sdp does not send',
+    edits: [withHooks('    - { name: ops, url: "https://hooks.example.com/sdp", events: [sync-failed, sync-done] }')],
+    errors: [
+      {
+        file: 'platform.yaml',
+        at: 'sync-done',
+        message:
+          'spec.notifications[0].events[1]: must be one of sync-started, sync-succeeded, sync-failed, health-degraded, health-recovered, sandbox-expired, drift-detected (got "sync-done")',
+      },
+    ],
+  },
+  {
+    name: 'a notification format sdp does not speak',
+    edits: [withHooks('    - { name: ops, url: "https://hooks.example.com/sdp", format: teams }')],
+    errors: [{ file: 'platform.yaml', at: 'teams', message: 'spec.notifications[0].format: must be one of json, slack (got "teams")' }],
+  },
+  {
+    name: 'a webhook URL with a password',
+    edits: [withHooks('    - { name: ops, url: "https://bot:hunter2@hooks.example.com/sdp" }')],
+    errors: [
+      {
+        file: 'platform.yaml',
+        at: '"https://bot',
+        message:
+          'spec.notifications[0].url: has a password in its URL, which sdp would store and show: sign deliveries instead with `secret: NAME` (the HMAC key is set with `sdp secret set NAME hmac`)',
+        not: 'hunter2',
+      },
+    ],
+  },
+  {
+    name: 'a webhook URL without a scheme',
+    edits: [withHooks('    - { name: ops, url: hooks.example.com/sdp }')],
+    errors: [
+      {
+        file: 'platform.yaml',
+        at: 'hooks.example.com/sdp',
+        message: 'spec.notifications[0].url: must be an http:// or https:// URL with a host, such as https://account-dev.example.com (got "hooks.example.com/sdp")',
+      },
+    ],
+  },
+  {
+    name: 'two webhook targets of one name',
+    edits: [withHooks('    - { name: ops, url: "https://a.example.com/" }\n    - { name: ops, url: "https://b.example.com/", format: slack }')],
+    errors: [{ file: 'platform.yaml', at: 'ops', nth: 2, message: 'spec.notifications[1].name: target ops is declared twice (first as notifications[0])' }],
+  },
+  {
+    name: 'a webhook secret that is no secret name',
+    edits: [withHooks('    - { name: ops, url: "https://hooks.example.com/sdp", secret: Hooks_Key }')],
+    errors: [
+      {
+        file: 'platform.yaml',
+        at: 'Hooks_Key',
+        message: 'spec.notifications[0].secret: must be a secret name: the HMAC key is the secret NAME/hmac (sdp secret set NAME hmac) (got "Hooks_Key")',
+      },
+    ],
   },
   // ---- environments
   {

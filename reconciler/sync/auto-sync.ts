@@ -38,6 +38,7 @@ export class AutoSync {
         sync: st.evaluated.sync,
         unresolved: (st.evaluated.bound?.unresolved.length ?? 0) > 0,
         expired: st.expired,
+        pinned: st.pin !== undefined,
         syncing: executor.isRunning(st.name),
         fingerprint: st.evaluated.fingerprint,
         lastAttempt: lastAttempt(jobs.syncRecord(st.name)),

@@ -2,7 +2,9 @@
 // (core/evaluate.ts) over every sandbox, hands the result to the publisher, and tells its listeners
 // (the auto-sync loop) that a new evaluation is in force. Changes are coalesced: a burst of events
 // costs one evaluation. It also answers the API's read views from the last evaluation.
-import { evaluateWorld, type SandboxState } from '../../core/evaluate.ts';
+import { evaluateSandbox, evaluateWorld, type Evaluated, type SandboxState } from '../../core/evaluate.ts';
+import type { DesiredSandbox } from '../../schema/desired.ts';
+import type { Pins } from '../store/pins.ts';
 import { sandboxSummary } from '../present/summary.ts';
 import type { SecretDigest } from '../../core/bind/bind.ts';
 import type { AgentView, SandboxDetail, SandboxSummary, ServiceView, StatusView } from '../../schema/api.ts';
@@ -31,6 +33,7 @@ export interface ControllerDeps {
   jobs: JobStore;
   records: SandboxRecords;
   agentRecords: AgentRecords;
+  pins: Pins;
   publisher: StatusPublisher;
   metrics: Metrics;
   secretDigest: SecretDigest;
@@ -85,21 +88,17 @@ export class Controller {
     this.stale = false;
     const previous = this.everything ? undefined : this.states;
     this.everything = false;
-    const { revisions, live, hub, heads, jobs, records } = this.d;
+    const { revisions, live, jobs, records, pins } = this.d;
     const now = Date.now();
     const current = revisions.current;
     const world = evaluateWorld({
       revision: current ? { id: current.view.id, desired: current.desired } : undefined,
       live: live.all(),
-      ctx: {
-        commits: (repo, ref) => heads.commit(repo, ref),
-        branchError: (repo, ref) => heads.error(repo, ref),
-        secretDigest: this.d.secretDigest,
-        online: hub.onlineNodes().map((h) => h.node),
-      },
+      ctx: this.evalContext(),
       now,
       expiresAt: (s) => records.expiresAt(s, now),
       syncs: (name) => jobs.syncRecord(name),
+      pins: (name) => pins.get(name),
       ...(previous ? { previous } : {}),
     });
     // a state kept from the last evaluation is the same object: so is its view (summary rendered once)
@@ -114,6 +113,25 @@ export class Controller {
       if (this.closed) return;
       for (const l of this.listeners) l(states);
     });
+  }
+
+  private evalContext() {
+    const { heads, hub } = this.d;
+    return {
+      commits: (repo: string, ref: string) => heads.commit(repo, ref),
+      branchError: (repo: string, ref: string) => heads.error(repo, ref),
+      secretDigest: this.d.secretDigest,
+      online: hub.onlineNodes().map((h) => h.node),
+    };
+  }
+
+  /**
+   * A desired state other than the spec's (a rollback's recorded one) evaluated against the
+   * sandbox's live objects as they are now; undefined when the sandbox is not evaluated.
+   */
+  evaluateAs(name: string, desired: DesiredSandbox): Evaluated | undefined {
+    const st = this.evaluateNow(name);
+    return st ? evaluateSandbox(desired, st.live, { ...this.evalContext(), platform: st.platform }, false) : undefined;
   }
 
   /** A manual or automated sync renews the ttl. */

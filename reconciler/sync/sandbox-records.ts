@@ -25,8 +25,7 @@ export class SandboxRecords {
    * sync, whichever is later. A spec that differs from the one seen last records a spec change now.
    */
   expiresAt(s: DesiredSandbox, now: number): number | undefined {
-    let digest = this.digests.get(s);
-    if (digest === undefined) this.digests.set(s, (digest = createHash('sha256').update(canonicalJson(s)).digest('hex')));
+    const digest = this.specDigest(s);
     const row = this.rows.get(s.name);
     let specChangedAt = row?.specChangedAt ?? null;
     if (!row || row.specDigest !== digest) {
@@ -42,6 +41,13 @@ export class SandboxRecords {
     if (s.ttlSeconds === undefined) return undefined;
     const from = Math.max(Date.parse(specChangedAt ?? ''), row?.lastSyncedAt ? Date.parse(row.lastSyncedAt) : 0);
     return from + s.ttlSeconds * 1000;
+  }
+
+  /** Identity of a sandbox's compiled spec: what "its spec changed" means (for its ttl and its pin). */
+  specDigest(s: DesiredSandbox): string {
+    let digest = this.digests.get(s);
+    if (digest === undefined) this.digests.set(s, (digest = createHash('sha256').update(canonicalJson(s)).digest('hex')));
+    return digest;
   }
 
   /** A manual or automated sync renews the ttl. */

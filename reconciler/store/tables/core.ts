@@ -1,6 +1,6 @@
 // Drizzle declarations of the core runtime tables; the schema on disk is migrations/0001_core.sql.
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import type { DriftEntry, HealthStatus, JobStatus, Plan, StepStatus, SyncStatus } from '../../../schema/api.ts';
+import type { DriftEntry, HealthStatus, JobStatus, Plan, StepStatus, SyncStatus, SyncTrigger } from '../../../schema/api.ts';
 import type { DesiredState, SpecError } from '../../../schema/desired.ts';
 import type { BranchTip, DiskUse, Job, LiveContainer, LiveNetwork, LiveRoutes } from '../../../schema/protocol.ts';
 
@@ -78,7 +78,7 @@ export const sandboxStatus = sqliteTable('sandbox_status', {
   updatedAt: text('updated_at').notNull(),
 });
 
-export type SyncTrigger = 'manual' | 'automated' | 'self-heal' | 'ttl';
+export type { SyncTrigger };
 
 export const jobs = sqliteTable(
   'jobs',
