@@ -34,7 +34,7 @@ describe('the orphan of a branch gone', () => {
     expect(orphanPolicy(live, [set({ prune: true })])).toBeUndefined();
     expect(orphanPolicy(live, [])).toBeUndefined();
     const decision = decideAutoSyncs(
-      [{ name: s.name, syncPolicy: orphanPolicy(live, [set({ automated: true, prune: true })]), sync: 'OutOfSync', unresolved: false, expired: false, syncing: false, fingerprint: '', lastAttempt: { fingerprint: 'before', ok: true } }],
+      [{ name: s.name, syncPolicy: orphanPolicy(live, [set({ automated: true, prune: true })]), sync: 'OutOfSync', unresolved: false, expired: false, syncing: false, pinned: false, fingerprint: '', lastAttempt: { fingerprint: 'before', ok: true } }],
       new Map(),
       0,
     );

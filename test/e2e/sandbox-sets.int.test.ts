@@ -8,7 +8,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBaselines, removeBaselines, type BaselineSet } from '../../scripts/demo/baseline.ts';
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from '../../reconciler/auth/index.ts';
-import type { SandboxSummary, SetView } from '../../schema/api.ts';
+import type { PlanPreview, SandboxSummary, SetView } from '../../schema/api.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Stack, TestRepo, branchApp, httpGet } from '../support/reconciler.ts';
 
 const run = promisify(execFile);
@@ -149,5 +151,24 @@ describe('a SandboxSet over feature/* of account', () => {
     const [set] = await stack.api<SetView[]>('GET', '/api/sets');
     expect(set).toMatchObject({ max: 2, matched: 3 });
     expect(set!.sandboxes.map((s) => s.branch).sort()).toEqual(['feature/a-b', 'feature/a_b']);
+  });
+
+  it("a pull request's plan shows the set's sandboxes it would keep and drop, and a name clash as an error in both files", async () => {
+    const platform = await readFile(join(stack.specsDir, 'platform.yaml'), 'utf8');
+    const keep = (await generated()).map((s) => s.name);
+    const plan = await stack.api<PlanPreview>('POST', '/api/plan', { files: [{ path: 'platform.yaml', text: platform }, { path: 'previews.yaml', text: setYaml(1) }] });
+    if (!plan.ok) throw new Error(JSON.stringify(plan.errors));
+    expect(plan.removed).toHaveLength(1);
+    expect(keep).toContain(plan.removed[0]);
+    const kept = plan.plans.find((p) => !plan.removed.includes(p.sandbox) && p.sandbox.startsWith('t-set-feature'));
+    expect(kept?.generatedBy?.set).toBe('previews');
+
+    const clash = `apiVersion: sdp/v1\nkind: Sandbox\nmetadata: { name: ${keep[0]} }\nspec:\n  services:\n    account: { branch: main }\n`;
+    const bad = await stack.api<PlanPreview>('POST', '/api/plan', {
+      files: [{ path: 'platform.yaml', text: platform }, { path: 'previews.yaml', text: setYaml(2) }, { path: 'hand.yaml', text: clash }],
+    });
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.errors).toEqual([expect.objectContaining({ file: 'previews.yaml', line: 6, message: expect.stringContaining(`the hand-written Sandbox at hand.yaml:3 has that name`) })]);
   });
 });
