@@ -5,13 +5,14 @@
 // `max` keeps the newest branches. Sandboxes t-set-*, Platform t-set, host ports 30000-30999.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBaselines, removeBaselines, type BaselineSet } from '../../scripts/demo/baseline.ts';
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from '../../reconciler/auth/index.ts';
 import type { PlanPreview, SandboxSummary, SetView } from '../../schema/api.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Stack, TestRepo, branchApp, httpGet } from '../support/reconciler.ts';
+import { ADMIN_PASSWORD, Stack, TestRepo, branchApp, httpGet } from '../support/reconciler.ts';
 
 const run = promisify(execFile);
 const WEBHOOK_SECRET = 'set-webhook-secret-for-the-test-91f';
@@ -170,5 +171,36 @@ describe('a SandboxSet over feature/* of account', () => {
     expect(bad.ok).toBe(false);
     if (bad.ok) return;
     expect(bad.errors).toEqual([expect.objectContaining({ file: 'previews.yaml', line: 6, message: expect.stringContaining(`the hand-written Sandbox at hand.yaml:3 has that name`) })]);
+  });
+});
+
+describe('in a real browser', () => {
+  it('the overview groups generated sandboxes under their set; a sandbox page names its set and branch', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    try {
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+      await page.goto(`${stack.url}/login?next=/`);
+      await page.fill('#u', 'admin');
+      await page.fill('#p', ADMIN_PASSWORD);
+      await page.click('button[type=submit]');
+      const head = page.locator('tr.set-head[data-set=previews]');
+      await head.waitFor({ timeout: 20_000 });
+      await expect(head.textContent()).resolves.toContain('SandboxSet previews');
+      const made = (await generated()).map((s) => s.name).sort();
+      // the set's sandboxes are the rows right after its heading
+      const after = await page.$$eval('tr.set-head[data-set=previews] ~ tr[data-sandbox]', (rows) => rows.map((r) => r.getAttribute('data-sandbox')));
+      expect([...after].sort()).toEqual(made);
+      await page.click(`a.name[href="/sandboxes/${made[0]}"]`);
+      const note = page.locator('[data-testid=generated-by]');
+      await note.waitFor({ timeout: 20_000 });
+      const text = (await note.textContent()) ?? '';
+      expect(text).toContain('Made by SandboxSet previews for branch feature/a');
+      expect(text).toContain('previews.yaml:1');
+    } finally {
+      await browser.close();
+    }
   });
 });
