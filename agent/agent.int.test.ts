@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentEvent, Inventory, Job } from '../schema/protocol.ts';
 import { startAgent, type Agent } from './index.ts';
 import { Harness } from './testing/harness.ts';
-import { FAST_HEALTH, TestRepo, branchApp, cleanupBuiltImages, cleanupSandboxes, httpGet, jobId, serviceSpec } from './testing/fixtures.ts';
+import { FAST_HEALTH, TestRepo, branchApp, cleanupBuiltImages, cleanupSandboxes, httpGet, jobId, serviceSpec, writeToLog } from './testing/fixtures.ts';
 
 const PREFIX = 't-agent-core-';
 const TOKEN = 'agent-test-token-1234';
@@ -240,9 +240,22 @@ describe('agent on a real Docker host', () => {
     const res = await run({ id: jobId('deploy'), kind: 'deploy', container: spec, secretValues: { IMG_KEY: 'img-secret-42' } });
     expect(res.ok, res.error).toBe(true);
     expect((await httpGet('http://127.0.0.1:20004/')).body).toBe('static feature/a\n');
-    const logs = await run({ id: jobId('logs'), kind: 'logs', container: spec.name, tail: 5 });
-    // the app printed its secret; the logs job masks it
-    expect(logs).toMatchObject({ ok: true, lines: ['hello-from-img', 'key=***'] });
+    const tail = harness.logs({ stream: jobId('logs'), sandbox: sb('c'), container: spec.name, tail: 5, follow: false });
+    // the app printed its secret; the stream masks it before it leaves the agent
+    expect(await tail.end).toMatchObject({ reason: 'completed' });
+    expect(tail.lines().map((l) => l.text)).toEqual(['hello-from-img', 'key=***']);
+    expect(tail.lines()[0]).toMatchObject({ stream: 'stdout', ts: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    // followed: a line written after it opened comes through (masked), and a cancel ends it
+    const followId = jobId('logs');
+    const followed = harness.logs({ stream: followId, sandbox: sb('c'), container: spec.name, tail: 0, follow: true });
+    await new Promise((r) => setTimeout(r, 300));
+    await writeToLog(spec.name, 'echo "later $IMG_KEY"');
+    await expect.poll(() => followed.lines().map((l) => l.text), { timeout: 5000 }).toEqual(['later ***']);
+    harness.send({ type: 'logs-cancel', stream: followId });
+    expect(await followed.end).toMatchObject({ reason: 'cancelled' });
+    // another sandbox's container is refused
+    const wrong = harness.logs({ stream: jobId('logs'), sandbox: sb('a'), container: spec.name, tail: 1, follow: false });
+    expect(await wrong.end).toMatchObject({ reason: 'failed', message: expect.stringContaining('does not belong to sandbox') });
   });
 
   it('stops (suspends) and starts (resumes) containers, reported as events', async () => {

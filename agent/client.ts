@@ -22,6 +22,8 @@ export interface ConnectionOptions {
   /** Called on every (re)connect, before anything else is sent. */
   onOpen: () => void;
   onMessage: (msg: ServerMessage) => void;
+  /** Called when an open connection closes (before any reconnect). */
+  onClose?: () => void;
 }
 
 export class AgentConnection {
@@ -97,6 +99,7 @@ export class AgentConnection {
     ws.on('error', (err) => this.opts.log.debug({ err: err.message }, 'websocket error'));
     ws.on('close', () => {
       clearInterval(this.heartbeat);
+      this.opts.onClose?.();
       if (this.stopped || this.ws !== ws) return;
       const delay = backoffMs(this.attempt++);
       this.opts.log.info({ delayMs: delay }, 'disconnected; reconnecting');

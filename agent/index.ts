@@ -15,10 +15,12 @@ import { watchEvents, type DockerEvent } from './events.ts';
 import { ProxyControl } from './gateway/proxy.ts';
 import { Gateways } from './gateway/routes.ts';
 import { GitWorkspace } from './git/workspace.ts';
+import { HealthMonitor } from './health/monitor.ts';
 import { InventoryReads, jobChanges, readInventory } from './inventory.ts';
 import { recoverInterruptedDeploys } from './jobs/deploy.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { KeyedLock } from './lock.ts';
+import { LogStreams } from './log-streams.ts';
 import { REDACTED } from '../schema/names.ts';
 
 export interface AgentOptions {
@@ -35,6 +37,8 @@ export interface AgentOptions {
   retention?: Partial<AgentRetention>;
   /** How often the inventory is re-read for what no Docker event announces; default 5 s. */
   rescanIntervalMs?: number;
+  /** The pause between two passes sampling each container's CPU and memory; default 15 s. */
+  usageIntervalMs?: number;
 }
 
 const RESCAN_INTERVAL_MS = 5000;
@@ -73,11 +77,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'), proxy);
 
   const send = (msg: AgentMessage) => conn.send(msg);
+  const monitor = new HealthMonitor({
+    docker,
+    // a settled health change goes out as an event of that container, in line with Docker's own
+    onChange: (id) => report({ action: 'probe', id, name: id }),
+    onError: (what, err) => log.debug({ err: err.message }, `${what} not sampled`),
+    ...(opts.usageIntervalMs ? { usageIntervalMs: opts.usageIntervalMs } : {}),
+  });
   // What no Docker event announces (a route changed through a gateway's admin socket, say) is found
   // by re-reading the inventory on an interval; a re-read is sent only when something changed.
   let lastSent = '';
   const inventories = new InventoryReads(async (force) => {
-    const inventory = await readInventory(opts.name, docker, gateways);
+    const inventory = await readInventory(opts.name, docker, gateways, monitor);
     const content = JSON.stringify({ ...inventory, at: '' });
     if (!force && content === lastSent) return;
     lastSent = content;
@@ -87,7 +98,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   /** One container as Docker has it now (gone: no `container`), as an event; a gateway's with its routes. */
   const containerEvent = async (action: string, name: string, info: Docker.ContainerInspectInfo | undefined, withRoutes = false): Promise<AgentMessage> => {
     const msg: AgentMessage = { type: 'event', node: opts.name, action, name: info ? info.Name.replace(/^\//, '') : name, at: new Date().toISOString() };
-    if (info) msg.container = await docker.live(info);
+    if (info) msg.container = monitor.annotate(await docker.live(info), info);
     if (info && withRoutes && info.Config.Labels?.[LABELS.kind] === 'gateway') msg.routes = await gateways.read(info);
     return msg;
   };
@@ -123,6 +134,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       },
     },
   );
+  const logStreams = new LogStreams({ docker, send, log });
   let rescanning = false;
   const rescan = setInterval(() => {
     // not while a job runs: it reports what it changes itself, and a read begun mid-job would be
@@ -143,6 +155,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         return runner.ack(msg.jobId);
       case 'inventory-request':
         return void sendInventory().catch((err: Error) => log.error({ err: err.message }, 'inventory failed'));
+      case 'logs-open':
+        return logStreams.start(msg);
+      case 'logs-cancel':
+        return logStreams.cancel(msg.stream);
     }
   };
   const onOpen = () => {
@@ -152,26 +168,31 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       .finally(() => runner.pendingResults().forEach(send));
     void retention.reportDisk().catch((err: Error) => log.warn({ err: err.message }, 'disk use not reported'));
   };
-  const conn: AgentConnection = new AgentConnection({ url: opts.server, token: opts.token, log, onOpen, onMessage });
+  // a stream's reader is on the other end of this connection: with it gone, nobody reads
+  const conn: AgentConnection = new AgentConnection({ url: opts.server, token: opts.token, log, onOpen, onMessage, onClose: () => logStreams.cancelAll() });
 
   // one event at a time, so a 'die' is never reported after the 'destroy' that followed it
   let queue = Promise.resolve();
-  const onEvent = (e: DockerEvent) => {
+  const report = (e: DockerEvent) => {
     queue = queue.then(async () => {
-      if (!conn.connected) return; // the inventory sent on reconnect covers what was missed
       const info = e.action === 'destroy' ? undefined : await docker.inspect(e.id);
       // a network event names any container on an sdp network: only sdp's own are reported
       if (e.action.startsWith('network-') && info?.Config.Labels?.[LABELS.managed] !== 'true') return;
+      if (e.action === 'probe' && !info) return; // gone since: its destroy event says so
+      if (e.action !== 'probe') monitor.observe(e, info);
+      if (!conn.connected) return; // the inventory sent on reconnect covers what was missed
       send(await containerEvent(e.action, e.name, info));
     }).catch((err: Error) => log.warn({ err: err.message }, 'event not reported'));
   };
-  const events = watchEvents(docker, onEvent, (err) => log.warn({ err: err.message }, 'docker event stream failed; retrying'));
+  const events = watchEvents(docker, report, (err) => log.warn({ err: err.message }, 'docker event stream failed; retrying'));
 
   conn.start();
   return {
     async stop() {
       events.stop();
+      monitor.stop();
       clearInterval(rescan);
+      logStreams.cancelAll();
       await runner.idle(30_000);
       await git.idle(10_000);
       await retention.stop();

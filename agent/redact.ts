@@ -17,6 +17,8 @@ export class Redactor {
   add(secret: string | undefined): void {
     if (secret === undefined || secret.length < MIN_SECRET_LENGTH) return;
     this.secrets.add(secret);
+    // a multi-line value (a PEM key) is printed, and read from a log, line by line
+    if (secret.includes('\n')) for (const line of secret.split(/\r?\n/)) this.add(line);
     // the same value may appear URL-encoded (userinfo) or JSON-escaped (error bodies)
     this.secrets.add(encodeURIComponent(secret));
     this.secrets.add(JSON.stringify(secret).slice(1, -1));
@@ -28,6 +30,13 @@ export class Redactor {
     for (const s of this.secrets) r.secrets.add(s);
     for (const s of other.secrets) r.secrets.add(s);
     return r;
+  }
+
+  /** The length of the longest string masked: what a stream must hold back to see any secret whole. */
+  get longest(): number {
+    let n = 0;
+    for (const s of this.secrets) n = Math.max(n, s.length);
+    return n;
   }
 
   text(s: string): string {

@@ -28,6 +28,7 @@ Examples:
   sdp status -o wide                    revision, agents, sandboxes with their drift
   sdp plan qa-login-error               what a sync would do (exit 1 when something would change)
   sdp sync qa-login-error --wait --timeout 5m
+  sdp rollback qa-login-error --wait    back to the previous good sync, pinned there
 
 Exit codes: 0 ok / nothing to change, 1 something would change or the change failed, 2 usage,
 spec or server error. Server and token: --server/--token, else SDP_SERVER/SDP_TOKEN, else the
@@ -148,10 +149,10 @@ output(
   remote(
     program
       .command('get <kind> [name]')
-      .description('sandboxes, one sandbox (desired and live), agents, or a job')
+      .description('sandboxes, one sandbox (desired and live), sandbox sets, agents, a job, or notification deliveries')
       .addHelpText(
         'after',
-        '\nKinds: sandboxes | sandbox NAME | agents | job ID\n\nExamples:\n  sdp get sandboxes -o wide\n  sdp get sandbox qa-login-error -o yaml\n  sdp get job 42',
+        '\nKinds: sandboxes | sandbox NAME | sets | agents | job ID | notifications [SANDBOX]\n\nExamples:\n  sdp get sandboxes -o wide\n  sdp get sandbox qa-login-error -o yaml\n  sdp get sets\n  sdp get job 42\n  sdp get notifications qa-login-error',
       ),
   ),
 ).action(run(() => import('./commands/get.ts'), (m) => m.get));
@@ -166,6 +167,66 @@ remote(
     .option('--timeout <duration>', 'with --wait: give up after this long, e.g. 90s, 5m (exit 1; the job goes on)')
     .addHelpText('after', '\nExamples:\n  sdp sync qa-login-error --wait --timeout 5m\n  sdp sync qa-login-error --dry-run'),
 ).action(run(() => import('./commands/sync.ts'), (m) => m.sync));
+
+// --- history and rollback ------------------------------------------------------------------------
+output(
+  remote(
+    program
+      .command('history <sandbox>')
+      .description('its syncs, newest first: job, when, who, revision, commits / images (-o wide: branches, env digests), outcome')
+      .option('--limit <n>', 'at most this many syncs (default 50)')
+      .addHelpText('after', '\nExample:\n  sdp history qa-login-error -o wide'),
+  ),
+).action(run(() => import('./commands/history.ts'), (m) => m.history));
+
+remote(
+  program
+    .command('rollback <sandbox>')
+    .description('re-deploy exactly what an earlier sync applied (same commits and images) and pin the sandbox there: auto-sync and self-heal leave it alone until `sdp unpin` or its spec changes')
+    .option('--to <job|snapshot>', 'a job id (sdp history) or a snapshot name (sdp snapshot); default: the previous successful sync')
+    .option('--reason <text>', 'why, shown with the pin')
+    .option('--prune', 'also remove what that state does not have (role lead)')
+    .option('--wait', 'follow the job until it ends')
+    .option('--timeout <duration>', 'with --wait: give up after this long (exit 1; the job goes on)')
+    .addHelpText('after', '\nExamples:\n  sdp rollback qa-login-error --reason "login broke at 4f2a" --wait\n  sdp rollback qa-login-error --to 20261201093000-1a2b3c4d\n  sdp rollback qa-login-error --to before-demo'),
+).action(run(() => import('./commands/history.ts'), (m) => m.rollback));
+
+remote(
+  program
+    .command('pin <sandbox>')
+    .description('hold the sandbox at its last successful sync: auto-sync and self-heal leave it alone until `sdp unpin` or its spec changes')
+    .option('--reason <text>', 'why, shown with the pin')
+    .addHelpText('after', '\nExample:\n  sdp pin qa-login-error --reason "release test until 15:00"'),
+).action(run(() => import('./commands/history.ts'), (m) => m.pin));
+
+remote(program.command('unpin <sandbox>').description('lift the pin: auto-sync and self-heal apply again (an automated sandbox then syncs to its branch heads)')).action(
+  run(() => import('./commands/history.ts'), (m) => m.unpin),
+);
+
+output(
+  remote(
+    program
+      .command('snapshot <sandbox> [name]')
+      .description('keep what a sync applied under NAME, to roll back to or recreate later (sdp rollback SANDBOX --to NAME); without NAME: list the snapshots')
+      .option('--job <id>', 'the sync to keep (default: the last successful one)')
+      .option('--reason <text>', 'a note kept with it')
+      .addHelpText('after', '\nExamples:\n  sdp snapshot qa-login-error before-demo --reason "what QA signed off"\n  sdp snapshot qa-login-error'),
+  ),
+).action(run(() => import('./commands/history.ts'), (m) => m.snapshot));
+output(
+  remote(
+    program
+      .command('logs <sandbox> <service>')
+      .description("a service's container log, secret values masked (role qa); -f follows it until the container stops or Ctrl-C")
+      .option('-f, --follow', 'keep printing new lines')
+      .option('--since <when>', 'only lines after this: a duration ago (90s, 10m, 2h, 1d) or an RFC 3339 time')
+      .option('--tail <n>', 'lines of history first (0..5000, default 100)')
+      .addHelpText(
+        'after',
+        '\nOutput: text the lines (stderr\'s on stderr), wide with time and stream, json one API LogEvent a line.\n\nExamples:\n  sdp logs qa-login-error account --tail 50\n  sdp logs qa-login-error account -f --since 10m\n  sdp logs qa-login-error account -o json | jq -r \'select(.type == "line") | .text\'',
+      ),
+  ),
+).action(run(() => import('./commands/logs.ts'), (m) => m.logs));
 
 remote(
   program

@@ -54,12 +54,65 @@ export async function api<K extends RouteKey>(
   } catch {
     data = undefined;
   }
-  if (res.status < 200 || res.status > 299) {
-    const reason = (data as { error?: string } | undefined)?.error ?? (res.text.slice(0, 200) || 'no answer');
-    const hint = res.status === 401 ? ` (run sdp login --server ${remote.server}, or set SDP_TOKEN to an API token)` : '';
-    throw new ServerError(`${method} ${url.pathname}: ${res.status} ${reason}${hint}`, res.status);
-  }
+  if (res.status < 200 || res.status > 299) throw refusal(remote, method, url, res.status, data, res.text);
   return data as ApiResponse<K>;
+}
+
+function refusal(remote: Remote, method: Method, url: URL, status: number, data: unknown, text: string): ServerError {
+  const reason = (data as { error?: string } | undefined)?.error ?? (text.slice(0, 200) || 'no answer');
+  const hint = status === 401 ? ` (run sdp login --server ${remote.server}, or set SDP_TOKEN to an API token)` : '';
+  return new ServerError(`${method} ${url.pathname}: ${status} ${reason}${hint}`, status);
+}
+
+/**
+ * Calls a streamed route (schema/routes.ts `stream: application/x-ndjson`): `onItem` gets each line's
+ * value as it arrives. Resolves once the answer starts, with `done` (the stream ended) and `close()`
+ * (leave early: the server cancels its side).
+ */
+export async function streamApi<K extends RouteKey>(
+  remote: Remote,
+  route: K,
+  params: RouteParams<K>,
+  query: Record<string, string | boolean | undefined>,
+  onItem: (item: ApiResponse<K>) => void,
+): Promise<{ done: Promise<void>; close(): void }> {
+  const { method, path } = routeUrl(route, params, query);
+  const url = new URL(path, `${remote.server}/`);
+  const { request } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: headers(remote, false) }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let data: unknown;
+          try {
+            data = JSON.parse(text);
+          } catch {
+            data = undefined;
+          }
+          reject(refusal(remote, method, url, status, data, text));
+        });
+        return;
+      }
+      res.setEncoding('utf8');
+      let partial = '';
+      res.on('data', (text: string) => {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line) onItem(JSON.parse(line) as ApiResponse<K>);
+      });
+      const done = new Promise<void>((ended) => {
+        res.on('end', () => ended());
+        res.on('close', () => ended());
+      });
+      resolve({ done, close: () => req.destroy() });
+    });
+    req.on('error', (err) => reject(new ServerError(`cannot reach the reconciler at ${remote.server}: ${err.message} (is it running? --server or SDP_SERVER picks another)`)));
+    req.end();
+  });
 }
 
 /** Opens /ws/ui and calls `onMessage` for every UiMessage until `close()` is called. */

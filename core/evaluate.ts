@@ -11,6 +11,7 @@ import { diffOrphans, diffSandbox } from './diff/index.ts';
 import { planOrphans, planSandbox, type PlannedStep } from './plan/index.ts';
 import { pipeline } from './plan/pipeline.ts';
 import type { SyncTarget } from './plan/next-step.ts';
+import type { Pin } from './history.ts';
 import { lastSyncCondition, orphanStatus, type SandboxStatus } from './status.ts';
 
 export type { PlannedStep };
@@ -114,6 +115,8 @@ export interface SandboxState {
   revision: string;
   platform: string;
   syncs: SyncRecord;
+  /** held at a recorded state (a rollback): auto-sync and self-heal leave it alone */
+  pin?: Pin;
 }
 
 /** What the runtime knows of a sandbox's syncs, read from its job history. */
@@ -135,10 +138,13 @@ export interface WorldInput {
   /** when the sandbox's ttl runs out (epoch ms), if it has one */
   expiresAt: (s: DesiredSandbox) => number | undefined;
   syncs: (sandbox: string) => SyncRecord;
+  /** the sandbox's pin, if it is pinned (the same object until it changes) */
+  pins?: (sandbox: string) => Pin | undefined;
   /**
-   * The last evaluation, when only live state and sync records changed since (not the revision,
+   * The last evaluation, when only live state, sync records or the revision changed since (not
    * branch heads, secrets or online agents, which the runtime re-evaluates everything for): a
-   * sandbox whose inputs are all the same objects as then keeps its state.
+   * sandbox whose inputs are all the same objects as then keeps its state, or, under a new
+   * revision that kept its compiled object, its evaluation.
    */
   previous?: ReadonlyMap<string, SandboxState>;
 }
@@ -149,7 +155,7 @@ function sameLive(a: readonly LiveNodeState[], b: readonly LiveNodeState[]): boo
   const same = <T>(x: readonly T[], y: readonly T[]) => x.length === y.length && x.every((v, i) => v === y[i]);
   return a.every((n, i) => {
     const m = b[i]!;
-    return n.node === m.node && same(n.containers, m.containers) && same(n.networks, m.networks) && same(n.gateways, m.gateways);
+    return n === m || n.node === m.node && same(n.containers, m.containers) && same(n.networks, m.networks) && same(n.gateways, m.gateways);
   });
 }
 
@@ -166,13 +172,15 @@ export function evaluateWorld(w: WorldInput): Map<string, SandboxState> {
     const expired = expiresAt !== undefined && expiresAt <= w.now;
     const live = liveBySandbox.get(s.name) ?? [];
     const syncs = w.syncs(s.name);
+    const pin = w.pins?.(s.name);
     const prev = w.previous?.get(s.name);
-    if (prev && prev.desired === s && prev.revision === revision && prev.platform === platform && prev.expired === expired && prev.expiresAt === expiresAt && prev.syncs === syncs && sameLive(prev.live, live)) {
-      out.set(s.name, prev);
+    if (prev && prev.desired === s && prev.platform === platform && prev.expired === expired && prev.expiresAt === expiresAt && prev.syncs === syncs && prev.pin === pin && sameLive(prev.live, live)) {
+      // the evaluation depends on the sandbox's compiled object, not on which revision holds it
+      out.set(s.name, prev.revision === revision ? prev : { ...prev, revision });
       continue;
     }
     const evaluated = withSyncCondition(evaluateSandbox(s, live, ctx, expired), syncs);
-    out.set(s.name, { name: s.name, desired: s, live, evaluated, expired, ...(expiresAt !== undefined ? { expiresAt } : {}), revision, platform, syncs });
+    out.set(s.name, { name: s.name, desired: s, live, evaluated, expired, ...(expiresAt !== undefined ? { expiresAt } : {}), revision, platform, syncs, ...(pin ? { pin } : {}) });
   }
   for (const [name, ev] of evaluateOrphans(liveBySandbox, out.keys(), ctx)) {
     const syncs = w.syncs(name);

@@ -7,6 +7,7 @@ const base: PolicySandbox = {
   sync: 'OutOfSync',
   unresolved: false,
   expired: false,
+  pinned: false,
   syncing: false,
   fingerprint: 'f2',
   lastAttempt: { fingerprint: 'f1', ok: true },
@@ -70,5 +71,26 @@ describe('decideAutoSyncs', () => {
     expect(decideAutoSyncs([failed], new Map(), 0).start).toEqual([]);
     const d = decideAutoSyncs([sb({ syncPolicy: heal, sync: 'Synced' })], new Map([['qa', { attempts: 5, nextAt: 99 }]]), 0);
     expect(d.heal.has('qa')).toBe(false);
+  });
+
+  it('pinned: neither automated nor selfHeal syncs it, whatever changed or drifted; its backoff is dropped', () => {
+    const both = { automated: true, prune: true, selfHeal: true };
+    // the branch head moved (a new fingerprint) and live drifted from the last successful sync
+    for (const over of [{ fingerprint: 'f2' }, { fingerprint: 'f1', lastAttempt: { fingerprint: 'f1', ok: true } }]) {
+      const d = decideAutoSyncs([sb({ syncPolicy: both, pinned: true, ...over })], new Map([['qa', { attempts: 2, nextAt: 0 }]]), 0);
+      expect(d.start, JSON.stringify(over)).toEqual([]);
+      expect(d.heal.has('qa')).toBe(false);
+      expect(d.wakeAt).toBeUndefined();
+    }
+  });
+
+  it('pinned: unpinned again, automated brings the new desired state (the rollback was the last attempt)', () => {
+    const rolledBack = { fingerprint: 'head', lastAttempt: { fingerprint: 'rolled-back', ok: true } };
+    expect(decideAutoSyncs([sb({ syncPolicy: auto, pinned: true, ...rolledBack })], new Map(), 0).start).toEqual([]);
+    expect(decideAutoSyncs([sb({ syncPolicy: auto, pinned: false, ...rolledBack })], new Map(), 0).start).toEqual([{ sandbox: 'qa', trigger: 'automated', prune: true }]);
+  });
+
+  it('pinned: the ttl still suspends an expired sandbox', () => {
+    expect(decideAutoSyncs([sb({ syncPolicy: auto, pinned: true, expired: true })], new Map(), 0).start).toEqual([{ sandbox: 'qa', trigger: 'ttl', prune: false }]);
   });
 });

@@ -3,7 +3,10 @@
 // - ttl: an expired sandbox is suspended (once per desired state);
 // - automated: the bound desired state (revision + commits) differs from the last sync attempt;
 //   a state whose sync failed is never re-applied automatically (cf. argo-cd#9570);
-// - selfHeal: live drifted from a state that was synced successfully; retried with backoff.
+// - selfHeal: live drifted from a state that was synced successfully; retried with backoff;
+// - pinned (a rollback, `sdp pin`): neither automated nor selfHeal touch it, whatever drifts, until
+//   it is unpinned (cf. argo-cd#5351, where auto-sync undoes a rollback); its ttl still applies,
+//   pinning holds versions, not a forgotten sandbox's lifetime.
 import type { SyncStatus } from '../schema/api.ts';
 import type { DesiredSandbox } from '../schema/desired.ts';
 
@@ -24,6 +27,8 @@ export interface PolicySandbox {
   /** a branch did not resolve: its desired state is not known, so nothing is applied */
   unresolved: boolean;
   expired: boolean;
+  /** pinned to a recorded state (a rollback): only its ttl may sync it */
+  pinned: boolean;
   /** a sync of it is running */
   syncing: boolean;
   /** identity of what a sync would apply now */
@@ -60,6 +65,10 @@ export function decideAutoSyncs(sandboxes: Iterable<PolicySandbox>, heal: Readon
     const sameAsLast = s.lastAttempt?.fingerprint === s.fingerprint;
     if (s.expired) {
       if (!sameAsLast) start.push({ sandbox: s.name, trigger: 'ttl', prune: false });
+      continue;
+    }
+    if (s.pinned) {
+      next.delete(s.name);
       continue;
     }
     if (policy.automated && !sameAsLast) {

@@ -1,7 +1,8 @@
 // Shapes of the HTTP API (/api) and the UI live feed (/ws/ui). The UI, the CLI and the tests read
 // these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
-import type { DesiredSandbox, DesiredTemplate, SpecError } from './desired.ts';
-import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes } from './protocol.ts';
+import type { DesiredSandbox, DesiredSet, DesiredTemplate, GeneratedBy, SpecError } from './desired.ts';
+import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes, LogsEndReason, ProbeReport } from './protocol.ts';
+import type { NotificationEvent, NotificationFormat } from './notifications.ts';
 
 export const SYNC_STATUSES = ['Synced', 'OutOfSync', 'Unknown'] as const;
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
@@ -45,6 +46,7 @@ export type StatusReason =
   | 'AllHealthy'
   | 'ContainersMissing'
   | 'ContainerDown'
+  | 'HealthCheckFailing'
   | 'ContainerStarting'
   | 'Suspended'
   | 'TtlExpired';
@@ -83,12 +85,22 @@ export interface ServiceView {
   liveCommit?: string;
   image?: string;
   state?: string;
+  /** the agent's settled health check when it has one (healthy | unhealthy), else Docker's health */
   health?: string;
+  /** the agent's continuous health check: what it probes, and what fails since when */
+  probe?: ProbeReport;
+  /** times it came back since it was last started */
+  restarts?: number;
+  /** CPU in cores (e.g. 0.25) and memory in use, as last sampled by the agent */
+  cpu?: number;
+  memoryBytes?: number;
   hostPort?: number;
 }
 
 export interface SandboxSummary {
   name: string;
+  /** the SandboxSet that made it (for an orphan: that its containers name); edit the set, not the sandbox */
+  generatedBy?: GeneratedBy;
   owner?: string;
   labels: Record<string, string>;
   template?: string;
@@ -110,6 +122,105 @@ export interface SandboxSummary {
   /** spec revision this desired state comes from */
   revision: string;
   lastSync?: { jobId: string; status: JobStatus; at: string };
+  /** set while the sandbox is pinned (a rollback or `sdp pin`): auto-sync and self-heal leave it alone */
+  pinned?: PinView;
+}
+
+/**
+ * A pinned sandbox: who pinned it, when, why, and to what. Lifted by `sdp unpin` or by a spec
+ * revision that changes (or drops) this sandbox's spec.
+ */
+export interface PinView {
+  /** the job whose applied state it was pinned to (a rollback's own job) */
+  job: string;
+  /** the snapshot it was rolled back to, if it was */
+  snapshot?: string;
+  by: string;
+  at: string;
+  reason: string;
+  /** a sentence: what holds it and how to release it */
+  message: string;
+}
+
+/** What one sync applied to one container: its commit, the image it ran, a digest of its env. */
+export interface AppliedContainer {
+  service: string;
+  kind: 'service' | 'gateway';
+  branch?: string;
+  commit?: string;
+  image?: string;
+  /** sha256 (16 hex) of the env and of the secret values' HMAC: a changed value shows, never the value */
+  envDigest: string;
+}
+
+/** One sync of GET /api/sandboxes/:name/history: the job, its outcome and what it applied. */
+export interface HistoryEntry {
+  job: string;
+  createdAt: string;
+  finishedAt?: string;
+  user: string;
+  trigger: SyncTrigger;
+  revision: string;
+  status: JobStatus;
+  error?: string;
+  /** empty for syncs recorded before sdp kept what they applied (they cannot be rolled back to) */
+  containers: AppliedContainer[];
+}
+
+export interface HistoryResponse {
+  sandbox: string;
+  pinned?: PinView;
+  /** newest first */
+  entries: HistoryEntry[];
+}
+
+/** A named copy of what a sync applied, kept (whatever the job retention) to roll back to or recreate later. */
+export interface SnapshotView {
+  sandbox: string;
+  name: string;
+  /** the job whose applied state it keeps */
+  job: string;
+  revision: string;
+  by: string;
+  at: string;
+  reason?: string;
+  containers: AppliedContainer[];
+  /** the routes it had: per service, to the sandbox or the baseline */
+  routes: { service: string; mode: 'sandbox' | 'baseline'; target: string }[];
+  /** the Environments its env came from (values by digest in `containers`) */
+  environments: string[];
+}
+
+export interface SnapshotsResponse {
+  snapshots: SnapshotView[];
+}
+
+/** POST /api/sandboxes/:name/snapshots */
+export interface SnapshotRequest {
+  name: string;
+  /** default: the sandbox's last successful sync */
+  job?: string;
+  reason?: string;
+}
+
+/** POST /api/sandboxes/:name/rollback: at most one of job / snapshot; neither: the previous successful sync */
+export interface RollbackRequest {
+  job?: string;
+  snapshot?: string;
+  reason?: string;
+  prune?: boolean;
+}
+
+/** POST /api/sandboxes/:name/rollback (202): the job re-applying the record, its plan, and the pin it set */
+export interface RollbackResponse {
+  job: JobView;
+  plan: Plan;
+  pinned: PinView;
+}
+
+/** POST /api/sandboxes/:name/pin: hold what runs now (the last successful sync) */
+export interface PinRequest {
+  reason?: string;
 }
 
 export interface SandboxDetail extends SandboxSummary {
@@ -137,6 +248,8 @@ export interface PlanAction {
 export interface Plan {
   sandbox: string;
   revision: string;
+  /** the SandboxSet that makes the sandbox, for which branch */
+  generatedBy?: GeneratedBy;
   /** the sandbox's sync status with why (absent in plans of specs not in force) */
   sync?: Reasoned<SyncStatus>;
   drift: DriftEntry[];
@@ -171,6 +284,8 @@ export type PlanPreview =
   | { ok: false; errors: SpecError[] };
 
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+/** What started a sync: a person, the auto-sync policy (automated, self-heal, ttl), or a rollback. */
+export type SyncTrigger = 'manual' | 'automated' | 'self-heal' | 'ttl' | 'rollback';
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
 export interface StepView extends PlanAction {
@@ -230,6 +345,12 @@ export interface AgentView {
 /** GET /api/templates: the SandboxTemplates in force, as written */
 export type TemplateView = DesiredTemplate;
 
+/** A SandboxSet in force: what it follows, the sandboxes it made, and why its branch list is stale, if it is. */
+export interface SetView extends DesiredSet {
+  /** the last listing of the repository's branches failed: the list before it stays in force */
+  error?: string;
+}
+
 /** GET /api/environments: the Environments in force; secrets by name only, files by path only */
 export interface EnvironmentView {
   name: string;
@@ -273,6 +394,39 @@ export interface AuditView {
 }
 
 /** Roles, ordered: each can do everything the ones before it can (reconciler/auth/roles.ts). */
+// ---- GET /api/sandboxes/{name}/services/{service}/logs: one JSON object a line (application/x-ndjson) ----
+
+/** The first line: whose logs these are and where they come from. */
+export interface LogStartEvent {
+  type: 'start';
+  sandbox: string;
+  service: string;
+  container: string;
+  node: string;
+  follow: boolean;
+  tail: number;
+}
+/** One line of the container's output, its secret values masked (`***`); `ts` is Docker's time of it. */
+export interface LogLineEvent {
+  type: 'line';
+  ts?: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+/** Lines left out: over the stream's rate (at the agent) or more than this client read in time. */
+export interface LogDroppedEvent {
+  type: 'dropped';
+  lines: number;
+  message: string;
+}
+/** The last line: why the stream ended (a followed one: the container stopped or went, the agent went offline). */
+export interface LogEndEvent {
+  type: 'end';
+  reason: LogsEndReason | 'agent-offline';
+  message: string;
+}
+export type LogEvent = LogStartEvent | LogLineEvent | LogDroppedEvent | LogEndEvent;
+
 export const ROLES = ['viewer', 'qa', 'lead', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -385,4 +539,42 @@ export interface AuditPage {
   events: AuditView[];
   /** pass as `before` for the next (older) page; null on the last */
   next: number | null;
+}
+
+/** A webhook target of the Platform in force; the URL without credentials (user info, query) */
+export interface NotificationTargetView {
+  name: string;
+  url: string;
+  format: NotificationFormat;
+  events: NotificationEvent[];
+  /** the secret NAME whose NAME/hmac signs deliveries, and whether it is set */
+  secret?: { name: string; set: boolean };
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One notification to one target: `pending` while it is tried again, `failed` after the last attempt. */
+export interface DeliveryView {
+  id: string;
+  target: string;
+  event: NotificationEvent;
+  sandbox: string;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: string;
+  lastAttemptAt?: string;
+  /** when a pending delivery is tried next */
+  nextAttemptAt?: string;
+  deliveredAt?: string;
+  /** why the last attempt failed (HTTP status or network error) */
+  lastError?: string;
+  /** the receiver's HTTP status of the last attempt */
+  responseStatus?: number;
+}
+
+/** GET /api/notifications?limit=&status=&sandbox= */
+export interface NotificationsView {
+  targets: NotificationTargetView[];
+  /** newest first */
+  deliveries: DeliveryView[];
 }

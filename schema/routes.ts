@@ -16,6 +16,8 @@ export interface RouteDoc {
   query?: Record<string, string>;
   /** response headers of the success answer, each with what it carries */
   headers?: Record<string, string>;
+  /** a streamed answer: its media type (default application/json, one value); the type names one item of it */
+  stream?: 'application/x-ndjson';
 }
 
 /** The types a route may answer with, by name (the OpenAPI components). */
@@ -33,6 +35,7 @@ export interface ResponseTypes {
   AgentList: Api.AgentView[];
   AgentTokenResponse: Api.AgentTokenResponse;
   TemplateList: Api.TemplateView[];
+  SetList: Api.SetView[];
   EnvironmentList: Api.EnvironmentView[];
   RevisionList: Api.RevisionView[];
   LoginResponse: Api.LoginResponse;
@@ -45,6 +48,13 @@ export interface ResponseTypes {
   SecretsResponse: Api.SecretsResponse;
   SecretSetResponse: Api.SecretSetResponse;
   AuditPage: Api.AuditPage;
+  HistoryResponse: Api.HistoryResponse;
+  RollbackResponse: Api.RollbackResponse;
+  PinView: Api.PinView;
+  SnapshotView: Api.SnapshotView;
+  SnapshotsResponse: Api.SnapshotsResponse;
+  LogEvent: Api.LogEvent;
+  NotificationsView: Api.NotificationsView;
 }
 
 export const ROUTES = {
@@ -61,7 +71,7 @@ export const ROUTES = {
     responses: { 200: 'SandboxList' },
     role: 'viewer',
     query: {
-      q: 'case-insensitive text in the name, owner, template or a label key=value',
+      q: 'case-insensitive text in the name, owner, template, generating SandboxSet or a label key=value',
       sync: 'only this sync status (Synced, OutOfSync, Unknown)',
       health: 'only this health status (Healthy, Progressing, Degraded, Missing, Suspended, Expired, Unknown)',
       limit: 'at most this many (1..500); without it, every match',
@@ -73,12 +83,46 @@ export const ROUTES = {
   'GET /api/sandboxes/{name}/plan': { summary: 'what a sync would do (?prune=true)', responses: { 200: 'Plan' }, role: 'viewer' },
   'POST /api/plan': { summary: "a pull request's spec files planned as if in force; nothing stored or applied (2 MiB, 1,000 files)", responses: { 200: 'PlanPreview' }, role: 'viewer' },
   'POST /api/sandboxes/{name}/sync': { summary: 'sync: 202 with the job, 200 for a dry run', responses: { 200: 'SyncResponse', 202: 'SyncResponse' }, role: 'qa' },
+  'GET /api/sandboxes/{name}/history': {
+    summary: 'its syncs, newest first: job, when, who, revision, commit / image / env digest per service, outcome; and its pin',
+    responses: { 200: 'HistoryResponse' },
+    role: 'viewer',
+    query: { limit: 'at most this many syncs (1..500, default 50)' },
+  },
+  'POST /api/sandboxes/{name}/rollback': {
+    summary: 're-deploy what a sync applied (a job, a snapshot, or by default the previous successful sync) and pin the sandbox there; prune needs lead',
+    responses: { 202: 'RollbackResponse' },
+    role: 'qa',
+  },
+  'POST /api/sandboxes/{name}/pin': { summary: 'pin the sandbox at its last successful sync: auto-sync and self-heal leave it alone', responses: { 200: 'PinView' }, role: 'qa' },
+  'DELETE /api/sandboxes/{name}/pin': { summary: 'unpin: auto-sync and self-heal resume; answers the pin lifted', responses: { 200: 'PinView' }, role: 'qa' },
+  'GET /api/sandboxes/{name}/snapshots': { summary: 'its named snapshots', responses: { 200: 'SnapshotsResponse' }, role: 'viewer' },
+  'POST /api/sandboxes/{name}/snapshots': { summary: 'keep what a sync applied (default: the last successful one) under a name, to roll back to or recreate later', responses: { 201: 'SnapshotView' }, role: 'qa' },
+  'DELETE /api/sandboxes/{name}/snapshots/{snapshot}': { summary: 'delete a snapshot', responses: { 204: null }, role: 'lead' },
+  'GET /api/sandboxes/{name}/services/{service}/logs': {
+    summary: "a service's container log, one LogEvent a line (start, line, dropped, end); secret values masked; bounded in tail, rate and streams at once",
+    responses: { 200: 'LogEvent' },
+    role: 'qa',
+    stream: 'application/x-ndjson',
+    query: {
+      follow: 'true: keep streaming new lines until the container stops or goes, or the client leaves',
+      tail: 'lines of history first (0..5000, default 100)',
+      since: 'only lines after this: a duration ago (90s, 10m, 2h, 1d) or an RFC 3339 time',
+    },
+  },
   'GET /api/jobs/{id}': { summary: 'a job with its steps and log', responses: { 200: 'JobView' }, role: 'viewer' },
   'GET /api/agents': { summary: 'the agents, online or not', responses: { 200: 'AgentList' }, role: 'viewer' },
   'POST /api/agents/{node}/token': { summary: "issue a node's token (the previous one stops working)", responses: { 200: 'AgentTokenResponse' }, role: 'admin' },
   'GET /api/templates': { summary: 'the SandboxTemplates in force', responses: { 200: 'TemplateList' }, role: 'viewer' },
+  'GET /api/sets': { summary: 'the SandboxSets in force, each with the branches it follows and the sandboxes it made', responses: { 200: 'SetList' }, role: 'viewer' },
   'GET /api/environments': { summary: 'the Environments in force (secret names only)', responses: { 200: 'EnvironmentList' }, role: 'viewer' },
   'GET /api/revisions': { summary: 'spec revisions, newest first', responses: { 200: 'RevisionList' }, role: 'viewer' },
+  'GET /api/notifications': {
+    summary: "the Platform's webhook targets (URLs without credentials) and their deliveries, newest first, with status and attempts",
+    responses: { 200: 'NotificationsView' },
+    role: 'viewer',
+    query: { limit: 'at most this many deliveries (1..500, default 100)', status: 'only pending, delivered or failed ones', sandbox: 'only this sandbox' },
+  },
   'POST /api/refresh': { summary: 're-resolve branches, re-read inventories, recompile', responses: { 200: 'OkResponse' }, role: 'qa' },
   'GET /api/users': { summary: 'users and roles', responses: { 200: 'UsersResponse' }, role: 'admin' },
   'POST /api/users': { summary: 'create a user', responses: { 201: 'UserResponse' }, role: 'admin' },

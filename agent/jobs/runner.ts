@@ -6,18 +6,18 @@ import { credentialSecrets } from '../git/credentials.ts';
 import { Redactor } from '../redact.ts';
 import { JobContext, JobFailure, type AgentDeps, type JobOutcome } from './context.ts';
 import { deploy } from './deploy.ts';
-import { applyRoutes, ensureNetwork, logs, remove, resolve, start, stop } from './simple.ts';
+import { applyRoutes, ensureNetwork, listBranches, remove, resolve, start, stop } from './simple.ts';
 
 type Handler<K extends JobKind> = (job: JobOf<K>, ctx: JobContext) => Promise<JobOutcome>;
 const handlers: { [K in JobKind]: Handler<K> } = {
   resolve,
+  'list-branches': listBranches,
   'ensure-network': ensureNetwork,
   deploy,
   'apply-routes': applyRoutes,
   stop,
   start,
   remove,
-  logs,
 };
 
 /** Acked results kept to answer a repeated job id without running it again. */

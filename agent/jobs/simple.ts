@@ -1,8 +1,6 @@
-// The small jobs: resolve, ensure-network, apply-routes, stop, start, remove, logs.
-import type Docker from 'dockerode';
+// The small jobs: resolve, ensure-network, apply-routes, stop, start, remove.
 import { LABELS } from '../../schema/container.ts';
 import type { JobOf } from '../../schema/protocol.ts';
-import { Redactor } from '../redact.ts';
 import { JobFailure, type JobContext, type JobOutcome } from './context.ts';
 import { nextName } from './deploy.ts';
 
@@ -14,6 +12,12 @@ export async function resolve(job: JobOf<'resolve'>, ctx: JobContext): Promise<J
   ctx.deps.git.prefetch(job.repo, Object.values(commits), job.credentials);
   if (missing.length) throw new JobFailure(`not found in ${job.repo}: ${missing.join(', ')}`, { commits });
   return { commits };
+}
+
+export async function listBranches(job: JobOf<'list-branches'>, ctx: JobContext): Promise<JobOutcome> {
+  const branches = await ctx.step('git', () => ctx.deps.git.listBranches(job.repo, job.credentials));
+  ctx.log('git', `${branches.length} branch${branches.length === 1 ? '' : 'es'} in ${job.repo}`);
+  return { branches };
 }
 
 export async function ensureNetwork(job: JobOf<'ensure-network'>, ctx: JobContext): Promise<JobOutcome> {
@@ -88,20 +92,4 @@ export async function remove(job: JobOf<'remove'>, ctx: JobContext): Promise<Job
     await ctx.step('git', () => git.removeWorktrees(job.sandbox));
   }
   return {};
-}
-
-/** The container's last lines, with the values of its secret env keys masked (apps do print them). */
-export async function logs(job: JobOf<'logs'>, ctx: JobContext): Promise<JobOutcome> {
-  const info = await ctx.deps.docker.inspectManaged(job.container);
-  if (!info) throw new Error(`${job.container} does not exist`);
-  const redactor = ctx.redactor.with(new Redactor(secretEnvValues(info)));
-  return { lines: (await ctx.deps.docker.logs(info.Id, job.tail)).map((l) => redactor.text(l)) };
-}
-
-function secretEnvValues(info: Docker.ContainerInspectInfo): string[] {
-  const keys = new Set((info.Config.Labels?.[LABELS.secretKeys] ?? '').split(',').filter(Boolean));
-  return (info.Config.Env ?? []).flatMap((e) => {
-    const eq = e.indexOf('=');
-    return eq > 0 && keys.has(e.slice(0, eq)) ? [e.slice(eq + 1)] : [];
-  });
 }

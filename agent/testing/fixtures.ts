@@ -51,6 +51,13 @@ export class TestRepo {
     git(this.work, 'push', '-q', '-f', 'origin', branch);
     return git(this.work, 'rev-parse', 'HEAD');
   }
+
+  /** Deletes `branch` here and on the remote, as `git push --delete` from a clone does. */
+  deleteBranch(branch: string): void {
+    git(this.work, 'checkout', '-q', 'main');
+    git(this.work, 'branch', '-q', '-D', branch);
+    git(this.work, 'push', '-q', 'origin', '--delete', branch);
+  }
 }
 
 /** A web app that answers its branch: build.sh writes public/index.html and public/health. */
@@ -86,6 +93,16 @@ export function serviceSpec(p: Partial<ContainerSpec> & { sandbox: string; servi
 }
 
 /** Removes every container and network of sandboxes whose name starts with `prefix`. */
+/**
+ * Writes what `sh -c cmd` prints into the container's own log (its PID 1's stdout), run with the
+ * container's env: `echo "x $KEY"` prints a secret's value as the app itself would.
+ */
+export async function writeToLog(container: string, cmd: string): Promise<void> {
+  const exec = await new Docker().getContainer(container).exec({ Cmd: ['sh', '-c', `${cmd} > /proc/1/fd/1`], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  await new Promise((resolve) => (stream.on('end', resolve), stream.resume()));
+}
+
 export async function cleanupSandboxes(prefix: string): Promise<void> {
   const docker = new Docker();
   const containers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } });

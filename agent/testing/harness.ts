@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { AgentMessage, Job, Result, ServerMessage } from '../../schema/protocol.ts';
+import type { AgentMessage, Job, LogEntry, LogsEnd, LogsOpen, Result, ServerMessage } from '../../schema/protocol.ts';
 import { validateAgentMessage } from '../../schema/validate.ts';
 
 type Waiter = { pred: (m: AgentMessage) => boolean; resolve: (m: AgentMessage) => void };
@@ -68,6 +68,14 @@ export class Harness {
     const result = await this.waitFor<Result>((m) => m.type === 'result' && m.jobId === job.id, timeoutMs, since);
     this.send({ type: 'ack', jobId: job.id });
     return result;
+  }
+
+  /** Opens a log stream; `end` resolves with its lines (as they came so far: `lines`) and its logs-end. */
+  logs(req: Omit<LogsOpen, 'type'>): { lines: () => LogEntry[]; end: Promise<LogsEnd> } {
+    const since = this.messages.length;
+    this.send({ type: 'logs-open', ...req });
+    const lines = () => this.of('logs-chunk', since).filter((c) => c.stream === req.stream).flatMap((c) => c.lines);
+    return { lines, end: this.waitFor<LogsEnd>((m) => m.type === 'logs-end' && m.stream === req.stream, 30_000, since) };
   }
 
   /** Fresh inventory: asks for one and waits for it. */

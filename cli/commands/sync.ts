@@ -19,38 +19,44 @@ export interface SyncOptions {
 }
 
 export async function runSync(sandbox: string, o: SyncOptions, remote: Remote, print = console.log): Promise<number> {
-  // A sync with nothing to do ends at once. Otherwise the watch on /ws/ui shows steps and log lines
-  // as they happen; what it missed before it opened comes from the job itself (GET /api/jobs/:id).
+  const res = await api(remote, 'POST /api/sandboxes/{name}/sync', { name: sandbox }, {
+    prune: o.prune ?? false,
+    dryRun: o.dryRun ?? false,
+  });
+  print(renderPlan(res.plan, 'text').trimEnd());
+  if (o.dryRun) return res.plan.noop ? EXIT.ok : EXIT.changedOrFailed;
+  if (!res.job) return EXIT.ok;
+  // nothing to do: no action and no drift (a prune of extra objects can plan as a no-op while its job removes them)
+  if (res.plan.noop && res.plan.actions.length === 0 && res.plan.drift.length === 0) {
+    print(`nothing to do (job ${res.job.id} records the sync)`);
+    return EXIT.ok;
+  }
+  print(`job ${res.job.id} started`);
+  if (!o.wait) return EXIT.ok;
+  return waitForJob(remote, res.job.id, `sync of ${sandbox}`, o.timeoutMs, print);
+}
+
+/**
+ * Follows a started job until it ends (a sync's, a rollback's): exit 0 when it succeeded, 1 when it
+ * failed or `timeoutMs` passed (the job goes on). The watch on /ws/ui shows steps and log lines as
+ * they happen; what it missed before it opened comes from the job itself (GET /api/jobs/:id).
+ */
+export async function waitForJob(remote: Remote, jobId: string, what: string, timeoutMs: number | undefined, print = console.log): Promise<number> {
   const events: UiMessage[] = [];
   let notify: (() => void) | null = null;
-  let watch: { close(): void } | null = null;
+  const watch = await watchUi(remote, (m) => (events.push(m), notify?.())).catch(() => null);
   try {
-    const res = await api(remote, 'POST /api/sandboxes/{name}/sync', { name: sandbox }, {
-      prune: o.prune ?? false,
-      dryRun: o.dryRun ?? false,
-    });
-    print(renderPlan(res.plan, 'text').trimEnd());
-    if (o.dryRun) return res.plan.noop ? EXIT.ok : EXIT.changedOrFailed;
-    if (!res.job) return EXIT.ok;
-    // nothing to do: no action and no drift (a prune of extra objects can plan as a no-op while its job removes them)
-    if (res.plan.noop && res.plan.actions.length === 0 && res.plan.drift.length === 0) {
-      print(`nothing to do (job ${res.job.id} records the sync)`);
-      return EXIT.ok;
-    }
-    print(`job ${res.job.id} started`);
-    if (!o.wait) return EXIT.ok;
-    watch = await watchUi(remote, (m) => (events.push(m), notify?.())).catch(() => null);
-    const deadline = o.timeoutMs === undefined ? Infinity : Date.now() + o.timeoutMs;
-    const job = await follow(remote, res.job.id, events, (fn) => (notify = fn), print, deadline);
+    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    const job = await follow(remote, jobId, events, (fn) => (notify = fn), print, deadline);
     if (!job) {
-      print(`sync of ${sandbox}: still running after the --timeout; job ${res.job.id} goes on (sdp get job ${res.job.id})`);
+      print(`${what}: still running after the --timeout; job ${jobId} goes on (sdp get job ${jobId})`);
       return EXIT.changedOrFailed;
     }
     if (job.status === 'succeeded') {
-      print(`sync of ${sandbox} ${state('succeeded')}`);
+      print(`${what} ${state('succeeded')}`);
       return EXIT.ok;
     }
-    print(`sync of ${sandbox} ${state('failed')}: ${job.error ?? 'unknown reason'}`);
+    print(`${what} ${state('failed')}: ${job.error ?? 'unknown reason'}`);
     return EXIT.changedOrFailed;
   } finally {
     watch?.close();
@@ -106,12 +112,16 @@ async function follow(
   }
 }
 
+/** --timeout D (needs --wait) in ms. */
+export function waitTimeout(o: { wait?: boolean; timeout?: string }): number | undefined {
+  if (o.timeout === undefined) return undefined;
+  const ms = parseDuration(o.timeout);
+  if (ms === undefined) throw new CliError(`--timeout ${o.timeout}: not a duration (e.g. 90s, 5m, 1m30s)`);
+  if (!o.wait) throw new CliError('--timeout needs --wait');
+  return ms;
+}
+
 export function sync(sandbox: string, o: RemoteFlags & { prune?: boolean; dryRun?: boolean; wait?: boolean; timeout?: string }): Promise<number> {
-  let timeoutMs: number | undefined;
-  if (o.timeout !== undefined) {
-    timeoutMs = parseDuration(o.timeout);
-    if (timeoutMs === undefined) throw new CliError(`--timeout ${o.timeout}: not a duration (e.g. 90s, 5m, 1m30s)`);
-    if (!o.wait) throw new CliError('--timeout needs --wait');
-  }
+  const timeoutMs = waitTimeout(o);
   return runSync(sandbox, { prune: o.prune ?? false, dryRun: o.dryRun ?? false, wait: o.wait ?? false, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, resolveRemote(o));
 }

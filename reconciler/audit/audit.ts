@@ -18,7 +18,12 @@ export type AuditAction =
   | 'token.create'
   | 'token.revoke'
   | 'agent.token'
-  | 'agent.refused';
+  | 'agent.refused'
+  | 'rollback'
+  | 'pin'
+  | 'unpin'
+  | 'snapshot'
+  | 'snapshot.delete';
 
 export type AuditOutcome = 'success' | 'failure' | 'started';
 

@@ -25,7 +25,7 @@ export const isUsername = (s: unknown): s is string => typeof s === 'string' && 
 export const isEnvKey = (s: unknown): s is string => typeof s === 'string' && envKeyRe.test(s);
 
 /** `{ error }` with the status; every refusal of the API has this shape. */
-export function errorJson(c: Context, status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500, error: string, extra?: Record<string, unknown>): Response {
+export function errorJson(c: Context, status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503, error: string, extra?: Record<string, unknown>): Response {
   return c.json({ error, ...extra }, status);
 }
 

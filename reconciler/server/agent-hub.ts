@@ -18,6 +18,7 @@ import type { Store } from '../store/db.ts';
 import { agents } from '../store/tables/core.ts';
 import type { Logger } from '../log.ts';
 import { AGENT_SOCKET_LIMITS, PendingSockets, type AgentSocketLimits } from './agent-limits.ts';
+import { LogRelay } from './log-relay.ts';
 
 /** Whether `token` is the node's token. The one place agent tokens are checked (at the agent's hello). */
 export type AgentTokenCheck = (node: string, token: string, from?: string) => boolean;
@@ -50,13 +51,14 @@ const OFFLINE_GRACE_MS = 30_000;
 /** Upper bounds on one job; a deploy includes git fetch, build and health checks. */
 const JOB_TIMEOUT_MS: Record<Job['kind'], number> = {
   resolve: 60_000,
+  // a first listing clones the repository into the agent's mirror
+  'list-branches': 10 * 60_000,
   'ensure-network': 60_000,
   deploy: 20 * 60_000,
   'apply-routes': 60_000,
   stop: 120_000,
   start: 120_000,
   remove: 120_000,
-  logs: 60_000,
 };
 
 export class AgentHub {
@@ -70,6 +72,13 @@ export class AgentHub {
   private readonly waiters = new Map<string, Array<() => void>>();
   private closed = false;
   private readonly touched = new Map<string, number>();
+  /** Container log streams, relayed from the agents to HTTP responses. */
+  readonly logs = new LogRelay((node, msg) => {
+    const ws = this.sockets.get(node);
+    if (!ws || ws.readyState !== ws.OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  });
 
   constructor(
     private readonly store: Store,
@@ -193,6 +202,10 @@ export class AgentHub {
           this.finish(msg);
           this.send(ws, { type: 'ack', jobId: msg.jobId });
           break;
+        case 'logs-chunk':
+        case 'logs-end':
+          this.logs.receive(node, msg);
+          break;
         case 'disk':
           this.store.db.update(agents).set({ disk: msg.disk }).where(eq(agents.name, node)).run();
           this.events.onAgentsChanged();
@@ -205,6 +218,7 @@ export class AgentHub {
       if (this.closed) return;
       if (node && this.sockets.get(node) === ws) {
         this.sockets.delete(node);
+        this.logs.nodeGone(node);
         this.store.db.update(agents).set({ online: false, lastSeen: new Date().toISOString() }).where(eq(agents.name, node)).run();
         this.log.info({ node }, 'agent disconnected');
         this.events.onAgentsChanged();
@@ -215,7 +229,11 @@ export class AgentHub {
 
   private connected(ws: WebSocket, hello: Hello): void {
     const prev = this.sockets.get(hello.node);
-    if (prev && prev !== ws) prev.close(4001, 'replaced by a new connection');
+    if (prev && prev !== ws) {
+      prev.close(4001, 'replaced by a new connection');
+      // the agent dropped the streams of the connection it replaced
+      this.logs.nodeGone(hello.node);
+    }
     this.sockets.set(hello.node, ws);
     this.hellos.set(hello.node, hello);
     const now = new Date().toISOString();
@@ -310,6 +328,7 @@ export class AgentHub {
       p.resolve(failed(p.job, 'reconciler stopping', Date.now()));
     }
     this.pending.clear();
+    this.logs.close();
     for (const ws of this.sockets.values()) ws.terminate();
     this.wss.close();
   }

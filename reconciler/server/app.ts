@@ -3,20 +3,25 @@
 // authentication for everything else under /api and a role per route (viewer reads, qa syncs,
 // lead syncs with prune). The built UI is served at / with a fallback to index.html.
 import { serveStatic } from '@hono/node-server/serve-static';
-import { Type as T } from '@sinclair/typebox';
+import { Type as T, type Static, type TObject } from '@sinclair/typebox';
 import { Hono, type Context } from 'hono';
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Auth, AuthEnv } from '../auth/index.ts';
 import { WEBHOOK_SIGNATURE_HEADER, bodyCap, clientIp, errorJson, forbidden, hasRole, isName, readJson, roleForSync, webhookSignatureOk } from '../auth/index.ts';
 import type { Controller } from '../sync/controller.ts';
-import { SyncConflict, UnknownSandbox, type Executor } from '../sync/executor.ts';
+import { SandboxPinned, SyncConflict, UnknownSandbox, type Executor } from '../sync/executor.ts';
+import { HistoryError, type Rollbacks } from '../sync/rollback.ts';
+import { NAME_PATTERN } from '../../schema/names.ts';
 import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
-import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type EnvironmentView, type PlanPreview, type PlanRequest, type TemplateView } from '../../schema/api.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type DeliveryStatus, type EnvironmentView, type PlanPreview, type PlanRequest, type SetView, type TemplateView } from '../../schema/api.ts';
 import { FailureLimiter } from '../auth/rate-limit.ts';
 import { parseSandboxQuery, querySandboxes } from '../present/sandbox-query.ts';
+import type { LogRelay } from './log-relay.ts';
+import { parseLogsQuery, streamLogs } from './logs-route.ts';
 // generated from schema/routes.ts and schema/api.ts by scripts/openapi/generate.ts
 import openapi from '../../schema/openapi.json' with { type: 'json' };
 
@@ -31,14 +36,25 @@ const PlanBody = T.Object(
 );
 
 const SyncBody = T.Object({ prune: T.Optional(T.Boolean()), dryRun: T.Optional(T.Boolean()) }, { additionalProperties: false });
+const Reason = T.String({ maxLength: 500 });
+const JobId = T.String({ minLength: 1, maxLength: 64 });
+const RollbackBody = T.Object(
+  { job: T.Optional(JobId), snapshot: T.Optional(T.String({ pattern: NAME_PATTERN })), reason: T.Optional(Reason), prune: T.Optional(T.Boolean()) },
+  { additionalProperties: false },
+);
+const PinBody = T.Object({ reason: T.Optional(Reason) }, { additionalProperties: false });
+const SnapshotBody = T.Object({ name: T.String({ pattern: NAME_PATTERN }), job: T.Optional(JobId), reason: T.Optional(Reason) }, { additionalProperties: false });
 
 export interface AppDeps {
   auth: Auth;
   controller: Controller;
   executor: Executor;
   jobs: JobStore;
+  rollbacks: Rollbacks;
   revisions: Revisions;
   metrics: Metrics;
+  /** GET /api/notifications: the webhook targets and their deliveries */
+  notifications: Pick<Notifier, 'view'>;
   /** re-resolve branches, re-read agents' inventories, recompile specs */
   refresh: () => Promise<void>;
   /** pull the git spec source (if any) and refresh */
@@ -47,13 +63,17 @@ export interface AppDeps {
   webhookSecret?: string;
   /** POST /api/plan: the files planned as if in force (reconciler/sync/preview.ts) */
   preview: (req: PlanRequest) => Promise<PlanPreview>;
+  /** container log streams from the agents (AgentHub.logs) */
+  logs: LogRelay;
+  /** GET /api/sets: the SandboxSets in force with their listing errors */
+  sets: () => SetView[];
   /** ui/build, when it exists */
   uiDir?: string;
   version: string;
 }
 
 export function createApp(d: AppDeps): Hono<AuthEnv> {
-  const { auth, controller, executor, jobs } = d;
+  const { auth, controller, executor, jobs, rollbacks } = d;
   const app = new Hono<AuthEnv>();
   const defaultCap = bodyCap();
   const planCap = bodyCap(PLAN_REQUEST_LIMITS.bytes);
@@ -117,7 +137,7 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return c.json(await d.preview(body.body));
   });
   app.post('/api/sandboxes/:name/sync', auth.requireRole('qa'), async (c) => {
-    const body = await syncBody(c);
+    const body = await optionalBody(c, SyncBody);
     if (!body.ok) return body.response;
     const needed = roleForSync(body.body);
     if (!hasRole(c.get('principal'), needed)) return forbidden(c, needed);
@@ -132,10 +152,93 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
       });
       return c.json({ job: started.job, plan: started.plan }, started.job ? 202 : 200);
     } catch (err) {
-      if (err instanceof SyncConflict) return errorJson(c, 409, err.message, { job: err.jobId });
-      if (err instanceof UnknownSandbox) return errorJson(c, 404, err.message);
-      throw err;
+      return historyError(c, err);
     }
+  });
+  // History and rollback (reconciler/sync/rollback.ts). Rollback, pin and unpin are qa, as a sync:
+  // they only ever apply what a sync applied before; a rollback with prune removes, so it is lead's.
+  app.get('/api/sandboxes/:name/history', auth.requireRole('viewer'), (c) => {
+    const raw = c.req.query('limit');
+    const limit = raw === undefined ? undefined : Number(raw);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 500)) return errorJson(c, 400, `limit=${raw}: a whole number from 1 to 500`);
+    try {
+      return c.json(rollbacks.history(c.req.param('name'), limit));
+    } catch (err) {
+      return historyError(c, err);
+    }
+  });
+  app.post('/api/sandboxes/:name/rollback', auth.requireRole('qa'), async (c) => {
+    const body = await optionalBody(c, RollbackBody);
+    if (!body.ok) return body.response;
+    const needed = roleForSync(body.body);
+    if (!hasRole(c.get('principal'), needed)) return forbidden(c, needed);
+    const { job, snapshot, reason, prune } = body.body;
+    try {
+      const to = { ...(job !== undefined ? { job } : {}), ...(snapshot !== undefined ? { snapshot } : {}) };
+      return c.json(rollbacks.rollback(c.req.param('name'), to, { ...actor(c), prune: prune ?? false, ...(reason !== undefined ? { reason } : {}) }), 202);
+    } catch (err) {
+      return historyError(c, err);
+    }
+  });
+  app.post('/api/sandboxes/:name/pin', auth.requireRole('qa'), async (c) => {
+    const body = await optionalBody(c, PinBody);
+    if (!body.ok) return body.response;
+    try {
+      return c.json(rollbacks.pin(c.req.param('name'), { ...actor(c), ...(body.body.reason !== undefined ? { reason: body.body.reason } : {}) }));
+    } catch (err) {
+      return historyError(c, err);
+    }
+  });
+  app.delete('/api/sandboxes/:name/pin', auth.requireRole('qa'), (c) => {
+    try {
+      return c.json(rollbacks.unpin(c.req.param('name'), actor(c)));
+    } catch (err) {
+      return historyError(c, err);
+    }
+  });
+  app.get('/api/sandboxes/:name/snapshots', auth.requireRole('viewer'), (c) => {
+    try {
+      return c.json({ snapshots: rollbacks.snapshots(c.req.param('name')) });
+    } catch (err) {
+      return historyError(c, err);
+    }
+  });
+  app.post('/api/sandboxes/:name/snapshots', auth.requireRole('qa'), async (c) => {
+    const body = await readJson(c, SnapshotBody);
+    if (!body.ok) return body.response;
+    const { name, job, reason } = body.body;
+    try {
+      return c.json(rollbacks.snapshot(c.req.param('name'), name, { ...actor(c), ...(job !== undefined ? { job } : {}), ...(reason !== undefined ? { reason } : {}) }), 201);
+    } catch (err) {
+      return historyError(c, err);
+    }
+  });
+  app.delete('/api/sandboxes/:name/snapshots/:snapshot', auth.requireRole('lead'), (c) => {
+    try {
+      rollbacks.deleteSnapshot(c.req.param('name'), c.req.param('snapshot'), actor(c));
+      return c.body(null, 204);
+    } catch (err) {
+      return historyError(c, err);
+    }
+  });
+  // A container's output: qa and up, as it may show what a viewer should not (requests, data); the
+  // agent masks the container's secret values before a line leaves the node.
+  app.get('/api/sandboxes/:name/services/:service/logs', auth.requireRole('qa'), (c) => {
+    const name = c.req.param('name');
+    const service = c.req.param('service');
+    const query = parseLogsQuery(c.req.query(), Date.now());
+    if ('error' in query) return errorJson(c, 400, `${query.error} (GET ${c.req.path}?follow=true&tail=&since=)`);
+    const st = controller.state(name);
+    if (!st) return errorJson(c, 404, `no sandbox ${name}`);
+    const found = st.live.flatMap((n) => n.containers.filter((lc) => lc.service === service).map((container) => ({ node: n.node, container })));
+    const target = found.find((f) => !f.container.name.endsWith('.next')) ?? found[0];
+    if (!target) {
+      const running = [...new Set(st.live.flatMap((n) => n.containers.map((lc) => lc.service)))].sort();
+      return errorJson(c, 404, `sandbox ${name} has no container of service ${service} (${running.length > 0 ? `containers of: ${running.join(', ')}` : 'no containers: sync it first'})`);
+    }
+    const answer = streamLogs(d.logs, c.get('principal').username, { sandbox: name, service, ...target, platform: st.platform }, query);
+    if (answer instanceof Response) return answer;
+    return errorJson(c, answer.status, answer.refused);
   });
   app.get('/api/jobs/:id', auth.requireRole('viewer'), (c) => {
     const job = jobs.view(c.req.param('id'));
@@ -156,8 +259,14 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return c.json({ node, token } satisfies AgentTokenResponse);
   });
   app.get('/api/templates', auth.requireRole('viewer'), (c) => c.json(templates(d.revisions)));
+  app.get('/api/sets', auth.requireRole('viewer'), (c) => c.json(d.sets()));
   app.get('/api/environments', auth.requireRole('viewer'), (c) => c.json(environments(d.revisions)));
   app.get('/api/revisions', auth.requireRole('viewer'), (c) => c.json(d.revisions.list()));
+  app.get('/api/notifications', auth.requireRole('viewer'), (c) => {
+    const q = parseDeliveryQuery(c.req.query());
+    if ('error' in q) return errorJson(c, 400, `${q.error} (GET /api/notifications?limit=&status=&sandbox=)`);
+    return c.json(d.notifications.view(q));
+  });
   app.post('/api/refresh', auth.requireRole('qa'), async (c) => {
     await d.refresh();
     return c.json({ ok: true });
@@ -212,9 +321,36 @@ function environments(revisions: Revisions): EnvironmentView[] {
   }));
 }
 
-/** The sync body is optional: no body is `{}`. */
-async function syncBody(c: Context): Promise<{ ok: true; body: { prune?: boolean; dryRun?: boolean } } | { ok: false; response: Response }> {
+/** A body that may be left out: no body is `{}`. */
+async function optionalBody<S extends TObject>(c: Context, schema: S): Promise<{ ok: true; body: Static<S> } | { ok: false; response: Response }> {
   const length = c.req.header('content-length');
-  if ((length === undefined || length === '0') && !c.req.header('content-type')) return { ok: true, body: {} };
-  return readJson(c, SyncBody);
+  if ((length === undefined || length === '0') && !c.req.header('content-type')) return { ok: true, body: {} as Static<S> };
+  return readJson(c, schema);
+}
+
+function actor(c: Context<AuthEnv>): { user: string; ip?: string } {
+  const ip = clientIp(c);
+  return { user: c.get('principal').username, ...(ip ? { ip } : {}) };
+}
+
+/** The errors a sync, a rollback, a pin or a snapshot ends with, as their HTTP answers. */
+function historyError(c: Context, err: unknown): Response {
+  if (err instanceof SyncConflict) return errorJson(c, 409, err.message, { job: err.jobId });
+  if (err instanceof SandboxPinned) return errorJson(c, 409, err.message, { pinned: err.pin });
+  if (err instanceof UnknownSandbox) return errorJson(c, 404, err.message);
+  if (err instanceof HistoryError) return errorJson(c, err.status, err.message);
+  throw err;
+}
+
+const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed'];
+
+/** ?limit= (1..500, default 100), ?status=, ?sandbox= */
+function parseDeliveryQuery(q: Record<string, string>): { limit: number; status?: DeliveryStatus; sandbox?: string } | { error: string } {
+  const limit = q['limit'] === undefined ? 100 : Number(q['limit']);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) return { error: 'limit must be a whole number from 1 to 500' };
+  const status = q['status'];
+  if (status !== undefined && !DELIVERY_STATUSES.includes(status as DeliveryStatus)) return { error: `status must be one of ${DELIVERY_STATUSES.join(', ')}` };
+  const sandbox = q['sandbox'];
+  if (sandbox !== undefined && !isName(sandbox)) return { error: 'sandbox must be a sandbox name' };
+  return { limit, ...(status ? { status: status as DeliveryStatus } : {}), ...(sandbox ? { sandbox } : {}) };
 }

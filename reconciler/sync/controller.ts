@@ -2,7 +2,9 @@
 // (core/evaluate.ts) over every sandbox, hands the result to the publisher, and tells its listeners
 // (the auto-sync loop) that a new evaluation is in force. Changes are coalesced: a burst of events
 // costs one evaluation. It also answers the API's read views from the last evaluation.
-import { evaluateWorld, type SandboxState } from '../../core/evaluate.ts';
+import { evaluateSandbox, evaluateWorld, type Evaluated, type SandboxState } from '../../core/evaluate.ts';
+import type { DesiredSandbox } from '../../schema/desired.ts';
+import type { Pins } from '../store/pins.ts';
 import { sandboxSummary } from '../present/summary.ts';
 import type { SecretDigest } from '../../core/bind/bind.ts';
 import type { AgentView, SandboxDetail, SandboxSummary, ServiceView, StatusView } from '../../schema/api.ts';
@@ -31,6 +33,7 @@ export interface ControllerDeps {
   jobs: JobStore;
   records: SandboxRecords;
   agentRecords: AgentRecords;
+  pins: Pins;
   publisher: StatusPublisher;
   metrics: Metrics;
   secretDigest: SecretDigest;
@@ -46,7 +49,7 @@ export class Controller {
   private closed = false;
   /** something changed since the last evaluation */
   private stale = true;
-  /** something other than live state changed since: every sandbox is re-evaluated */
+  /** something other than live state or the revision changed since: every sandbox is re-evaluated */
   private everything = true;
   private readonly listeners: EvaluatedListener[] = [];
 
@@ -65,7 +68,7 @@ export class Controller {
    */
   schedule(c: Change = { liveOnly: true }): void {
     if (c.status) this.statusDirty = true;
-    if (!c.liveOnly) this.everything = true;
+    if (!c.liveOnly && !c.revision) this.everything = true;
     this.stale = true;
     if (this.pendingSince !== null || this.closed) return;
     this.pendingSince = performance.now();
@@ -85,25 +88,24 @@ export class Controller {
     this.stale = false;
     const previous = this.everything ? undefined : this.states;
     this.everything = false;
-    const { revisions, live, hub, heads, jobs, records } = this.d;
+    const { revisions, live, jobs, records, pins } = this.d;
     const now = Date.now();
     const current = revisions.current;
     const world = evaluateWorld({
       revision: current ? { id: current.view.id, desired: current.desired } : undefined,
       live: live.all(),
-      ctx: {
-        commits: (repo, ref) => heads.commit(repo, ref),
-        branchError: (repo, ref) => heads.error(repo, ref),
-        secretDigest: this.d.secretDigest,
-        online: hub.onlineNodes().map((h) => h.node),
-      },
+      ctx: this.evalContext(),
       now,
       expiresAt: (s) => records.expiresAt(s, now),
       syncs: (name) => jobs.syncRecord(name),
+      pins: (name) => pins.get(name),
       ...(previous ? { previous } : {}),
     });
-    // a state kept from the last evaluation is the same object: so is its view (summary rendered once)
-    this.states = new Map([...world].map(([name, st]) => [name, previous?.get(name) === st ? (st as SandboxView) : { ...st, summary: sandboxSummary(st) }]));
+    // a state kept from the last evaluation is the same object: so is its view (summary rendered
+    // once). The views replace the states in the evaluation's own map: one map per evaluation.
+    const views = world as Map<string, SandboxState | SandboxView>;
+    for (const [name, st] of world) if (previous?.get(name) !== st) views.set(name, { ...st, summary: sandboxSummary(st) });
+    this.states = views as Map<string, SandboxView>;
     const statusChanged = this.statusDirty;
     this.statusDirty = false;
     this.d.publisher.publish(this.states, () => this.status(), statusChanged);
@@ -114,6 +116,25 @@ export class Controller {
       if (this.closed) return;
       for (const l of this.listeners) l(states);
     });
+  }
+
+  private evalContext() {
+    const { heads, hub } = this.d;
+    return {
+      commits: (repo: string, ref: string) => heads.commit(repo, ref),
+      branchError: (repo: string, ref: string) => heads.error(repo, ref),
+      secretDigest: this.d.secretDigest,
+      online: hub.onlineNodes().map((h) => h.node),
+    };
+  }
+
+  /**
+   * A desired state other than the spec's (a rollback's recorded one) evaluated against the
+   * sandbox's live objects as they are now; undefined when the sandbox is not evaluated.
+   */
+  evaluateAs(name: string, desired: DesiredSandbox): Evaluated | undefined {
+    const st = this.evaluateNow(name);
+    return st ? evaluateSandbox(desired, st.live, { ...this.evalContext(), platform: st.platform }, false) : undefined;
   }
 
   /** A manual or automated sync renews the ttl. */
@@ -162,6 +183,10 @@ export class Controller {
         ...(lc?.commit ? { liveCommit: lc.commit } : {}),
         ...(lc?.image ? { image: lc.image } : {}),
         ...(lc ? { state: lc.state, health: lc.health } : {}),
+        ...(lc?.probe ? { probe: lc.probe } : {}),
+        ...(lc?.restarts !== undefined ? { restarts: lc.restarts } : {}),
+        ...(lc?.usage?.cpu !== undefined ? { cpu: lc.usage.cpu } : {}),
+        ...(lc?.usage ? { memoryBytes: lc.usage.memoryBytes } : {}),
         ...(hostPort !== undefined ? { hostPort } : {}),
       };
     });

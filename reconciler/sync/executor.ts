@@ -19,8 +19,13 @@ import type { Audit, SyncAuditDetail } from '../audit/audit.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../log.ts';
 import type { Controller, SandboxView } from './controller.ts';
+import type { EventSink, SyncEvent } from './events.ts';
 import type { JobStore } from './job-store.ts';
-import type { PlannedStep } from '../../core/evaluate.ts';
+import type { Evaluated, PlannedStep } from '../../core/evaluate.ts';
+import { appliedState, type AppliedState, type Pin } from '../../core/history.ts';
+import type { SecretDigest } from '../../core/bind/bind.ts';
+import { driftEntries } from '../present/drift.ts';
+import type { History } from '../store/history.ts';
 
 /** Syncs of an in-sync sandbox this close after a no-op job are answered by that job. */
 const NOOP_BURST_MS = 10_000;
@@ -31,6 +36,16 @@ export class SyncConflict extends Error {
     readonly jobId: string,
   ) {
     super(`a sync of ${sandbox} is already running (job ${jobId}); try again when it has finished`);
+  }
+}
+
+/** A sync (other than its ttl's) of a pinned sandbox: it would deploy the branch heads over the pinned state. */
+export class SandboxPinned extends Error {
+  constructor(
+    readonly sandbox: string,
+    readonly pin: Pin,
+  ) {
+    super(`sandbox ${sandbox} is pinned to ${pin.snapshot !== undefined ? `snapshot ${pin.snapshot}` : `job ${pin.job}`} by ${pin.by} (${pin.reason}): a sync would replace the pinned state with the specs' branch heads; \`sdp unpin ${sandbox}\` first (auto-sync then resumes), or \`sdp rollback ${sandbox} --to JOB\` for another recorded state`);
   }
 }
 
@@ -68,11 +83,15 @@ export interface ExecutorDeps {
   controller: Controller;
   hub: AgentHub;
   jobs: JobStore;
+  history: History;
+  secretDigest: SecretDigest;
   secrets: SecretSource;
   audit: Audit;
   metrics: Metrics;
   log: Logger;
   broadcast: (msg: UiMessage) => void;
+  /** told when a sync starts and ends (notifications) */
+  events?: EventSink;
 }
 
 export class Executor {
@@ -101,15 +120,17 @@ export class Executor {
     const st = this.d.controller.evaluateNow(sandbox);
     if (!st) throw new UnknownSandbox(sandbox);
     const steps = st.evaluated.plan(prune);
-    return { st, steps, plan: { ...planView(sandbox, st.summary.revision, st.summary.drift, steps), sync: st.summary.syncStatus } };
+    return { st, steps, plan: { ...planView(sandbox, st.summary.revision, st.summary.drift, steps), sync: st.summary.syncStatus, ...(st.summary.generatedBy ? { generatedBy: st.summary.generatedBy } : {}) } };
   }
 
   /** Plans and (unless dry-run) starts a sync; returns as soon as the job is persisted. */
   start(req: SyncRequest): SyncStarted {
     const { controller, jobs } = this.d;
     const busy = this.running.get(req.sandbox);
-    if (!req.dryRun && (req.trigger === 'manual' || req.trigger === 'automated')) controller.renew(req.sandbox);
     const { st, steps, plan } = this.planNow(req.sandbox, req.prune);
+    // a pinned sandbox keeps its recorded state: only its ttl, or another rollback, changes it
+    if (!req.dryRun && st.pin && req.trigger !== 'ttl') throw new SandboxPinned(req.sandbox, st.pin);
+    if (!req.dryRun && (req.trigger === 'manual' || req.trigger === 'automated')) controller.renew(req.sandbox);
     if (req.dryRun) return { job: null, plan, done: Promise.resolve() };
     // A burst of syncs of an in-sync sandbox is one no-op job: the one running or just finished
     // for this very state (fingerprint and revision) answers them all.
@@ -118,7 +139,7 @@ export class Executor {
       const noop = busy?.noop && busy.fingerprint === st.evaluated.fingerprint ? busy.id : jobs.lastNoop(req.sandbox, st.evaluated.fingerprint, plan.revision, since);
       const view = noop ? jobs.view(noop) : undefined;
       if (view) {
-        const detail: SyncAuditDetail = { revision: plan.revision, jobId: view.id, prune: req.prune, dryRun: false, services: auditServices(st) };
+        const detail: SyncAuditDetail = { revision: plan.revision, jobId: view.id, prune: req.prune, dryRun: false, services: auditServices(st.desired, st.evaluated) };
         this.d.audit.record({ action: 'sync', actor: req.user, target: req.sandbox, outcome: 'success', ...(req.ip ? { ip: req.ip } : {}), detail });
         this.d.metrics.syncs.inc({ sandbox: req.sandbox, trigger: req.trigger, outcome: 'noop' });
         // the caller follows the job on /ws/ui: tell it again where that job stands
@@ -127,37 +148,60 @@ export class Executor {
       }
     }
     if (busy) throw new SyncConflict(req.sandbox, busy.id);
+    return this.launch(req, { platform: st.platform, gatewayUrl: st.summary.gatewayUrl, desired: st.desired, evaluated: st.evaluated, steps, plan });
+  }
 
+  /**
+   * Re-applies a recorded desired state (a rollback: core/history.ts rollbackDesired), planned
+   * against live as it is now; the job records `revision`, the revision that state came from.
+   */
+  apply(req: Omit<SyncRequest, 'dryRun' | 'trigger'>, desired: DesiredSandbox, revision: string): SyncStarted & { job: JobView } {
+    const busy = this.running.get(req.sandbox);
+    if (busy) throw new SyncConflict(req.sandbox, busy.id);
+    const st = this.d.controller.evaluateNow(req.sandbox);
+    const evaluated = this.d.controller.evaluateAs(req.sandbox, desired);
+    if (!st || !evaluated) throw new UnknownSandbox(req.sandbox);
+    this.d.controller.renew(req.sandbox);
+    const steps = evaluated.plan(req.prune);
+    const plan: Plan = { ...planView(req.sandbox, revision, driftEntries(evaluated.drift), steps), sync: evaluated.status.sync };
+    return this.launch({ ...req, dryRun: false, trigger: 'rollback' }, { platform: st.platform, gatewayUrl: st.summary.gatewayUrl, desired, evaluated, steps, plan });
+  }
+
+  /** Persists the job (with the record of what it applies) and drives it. */
+  private launch(req: SyncRequest, a: { platform: string; gatewayUrl: SandboxView['summary']['gatewayUrl']; desired: DesiredSandbox | undefined; evaluated: Evaluated; steps: PlannedStep[]; plan: Plan }): SyncStarted & { job: JobView } {
+    const { controller, jobs, history } = this.d;
+    const { plan, steps, evaluated, desired } = a;
     const id = `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
     const at = new Date().toISOString();
-    jobs.create(
-      {
-        id,
-        sandbox: req.sandbox,
-        user: req.user,
-        trigger: req.trigger,
-        revision: plan.revision,
-        fingerprint: st.evaluated.fingerprint,
-        prune: req.prune,
-        plan,
-        steps,
-      },
-      at,
-    );
+    jobs.create({ id, sandbox: req.sandbox, user: req.user, trigger: req.trigger, revision: plan.revision, fingerprint: evaluated.fingerprint, prune: req.prune, plan, steps }, at);
+    // what this sync applies (an orphan's removals apply nothing to roll back to); a deploy sets the image it ran
+    const liveImages = new Map(controller.evaluateNow(req.sandbox)?.live.flatMap((n) => n.containers.map((c) => [c.name, c] as const)) ?? []);
+    const applied = desired && evaluated.bound
+      ? appliedState(desired, evaluated.bound, this.d.secretDigest, (name) => {
+          const lc = liveImages.get(name);
+          return lc && lc.specHash === evaluated.bound?.containers.find((c) => c.name === name)?.specHash ? lc.image : undefined;
+        })
+      : undefined;
+    if (applied) history.record(id, req.sandbox, applied);
+    const services = auditServices(desired, evaluated);
     const audit = (outcome: 'started' | 'success' | 'failure', error?: string) => {
-      const detail: SyncAuditDetail = { revision: plan.revision, jobId: id, prune: req.prune, dryRun: false, services: auditServices(st), ...(error ? { error } : {}) };
+      const detail: SyncAuditDetail = { revision: plan.revision, jobId: id, prune: req.prune, dryRun: false, services, ...(error ? { error } : {}) };
       this.d.audit.record({ action: 'sync', actor: req.user, target: req.sandbox, outcome, ...(req.ip ? { ip: req.ip } : {}), detail });
     };
     audit('started');
+    const event = { sandbox: req.sandbox, job: { id, trigger: req.trigger, user: req.user, revision: plan.revision }, gatewayUrl: a.gatewayUrl };
+    this.d.events?.sync({ ...event, phase: 'started' });
     this.d.log.info({ job: id, sandbox: req.sandbox, trigger: req.trigger, user: req.user, steps: steps.length }, 'sync started');
     const started = performance.now();
-    const op: Operation = { target: st.evaluated.target(req.prune), prune: req.prune, platform: st.platform, steps: new Map() };
+    const op: Operation = { target: evaluated.target(req.prune), prune: req.prune, platform: a.platform, steps: new Map() };
     const ran = new Set<string>();
-    const done = this.drive(id, req.sandbox, op, steps, st.desired, ran)
+    const images = new Map<string, string>();
+    const done = this.drive(id, req.sandbox, op, steps, desired, ran, images)
       .catch((err: Error) => ({ ok: false, error: `internal error: ${err.message}` }))
       .then((outcome) => {
         const finishedAt = new Date().toISOString();
         jobs.skipPending(id, finishedAt, outcome.ok ? 'not needed: live already matched when its wave came' : undefined);
+        if (applied && images.size > 0) history.record(id, req.sandbox, withImages(applied, desired, images));
         if (outcome.ok) jobs.finish(id, 'succeeded', finishedAt);
         else jobs.finish(id, 'failed', finishedAt, outcome.error);
         this.running.delete(req.sandbox);
@@ -166,12 +210,13 @@ export class Executor {
         this.d.metrics.syncs.inc({ sandbox: req.sandbox, trigger: req.trigger, outcome: result });
         this.d.metrics.syncDuration.observe({ outcome: result }, (performance.now() - started) / 1000);
         this.d.log.info({ job: id, sandbox: req.sandbox, outcome: result, error: outcome.error }, 'sync finished');
+        this.d.events?.sync(outcome.ok ? { ...event, phase: 'succeeded' } : { ...event, phase: 'failed', ...failure(op, outcome.error) });
         this.pushJob(id);
         // read back what now runs rather than wait for events
         for (const node of new Set([...op.steps.values()].map((s) => s.step.node))) this.d.hub.requestInventory(node);
         controller.schedule();
       });
-    this.running.set(req.sandbox, { id, noop: steps.length === 0, fingerprint: st.evaluated.fingerprint, done });
+    this.running.set(req.sandbox, { id, noop: steps.length === 0, fingerprint: evaluated.fingerprint, done });
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
     const view = jobs.view(id);
@@ -184,7 +229,15 @@ export class Executor {
    * Drives one sync: asks nextStep what to do with live as observed now, dispatches what it says,
    * and asks again whenever a step finishes. Steps it adds (live changed since the plan) join the job.
    */
-  private async drive(jobId: string, sandbox: string, op: Operation, planned: readonly PlannedStep[], desired: DesiredSandbox | undefined, ran: Set<string>): Promise<{ ok: boolean; error?: string }> {
+  private async drive(
+    jobId: string,
+    sandbox: string,
+    op: Operation,
+    planned: readonly PlannedStep[],
+    desired: DesiredSandbox | undefined,
+    ran: Set<string>,
+    images: Map<string, string>,
+  ): Promise<{ ok: boolean; error?: string }> {
     const stored = new Set(planned.map((s) => s.id));
     const steps = op.steps as Map<string, { step: PlannedStep; outcome: StepOutcome }>;
     const inFlight = new Map<string, Promise<void>>();
@@ -206,7 +259,7 @@ export class Executor {
             }
             ran.add(step.id);
             steps.set(step.id, { step, outcome: { status: 'running' } });
-            const p = this.runStep(jobId, step, desired).then((outcome) => {
+            const p = this.runStep(jobId, step, desired, images).then((outcome) => {
               steps.set(step.id, { step, outcome });
               // no inventory request: the agent sends a fresh one before the result of a job that changed what runs
               inFlight.delete(step.id);
@@ -223,7 +276,8 @@ export class Executor {
     return { live: this.d.controller.evaluateNow(sandbox)?.live ?? [], online: this.d.hub.onlineNodes().map((n) => n.node) };
   }
 
-  private async runStep(jobId: string, step: PlannedStep, desired: DesiredSandbox | undefined): Promise<StepOutcome> {
+  /** Runs one step on its node; a deploy's image (by container name) goes into `images`. */
+  private async runStep(jobId: string, step: PlannedStep, desired: DesiredSandbox | undefined, images: Map<string, string>): Promise<StepOutcome> {
     const { jobs, hub } = this.d;
     const now = () => new Date().toISOString();
     jobs.setStep(jobId, step.id, { status: 'running', startedAt: now() });
@@ -250,6 +304,7 @@ export class Executor {
     });
     for (const line of result.lines ?? []) addLog('result', line);
     const rolledBack = result.rolledBack === true;
+    if (result.ok && job.kind === 'deploy' && result.image && !rolledBack) images.set(job.container.name, result.image);
     if (result.ok) {
       jobs.setStep(jobId, step.id, { status: 'succeeded', message: rolledBack ? 'rolled back to the previous container' : 'done', finishedAt: now() });
       this.pushSoon(jobId);
@@ -288,11 +343,31 @@ export class Executor {
 }
 
 /** Per service (and the gateway): the branch asked for and the commit this sync deploys. */
-function auditServices(st: SandboxView): SyncAuditDetail['services'] {
-  if (!st.desired) return [];
-  const bound = new Map((st.evaluated.bound?.containers ?? []).map((c) => [c.name, c]));
-  return [...st.desired.services, st.desired.gateway].map((dc) => {
+function auditServices(desired: DesiredSandbox | undefined, evaluated: Evaluated): SyncAuditDetail['services'] {
+  if (!desired) return [];
+  const bound = new Map((evaluated.bound?.containers ?? []).map((c) => [c.name, c]));
+  return [...desired.services, desired.gateway].map((dc) => {
     const commit = bound.get(dc.name)?.source?.commit;
     return { service: dc.service, ...(dc.source?.branch ? { branch: dc.source.branch } : {}), ...(commit ? { commit } : {}) };
   });
+}
+
+/** The record with the images the job's deploys ran (by container name). */
+function withImages(applied: AppliedState, desired: DesiredSandbox | undefined, images: ReadonlyMap<string, string>): AppliedState {
+  const names = new Map([...(desired?.services ?? []), ...(desired ? [desired.gateway] : [])].map((dc) => [`${dc.kind}/${dc.service}`, dc.name]));
+  return {
+    ...applied,
+    containers: applied.containers.map((c) => {
+      const image = images.get(names.get(`${c.kind}/${c.service}`) ?? '');
+      return image ? { ...c, image } : c;
+    }),
+  };
+}
+
+/** Why a sync failed and, when a step did, which one (the first that failed). */
+function failure(op: Operation, error: string | undefined): Pick<SyncEvent, 'error' | 'step'> {
+  for (const { step, outcome } of op.steps.values()) {
+    if (outcome.status === 'failed') return { ...(error ? { error } : {}), step: { id: step.id, kind: step.kind, resource: step.resource, node: step.node, error: outcome.error } };
+  }
+  return error ? { error } : {};
 }

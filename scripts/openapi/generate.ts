@@ -107,7 +107,11 @@ function operation(key: string, route: RouteDoc): [string, string, Json] {
     responses[status] =
       type === null
         ? { description: status === '204' ? 'done; no body' : 'see the summary', ...headers }
-        : { description: type, ...headers, content: { 'application/json': { schema: { $ref: `#/components/schemas/${type}` } } } };
+        : {
+            description: route.stream ? `a stream of ${type}, one a line (${route.stream})` : type,
+            ...headers,
+            content: { [route.stream ?? 'application/json']: { schema: { $ref: `#/components/schemas/${type}` } } },
+          };
   }
   responses['default'] = { description: 'an error: what went wrong and what to do', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } };
   return [

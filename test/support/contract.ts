@@ -6,7 +6,7 @@ import type { ValidateFunction } from 'ajv';
 import doc from '../../schema/openapi.json' with { type: 'json' };
 
 interface Operation {
-  responses: Record<string, { content?: { 'application/json': { schema: { $ref: string } } } }>;
+  responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }>;
 }
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -35,11 +35,15 @@ export function checkAnswer(method: string, url: string, status: number, body: s
     throw new Error(`contract: ${method} ${path} (${status}) is not in schema/openapi.json (run node --import tsx scripts/openapi/generate.ts after adding it to schema/routes.ts)`);
   }
   const response = op.responses[String(status)] ?? op.responses['default'];
-  const ref = response?.content?.['application/json'].schema.$ref;
+  const [media, content] = Object.entries(response?.content ?? {})[0] ?? [];
+  const ref = content?.schema.$ref;
   if (!ref) return;
   const validate = validator(ref);
-  const data: unknown = JSON.parse(body);
-  if (!validate(data)) {
-    throw new Error(`contract: ${method} ${path} answered ${status} with a body that is not ${ref}: ${ajv.errorsText(validate.errors)}`);
+  // a stream (application/x-ndjson) is one such value a line
+  const values: unknown[] = media === 'application/x-ndjson' ? body.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown) : [JSON.parse(body)];
+  for (const data of values) {
+    if (!validate(data)) {
+      throw new Error(`contract: ${method} ${path} answered ${status} with a body that is not ${ref}: ${ajv.errorsText(validate.errors)}`);
+    }
   }
 }

@@ -1,8 +1,8 @@
 // Drizzle declarations of the core runtime tables; the schema on disk is migrations/0001_core.sql.
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
-import type { DriftEntry, HealthStatus, JobStatus, Plan, StepStatus, SyncStatus } from '../../../schema/api.ts';
+import type { DriftEntry, HealthStatus, JobStatus, Plan, StepStatus, SyncStatus, SyncTrigger } from '../../../schema/api.ts';
 import type { DesiredState, SpecError } from '../../../schema/desired.ts';
-import type { DiskUse, Job, LiveContainer, LiveNetwork, LiveRoutes } from '../../../schema/protocol.ts';
+import type { BranchTip, DiskUse, Job, LiveContainer, LiveNetwork, LiveRoutes } from '../../../schema/protocol.ts';
 
 export const agents = sqliteTable('agents', {
   name: text('name').primaryKey(),
@@ -49,6 +49,12 @@ export const portAllocations = sqliteTable('port_allocations', {
   allocatedAt: text('allocated_at').notNull(),
 });
 
+export const branchLists = sqliteTable('branch_lists', {
+  repo: text('repo').primaryKey(),
+  branches: text('branches', { mode: 'json' }).$type<BranchTip[]>().notNull(),
+  listedAt: text('listed_at').notNull(),
+});
+
 export const branchHeads = sqliteTable(
   'branch_heads',
   {
@@ -72,7 +78,7 @@ export const sandboxStatus = sqliteTable('sandbox_status', {
   updatedAt: text('updated_at').notNull(),
 });
 
-export type SyncTrigger = 'manual' | 'automated' | 'self-heal' | 'ttl';
+export type { SyncTrigger };
 
 export const jobs = sqliteTable(
   'jobs',

@@ -1,9 +1,9 @@
 // The one place the UI talks HTTP to the reconciler: the routes of schema/routes.ts, typed by the
 // shapes of schema/api.ts, the same table the CLI's client and the OpenAPI document come from.
-import { TOTAL_COUNT_HEADER, type AuditView, type MeView, type SandboxSummary, type SecretListing } from '../../../schema/api.ts';
+import { TOTAL_COUNT_HEADER, type AuditView, type LogEvent, type MeView, type SandboxSummary, type SecretListing } from '../../../schema/api.ts';
 import { routeUrl, type ApiResponse, type RouteKey, type RouteParams } from '../../../schema/routes.ts';
 
-export type { Role, TemplateView, EnvironmentView } from '../../../schema/api.ts';
+export type { Role, TemplateView, EnvironmentView, LogEvent } from '../../../schema/api.ts';
 export type Me = MeView;
 /** one event of GET /api/audit, newest first */
 export type AuditEntry = AuditView;
@@ -113,6 +113,12 @@ export const api = {
   sandbox: (name: string) => call('GET /api/sandboxes/{name}', { name }),
   sync: (name: string, opts: { prune: boolean; dryRun: boolean }) => call('POST /api/sandboxes/{name}/sync', { name }, opts),
   job: (id: string) => call('GET /api/jobs/{id}', { id }),
+  history: (name: string) => call('GET /api/sandboxes/{name}/history', { name }),
+  rollback: (name: string, to: { job?: string; snapshot?: string }, reason: string) => call('POST /api/sandboxes/{name}/rollback', { name }, { ...to, ...(reason ? { reason } : {}) }),
+  pin: (name: string, reason: string) => call('POST /api/sandboxes/{name}/pin', { name }, reason ? { reason } : {}),
+  unpin: (name: string) => call('DELETE /api/sandboxes/{name}/pin', { name }),
+  snapshots: async (name: string) => (await call('GET /api/sandboxes/{name}/snapshots', { name })).snapshots,
+  snapshot: (name: string, snapshot: string, job: string, reason: string) => call('POST /api/sandboxes/{name}/snapshots', { name }, { name: snapshot, job, ...(reason ? { reason } : {}) }),
   agents: () => call('GET /api/agents', {}),
   audit: (before?: number) => call('GET /api/audit', {}, undefined, { limit: 100, before: before || undefined }),
   revisions: () => call('GET /api/revisions', {}),
@@ -120,6 +126,35 @@ export const api = {
   environments: () => call('GET /api/environments', {}),
   secrets: async () => (await call('GET /api/secrets', {})).secrets,
 };
+
+/**
+ * A service's container log (GET .../logs, NDJSON): `onEvent` gets each LogEvent as it arrives; resolves
+ * when the stream ends. Aborting `signal` leaves it (the server cancels the agent's side).
+ */
+export async function streamLogs(
+  sandbox: string,
+  service: string,
+  query: { follow: boolean; tail: number },
+  onEvent: (e: LogEvent) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const { path } = routeUrl('GET /api/sandboxes/{name}/services/{service}/logs', { name: sandbox, service }, { follow: query.follow, tail: query.tail });
+  const res = await fetch(path, { headers: { accept: 'application/x-ndjson' }, credentials: 'same-origin', signal });
+  if (!res.ok || !res.body) {
+    if (res.status === 401) onUnauthorized();
+    const data = (await res.json().catch(() => null)) as { error?: string } | null;
+    throw new ApiError(res.status, data?.error ?? `${res.status} ${res.statusText}`, data);
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let partial = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    const lines = (partial + value).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line) onEvent(JSON.parse(line) as LogEvent);
+  }
+}
 
 /** GET that answers null when the server has no such endpoint (404), for optional pages. */
 export async function optional<T>(p: Promise<T>): Promise<T | null> {

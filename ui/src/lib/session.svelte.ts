@@ -12,6 +12,10 @@ class Session {
   get syncBlocked(): string | null {
     return this.atLeast('qa') ? null : `Your role (${this.me?.role ?? 'none'}) may not sync; qa or above can.`;
   }
+  /** rollback, pin, unpin and snapshots need qa, as a sync does */
+  get rollbackBlocked(): string | null {
+    return this.atLeast('qa') ? null : `Your role (${this.me?.role ?? 'none'}) may not roll back, pin or unpin; qa or above can.`;
+  }
   get pruneBlocked(): string | null {
     return this.atLeast('lead') ? null : `Your role (${this.me?.role ?? 'none'}) may not prune; lead or above can.`;
   }

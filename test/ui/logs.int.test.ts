@@ -1,0 +1,76 @@
+// The sandbox page's live log panel in headless Chromium against a real reconciler, agent and
+// container (issue 16 item 2): opened, it follows the service's log and shows a line written after it
+// started, the container's secret masked; a viewer is told logs need qa. Sandboxes t-logs-ui-*,
+// Platform t-logs-ui, host ports 32500-32999. A screenshot goes to test-artifacts/ui/logs-1280.png.
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLogsFixture, type LogsFixture } from '../support/logs.ts';
+import { ADMIN_PASSWORD } from '../support/reconciler.ts';
+
+const ARTIFACTS = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'test-artifacts', 'ui');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
+let fx: LogsFixture;
+let browser: Browser;
+
+async function signIn(user: string, password: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await page.goto(`${fx.stack.url}/login?next=/sandboxes/${fx.sandbox}`);
+  await page.fill('#u', user);
+  await page.fill('#p', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${fx.stack.url}/sandboxes/${fx.sandbox}`);
+  return page;
+}
+
+beforeAll(async () => {
+  fx = await startLogsFixture('t-logs-ui-', 32500);
+  await mkdir(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await fx?.stack.stop();
+});
+
+describe('log panel in a real browser', () => {
+  it('follows a service log live: a line written after it opened appears, its secret masked', async () => {
+    await fx.writeLine('echo "before the panel opened"');
+    const page = await signIn('admin', ADMIN_PASSWORD);
+    const panel = page.locator('[data-testid=log-panel][data-service=account]');
+    await panel.locator('summary').click();
+    await page.locator('[data-testid=log-panel][data-service=account][data-phase=following]').waitFor({ timeout: 15_000 });
+    const lines = panel.locator('[data-testid=log-lines]');
+    await expect.poll(() => lines.textContent(), { timeout: 10_000 }).toContain('before the panel opened');
+    await fx.writeLine('echo "live in the browser token=$LOGS_TOKEN"');
+    await expect.poll(() => lines.textContent(), { timeout: 10_000 }).toContain('live in the browser token=***');
+    expect(await page.content()).not.toContain(fx.secret);
+    await page.screenshot({ path: join(ARTIFACTS, 'logs-1280.png'), fullPage: true });
+    // pausing leaves the stream; what comes meanwhile is not shown until it resumes (with no tail again)
+    await panel.getByRole('button', { name: 'Pause' }).click();
+    expect(await panel.getAttribute('data-phase')).not.toBe('following');
+    await panel.getByRole('button', { name: 'Resume' }).click();
+    await page.locator('[data-testid=log-panel][data-service=account][data-phase=following]').waitFor({ timeout: 15_000 });
+    await fx.writeLine('echo "after resume"');
+    await expect.poll(() => lines.textContent(), { timeout: 10_000 }).toContain('after resume');
+    expect((await lines.textContent())?.match(/before the panel opened/g)?.length).toBe(1);
+    await page.context().close();
+  });
+
+  it('tells a viewer that logs need role qa', async () => {
+    const made = await fetch(`${fx.stack.url}/api/users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${fx.stack.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'logs-ui-viewer', role: 'viewer', password: 'viewer-password-1' }),
+    });
+    expect(made.status).toBe(201);
+    const page = await signIn('logs-ui-viewer', 'viewer-password-1');
+    await expect.poll(() => page.textContent('[data-testid=logs-blocked]')).toContain('qa or above (yours: viewer)');
+    expect(await page.locator('[data-testid=log-panel]').count()).toBe(0);
+    await page.context().close();
+  });
+});
