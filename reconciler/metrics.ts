@@ -10,9 +10,9 @@ export interface Metrics {
   syncs: Counter<'sandbox' | 'trigger' | 'outcome'>;
   syncDuration: Histogram<'outcome'>;
   driftEntries: Gauge<'sandbox'>;
-  generatedSandboxes: Gauge<'sandbox' | 'set'>;
   /** 1 per sandbox with its sync and health as labels (like argocd_app_info) */
   sandboxInfo: Gauge<'sandbox' | 'sync' | 'health'>;
+  generatedSandboxes: Gauge<'sandbox' | 'set'>;
   agentsConnected: Gauge;
   /** 1 while the node's agent is connected, 0 for a known node whose agent is not */
   agentUp: Gauge<'node'>;
@@ -52,16 +52,16 @@ export function createMetrics(): Metrics {
       labelNames: ['sandbox'],
       registers: [registry],
     }),
-    generatedSandboxes: new Gauge({
-      name: 'sdp_sandbox_generated_info',
-      help: 'Always 1: the SandboxSet that made the sandbox (join on sandbox to group any sandbox metric by set)',
-      labelNames: ['sandbox', 'set'],
-      registers: [registry],
-    }),
     sandboxInfo: new Gauge({
       name: 'sdp_sandbox_info',
       help: 'Always 1: one series per sandbox, its sync status (Synced | OutOfSync | Unknown) and health status as labels',
       labelNames: ['sandbox', 'sync', 'health'],
+      registers: [registry],
+    }),
+    generatedSandboxes: new Gauge({
+      name: 'sdp_sandbox_generated_info',
+      help: 'Always 1: the SandboxSet that made the sandbox (join on sandbox to group any sandbox metric by set)',
+      labelNames: ['sandbox', 'set'],
       registers: [registry],
     }),
     agentsConnected: new Gauge({ name: 'sdp_agents_connected', help: 'Agents connected now', registers: [registry] }),

@@ -1,7 +1,7 @@
 // Shapes of the HTTP API (/api) and the UI live feed (/ws/ui). The UI, the CLI and the tests read
 // these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
 import type { DesiredSandbox, DesiredSet, DesiredTemplate, GeneratedBy, SpecError } from './desired.ts';
-import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes, LogsEndReason } from './protocol.ts';
+import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes, LogsEndReason, ProbeReport } from './protocol.ts';
 import type { NotificationEvent, NotificationFormat } from './notifications.ts';
 
 export const SYNC_STATUSES = ['Synced', 'OutOfSync', 'Unknown'] as const;
@@ -46,6 +46,7 @@ export type StatusReason =
   | 'AllHealthy'
   | 'ContainersMissing'
   | 'ContainerDown'
+  | 'HealthCheckFailing'
   | 'ContainerStarting'
   | 'Suspended'
   | 'TtlExpired';
@@ -84,7 +85,15 @@ export interface ServiceView {
   liveCommit?: string;
   image?: string;
   state?: string;
+  /** the agent's settled health check when it has one (healthy | unhealthy), else Docker's health */
   health?: string;
+  /** the agent's continuous health check: what it probes, and what fails since when */
+  probe?: ProbeReport;
+  /** times it came back since it was last started */
+  restarts?: number;
+  /** CPU in cores (e.g. 0.25) and memory in use, as last sampled by the agent */
+  cpu?: number;
+  memoryBytes?: number;
   hostPort?: number;
 }
 
@@ -176,6 +185,10 @@ export interface SnapshotView {
   at: string;
   reason?: string;
   containers: AppliedContainer[];
+  /** the routes it had: per service, to the sandbox or the baseline */
+  routes: { service: string; mode: 'sandbox' | 'baseline'; target: string }[];
+  /** the Environments its env came from (values by digest in `containers`) */
+  environments: string[];
 }
 
 export interface SnapshotsResponse {

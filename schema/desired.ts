@@ -99,6 +99,16 @@ export interface DesiredTemplate {
   resources?: { cpu?: number; memory?: string };
 }
 
+/** A webhook target of the Platform, defaults applied: `events` lists every event it gets. */
+export interface DesiredWebhook {
+  name: string;
+  url: string;
+  format: NotificationFormat;
+  /** secret NAME: the HMAC key is the secret store's NAME/hmac */
+  secret?: string;
+  events: NotificationEvent[];
+}
+
 /** A SandboxSet as compiled: what it follows and what it made from the branch list it was given. */
 export interface DesiredSet {
   name: string;
@@ -119,16 +129,6 @@ export interface DesiredSet {
   /** the sandboxes it made, newest branch first (heads are not here: a push is drift, not a new revision) */
   sandboxes: { name: string; branch: string }[];
   syncPolicy: { automated: boolean; prune: boolean; selfHeal: boolean };
-}
-
-/** A webhook target of the Platform, defaults applied: `events` lists every event it gets. */
-export interface DesiredWebhook {
-  name: string;
-  url: string;
-  format: NotificationFormat;
-  /** secret NAME: the HMAC key is the secret store's NAME/hmac */
-  secret?: string;
-  events: NotificationEvent[];
 }
 
 export interface DesiredState {

@@ -2,6 +2,7 @@
 // or as they are with -o json|yaml. `sdp refresh`: POST /api/refresh, instead of curl.
 import type { SandboxSummary } from '../../schema/api.ts';
 import { NOTIFICATION_EVENTS } from '../../schema/notifications.ts';
+import { formatMemoryUsage } from '../../core/quantities.ts';
 import { resolveRemote, type Remote, type RemoteFlags } from '../context.ts';
 import { CliError, EXIT } from '../exit.ts';
 import { chosenOutput, type OutputFlags } from '../output.ts';
@@ -66,12 +67,14 @@ const sandbox: Getter = async (remote, name) => {
   return {
     data: d,
     text: (wide) => {
-      const parts = [sandboxTable([d], wide), ...(d.pinned ? ['', `PINNED: ${d.pinned.message}`] : []), '', 'services:'];
+      const parts = [sandboxTable([d], wide), ...(d.pinned ? ['', `PINNED: ${d.pinned.message}`] : [])];
+      if (d.health !== 'Healthy') parts.push(`health ${d.health} (${d.healthStatus.reason}): ${d.healthStatus.message}`);
+      parts.push('', 'services:');
       parts.push(
         d.services.length === 0
           ? '  none'
           : table(
-              ['service', 'node', 'branch', 'desired', 'live', 'state', 'health', ...(wide ? ['image', 'port'] : [])],
+              ['service', 'node', 'branch', 'desired', 'live', 'state', 'health', 'restarts', 'cpu', 'memory', ...(wide ? ['check', 'image', 'port'] : [])],
               d.services.map((s) => [
                 s.service,
                 s.node,
@@ -79,8 +82,11 @@ const sandbox: Getter = async (remote, name) => {
                 s.desiredCommit?.slice(0, 12) ?? '',
                 s.liveCommit?.slice(0, 12) ?? '',
                 s.state ?? '',
-                state(s.health ?? ''),
-                ...(wide ? [s.image ?? '', s.hostPort ?? ''] : []),
+                state(s.health ?? '') + (s.probe?.failure ? ` (${s.probe.failure.message})` : ''),
+                s.restarts ?? '',
+                s.cpu ?? '',
+                s.memoryBytes !== undefined ? formatMemoryUsage(s.memoryBytes) : '',
+                ...(wide ? [s.probe?.check ?? '', s.image ?? '', s.hostPort ?? ''] : []),
               ]),
               '  ',
             ),

@@ -37,11 +37,14 @@ export function isDrifted(s: SandboxSummary): boolean {
 }
 
 /**
- * The events one status change raises: health Degraded (from anything else), Healthy again after
- * Degraded, Expired. A first sight (no `prev`) raises none: a restart is not news.
+ * The events one status change raises, and whether the sandbox is now in a degraded episode:
+ * `health-degraded` when it turns Degraded outside an episode (which opens one), `health-recovered`
+ * when it is Healthy again and closes it (whatever it went through in between, e.g. Progressing
+ * while a sync redeploys), `sandbox-expired` when it turns Expired. A first sight (no `prev`: a
+ * restart) raises none, though a Degraded one opens an episode its recovery will close.
  */
-export function statusEvents(prev: SandboxSummary | undefined, next: SandboxSummary, at: string): NotificationBody[] {
-  if (!prev || prev.health === next.health) return [];
+export function statusEvents(prev: SandboxSummary | undefined, next: SandboxSummary, at: string, degraded: boolean): { events: NotificationBody[]; degraded: boolean } {
+  if (!prev) return { events: [], degraded: next.health === 'Degraded' };
   const body = (event: NotificationBody['event'], message: string): NotificationBody => ({
     event,
     at,
@@ -50,10 +53,10 @@ export function statusEvents(prev: SandboxSummary | undefined, next: SandboxSumm
     health: { status: next.healthStatus.status, reason: next.healthStatus.reason, message: next.healthStatus.message },
     gatewayUrl: next.gatewayUrl,
   });
-  if (next.health === 'Degraded') return [body('health-degraded', `${next.name} is Degraded: ${next.healthStatus.message}`)];
-  if (next.health === 'Healthy' && prev.health === 'Degraded') return [body('health-recovered', `${next.name} is Healthy again: ${next.healthStatus.message}`)];
-  if (next.health === 'Expired') return [body('sandbox-expired', `${next.name} expired: ${next.healthStatus.message}`)];
-  return [];
+  if (next.health === 'Degraded' && !degraded) return { events: [body('health-degraded', `${next.name} is Degraded: ${next.healthStatus.message}`)], degraded: true };
+  if (next.health === 'Healthy' && degraded) return { events: [body('health-recovered', `${next.name} is Healthy again: ${next.healthStatus.message}`)], degraded: false };
+  if (next.health === 'Expired' && prev.health !== 'Expired') return { events: [body('sandbox-expired', `${next.name} expired: ${next.healthStatus.message}`)], degraded };
+  return { events: [], degraded };
 }
 
 /** drift-detected: what differs, by resource and field; values stay out (they may be env values). */

@@ -79,7 +79,7 @@ beforeAll(async () => {
     prefix: PREFIX,
     port: 34000,
     ports: { gateway: [34100, 34149], services: [34200, 34299] },
-    notify: { retryBaseMs: 300, retryMaxMs: 1000, maxAttempts: 100, timeoutMs: 3000, driftDebounceMs: 500 },
+    notify: { retryBaseMs: 300, retryMaxMs: 1000, maxAttempts: 100, timeoutMs: 5000, driftDebounceMs: 500 },
   });
   account = stack.repo('account');
   account.commit('main', branchApp('main'));
@@ -113,6 +113,9 @@ describe('notifications', () => {
       body: JSON.stringify({ value: HMAC_KEY }),
     });
     expect(set.status).toBe(200);
+    // the HMAC secret is one the specs reference (sdp secret list shows it, set or not)
+    const secrets = await stack.api<{ secrets: { environment: string; key: string; set: boolean; referenced: boolean }[] }>('GET', '/api/secrets');
+    expect(secrets.secrets).toContainEqual(expect.objectContaining({ environment: 'hooks', key: 'hmac', set: true, referenced: true }));
     const view = await notifications();
     expect(view.targets.find((t) => t.name === 'hooks')).toEqual({
       name: 'hooks',
@@ -129,8 +132,8 @@ describe('notifications', () => {
     expect(done.status).toBe('succeeded');
     withTargets = (Date.parse(done.finishedAt ?? '') - Date.parse(done.createdAt)) / 1000;
     console.info(`sync time: ${baseline.toFixed(2)} s without targets, ${withTargets.toFixed(2)} s with a down and a hanging one`);
-    // the hanging receiver's attempts each take the 3 s timeout: a sync that waited would show it
-    expect(withTargets).toBeLessThan(baseline + 2.5);
+    // the hanging receiver's attempts each take the 5 s timeout: a sync that waited would show it
+    expect(withTargets).toBeLessThan(baseline + 3);
 
     await stack.waitFor('sync-succeeded delivered', () => payloads('/sdp').some((p) => p.event === 'sync-succeeded' && p.job?.id === job!.id));
     const mine = hooks.got.filter((r) => r.path === '/sdp' && (JSON.parse(r.raw) as NotificationPayload).job?.id === job!.id);
@@ -160,7 +163,8 @@ describe('notifications', () => {
     expect(down).toMatchObject({ status: 'pending', event: expect.stringMatching(/^sync-(started|succeeded)$/) });
     expect(down.lastError).toMatch(/ECONNREFUSED/);
     expect(down.nextAttemptAt).toBeDefined();
-    expect(view!.deliveries.find((d) => d.target === 'slow')?.lastError).toBe('no answer within 3000 ms');
+    expect(view!.deliveries.find((d) => d.target === 'slow')?.lastError).toBe('no answer within 5000 ms');
+    expect(JSON.stringify(await notifications())).not.toContain(HMAC_KEY);
     const bad = await stack.request('GET', '/api/notifications?status=lost');
     expect(bad.status).toBe(400);
   });

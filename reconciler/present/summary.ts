@@ -1,8 +1,8 @@
 // A sandbox's evaluation (core/evaluate.ts) -> the API's SandboxSummary (GET /api/sandboxes, /ws/ui).
 import type { SandboxState } from '../../core/evaluate.ts';
 import type { Pin } from '../../core/history.ts';
-import { generatedByLive } from '../../core/sets.ts';
 import type { PinView, SandboxSummary } from '../../schema/api.ts';
+import { generatedByLive } from '../../core/sets.ts';
 import { driftEntries } from './drift.ts';
 
 export function sandboxSummary(st: SandboxState): SandboxSummary {

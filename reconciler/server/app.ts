@@ -63,10 +63,10 @@ export interface AppDeps {
   webhookSecret?: string;
   /** POST /api/plan: the files planned as if in force (reconciler/sync/preview.ts) */
   preview: (req: PlanRequest) => Promise<PlanPreview>;
-  /** GET /api/sets: the SandboxSets in force with their listing errors */
-  sets: () => SetView[];
   /** container log streams from the agents (AgentHub.logs) */
   logs: LogRelay;
+  /** GET /api/sets: the SandboxSets in force with their listing errors */
+  sets: () => SetView[];
   /** ui/build, when it exists */
   uiDir?: string;
   version: string;

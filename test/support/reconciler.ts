@@ -22,7 +22,7 @@ import type { NotifyOptions } from '../../reconciler/notify/notifier.ts';
 import type { JobView, Plan, SandboxDetail, SandboxSummary, StatusView, UiMessage } from '../../schema/api.ts';
 import { checkAnswer } from './contract.ts';
 
-export { TestRepo, branchApp, httpGet, writeToLog } from '../../agent/testing/fixtures.ts';
+export { TestRepo, branchApp, cleanupSandboxes, httpGet, writeToLog } from '../../agent/testing/fixtures.ts';
 
 export const ADMIN_PASSWORD = 'test-admin-password-0123';
 
@@ -43,6 +43,8 @@ export interface StackOptions {
   specsGit?: GitSpecsOptions;
   /** notification delivery timings (short backoff and debounce in tests) */
   notify?: Partial<NotifyOptions>;
+  /** the local agent's CPU/memory sampling pause (default the agent's own) */
+  usageIntervalMs?: number;
 }
 
 export class Stack {
@@ -128,6 +130,7 @@ export class Stack {
       roles: ['micro', 'gateway'],
       address: '127.0.0.1',
       workDir: join(this.dataDir, 'agent'),
+      ...(this.opts.usageIntervalMs ? { usageIntervalMs: this.opts.usageIntervalMs } : {}),
     });
     await this.waitFor('agent online', async () => (await this.api<StatusView>('GET', '/api/status')).agents.some((a) => a.name === this.node && a.online));
   }
