@@ -224,7 +224,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   });
   const executor = new Executor({ controller, hub: agentHub, jobs, history, secretDigest, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast, events: notifier });
   const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }), sets: () => revisions.current?.desired.sets ?? [] });
-  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, audit, changes, log: log.child({ part: 'history' }) });
+  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, revisions, audit, changes, log: log.child({ part: 'history' }) });
 
   const source = new SpecSource({
     specsDir: resolve(opts.specsDir),
@@ -236,7 +236,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     onCompiled: (ok, seconds) => metrics.compileDuration.observe({ outcome: ok ? 'ok' : 'rejected' }, seconds),
     onRevision: (rev) => {
       if (!rev.ok) metrics.rejectedRevisions.inc();
-      changes.notify({ status: true });
+      changes.notify({ status: true, revision: true });
       if (rev.ok) void resolveBranches(true);
     },
   });
@@ -309,6 +309,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       await notifier.close();
       uiHub.close();
       await http.close();
+      live.flush();
       store.close();
     },
   };

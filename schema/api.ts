@@ -185,6 +185,10 @@ export interface SnapshotView {
   at: string;
   reason?: string;
   containers: AppliedContainer[];
+  /** the routes it had: per service, to the sandbox or the baseline */
+  routes: { service: string; mode: 'sandbox' | 'baseline'; target: string }[];
+  /** the Environments its env came from (values by digest in `containers`) */
+  environments: string[];
 }
 
 export interface SnapshotsResponse {

@@ -2,7 +2,8 @@
 // on the real Docker engine. After a good deploy the service's health endpoint starts failing (its
 // file is removed inside the container): the sandbox turns Degraded with the container and what
 // failed, within two probe intervals, in the API and the CLI (`sdp status`, `sdp get sandbox`); the
-// endpoint comes back and so does Healthy; a `docker restart` counts a restart; CPU and memory show.
+// endpoint comes back and so does Healthy; a `docker restart` counts a restart, and so does a crash
+// the restart policy brings back; CPU and memory show.
 //
 // Everything it makes belongs to sandboxes `t-health-e2e-*`, its own Platform (t-health-e2e) and host
 // ports 31000-31299.
@@ -94,7 +95,15 @@ describe('continuous health', () => {
   it('`docker restart` counts a restart', async () => {
     await docker('restart', '-t', '1', CONTAINER);
     const { detail } = await waitDetail('one restart, healthy again', (d) => account(d)?.restarts === 1 && d.health === 'Healthy');
-    expect(account(detail)).toMatchObject({ state: 'running', restarts: 1 });
+    // Healthy once probed again: until then it was starting (Progressing), not assumed healthy
+    expect(account(detail)).toMatchObject({ state: 'running', health: 'healthy', restarts: 1 });
     expect(await cli('get', 'sandbox', SANDBOX)).toMatch(/account .* healthy +1\b/);
+  });
+
+  it('a crash brought back by the restart policy counts too', async () => {
+    // the app (PID 1 is Docker's init) exits: the container stops and its restart policy starts it again
+    await docker('exec', CONTAINER, 'sh', '-c', 'kill $(pidof httpd)');
+    const { detail } = await waitDetail('two restarts, healthy again', (d) => account(d)?.restarts === 2 && d.health === 'Healthy');
+    expect(account(detail)).toMatchObject({ state: 'running', health: 'healthy', restarts: 2 });
   });
 });
