@@ -63,7 +63,7 @@ describe('continuous health', () => {
     expect(detail.services.find((s) => s.service === 'gateway')?.probe).toMatchObject({ status: 'healthy', check: 'tcp 80' });
   });
 
-  it('a health endpoint that starts failing turns the sandbox Degraded within two intervals, with the container and what failed', async () => {
+  it('a health endpoint that starts failing turns the sandbox Degraded, with the container and what failed', async () => {
     await docker('exec', CONTAINER, 'rm', '/src/public/health');
     const { detail, ms } = await waitDetail('Degraded', (d) => d.health === 'Degraded', 10_000);
     // the bound (two intervals) is a target of `npm run bench -- health`, not timed here
