@@ -14,6 +14,7 @@ import { watchEvents, type DockerEvent } from './events.ts';
 import { ProxyControl } from './gateway/proxy.ts';
 import { Gateways } from './gateway/routes.ts';
 import { GitWorkspace } from './git/workspace.ts';
+import { HealthMonitor } from './health/monitor.ts';
 import { readInventory } from './inventory.ts';
 import { recoverInterruptedDeploys } from './jobs/deploy.ts';
 import { JobRunner } from './jobs/runner.ts';
@@ -35,6 +36,8 @@ export interface AgentOptions {
   retention?: Partial<AgentRetention>;
   /** How often the inventory is re-read for what no Docker event announces; default 5 s. */
   rescanIntervalMs?: number;
+  /** The pause between two passes sampling each container's CPU and memory; default 15 s. */
+  usageIntervalMs?: number;
 }
 
 const RESCAN_INTERVAL_MS = 5000;
@@ -73,11 +76,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const gateways = new Gateways(docker, join(workDir, 'git', 'worktrees'), proxy);
 
   const send = (msg: AgentMessage) => conn.send(msg);
+  const monitor = new HealthMonitor({
+    docker,
+    // a settled health change goes out as an event of that container, in line with Docker's own
+    onChange: (id) => report({ action: 'probe', id, name: id }),
+    onError: (what, err) => log.debug({ err: err.message }, `${what} not sampled`),
+    ...(opts.usageIntervalMs ? { usageIntervalMs: opts.usageIntervalMs } : {}),
+  });
   // What no Docker event announces (a route changed through a gateway's admin socket, say) is found
   // by re-reading the inventory on an interval; a re-read is sent only when something changed.
   let lastSent = '';
   const sendInventory = async (onlyIfChanged = false) => {
-    const inventory = await readInventory(opts.name, docker, gateways);
+    const inventory = await readInventory(opts.name, docker, gateways, monitor);
     const content = JSON.stringify({ ...inventory, at: '' });
     if (onlyIfChanged && content === lastSent) return;
     lastSent = content;
@@ -136,23 +146,26 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   // one event at a time, so a 'die' is never reported after the 'destroy' that followed it
   let queue = Promise.resolve();
-  const onEvent = (e: DockerEvent) => {
+  const report = (e: DockerEvent) => {
     queue = queue.then(async () => {
-      if (!conn.connected) return; // the inventory sent on reconnect covers what was missed
       const info = e.action === 'destroy' ? undefined : await docker.inspect(e.id);
       // a network event names any container on an sdp network: only sdp's own are reported
       if (e.action.startsWith('network-') && info?.Config.Labels?.[LABELS.managed] !== 'true') return;
+      if (e.action === 'probe' && !info) return; // gone since: its destroy event says so
+      if (e.action !== 'probe') monitor.observe(e, info);
+      if (!conn.connected) return; // the inventory sent on reconnect covers what was missed
       const msg: AgentMessage = { type: 'event', node: opts.name, action: e.action, name: info ? info.Name.replace(/^\//, '') : e.name, at: new Date().toISOString() };
-      if (info) msg.container = await docker.live(info);
+      if (info) msg.container = monitor.annotate(await docker.live(info), info);
       send(msg);
     }).catch((err: Error) => log.warn({ err: err.message }, 'event not reported'));
   };
-  const events = watchEvents(docker, onEvent, (err) => log.warn({ err: err.message }, 'docker event stream failed; retrying'));
+  const events = watchEvents(docker, report, (err) => log.warn({ err: err.message }, 'docker event stream failed; retrying'));
 
   conn.start();
   return {
     async stop() {
       events.stop();
+      monitor.stop();
       clearInterval(rescan);
       logStreams.cancelAll();
       await runner.idle(30_000);

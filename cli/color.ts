@@ -12,8 +12,8 @@ function wanted(env: NodeJS.ProcessEnv, tty: boolean): boolean {
 /** picocolors' functions, on or off by the rule above */
 export const colors = createColors(wanted(process.env, process.stdout.isTTY === true));
 
-const GOOD = new Set(['Synced', 'Healthy', 'succeeded', 'yes', 'set']);
-const BAD = new Set(['OutOfSync', 'Degraded', 'Missing', 'Expired', 'failed', 'NO', 'UNSET']);
+const GOOD = new Set(['Synced', 'Healthy', 'healthy', 'succeeded', 'delivered', 'yes', 'set']);
+const BAD = new Set(['OutOfSync', 'Degraded', 'unhealthy', 'Missing', 'Expired', 'failed', 'NO', 'UNSET']);
 const BUSY = new Set(['Progressing', 'running', 'pending', 'Unknown', 'Suspended']);
 
 /** A status word in green (good), red (needs attention) or yellow (in between); others as they are. */

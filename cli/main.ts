@@ -149,10 +149,10 @@ output(
   remote(
     program
       .command('get <kind> [name]')
-      .description('sandboxes, one sandbox (desired and live), agents, or a job')
+      .description('sandboxes, one sandbox (desired and live), sandbox sets, agents, a job, or notification deliveries')
       .addHelpText(
         'after',
-        '\nKinds: sandboxes | sandbox NAME | agents | job ID\n\nExamples:\n  sdp get sandboxes -o wide\n  sdp get sandbox qa-login-error -o yaml\n  sdp get job 42',
+        '\nKinds: sandboxes | sandbox NAME | sets | agents | job ID | notifications [SANDBOX]\n\nExamples:\n  sdp get sandboxes -o wide\n  sdp get sandbox qa-login-error -o yaml\n  sdp get sets\n  sdp get job 42\n  sdp get notifications qa-login-error',
       ),
   ),
 ).action(run(() => import('./commands/get.ts'), (m) => m.get));

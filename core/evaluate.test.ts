@@ -76,6 +76,23 @@ describe('evaluateWorld', () => {
     expect(s.healthStatus).toEqual({ status: 'Degraded', reason: 'ContainerDown', message: 'not serving: service/orders exited' });
   });
 
+  it("a running container failing the agent's health check: Degraded (HealthCheckFailing) naming it and what failed", () => {
+    const live = inSync();
+    const n = live.get('node-1')!;
+    const probe = { status: 'unhealthy' as const, check: 'GET /health', failure: { kind: 'status' as const, message: 'HTTP 500' }, since: '2026-06-01T00:00:00Z' };
+    live.set('node-1', { ...n, containers: n.containers.map((c) => (c.service === 'orders' ? { ...c, health: 'unhealthy', probe } : c)) });
+    const s = world({ live }).get('qa')!.summary;
+    expect(s.sync).toBe('Synced');
+    expect(s.healthStatus).toEqual({
+      status: 'Degraded',
+      reason: 'HealthCheckFailing',
+      message: 'running but failing its health check: service/orders GET /health: HTTP 500 since 2026-06-01T00:00:00Z',
+    });
+    // and Healthy again once the probe passes
+    live.set('node-1', { ...n, containers: n.containers.map((c) => (c.service === 'orders' ? { ...c, health: 'healthy', probe: { ...probe, status: 'healthy' as const } } : c)) });
+    expect(world({ live }).get('qa')!.summary.healthStatus.reason).toBe('AllHealthy');
+  });
+
   it('expired: health Expired (TtlExpired), and the sync target is the suspended state', () => {
     const st = world({ expiresAt: () => 0 }).get('qa')!;
     expect(st.summary.healthStatus.reason).toBe('TtlExpired');
@@ -149,12 +166,16 @@ describe('evaluateWorld, incremental (given the last evaluation)', () => {
     expect(expired.get('qa')).toBe(next.get('qa'));
   });
 
-  it('a new revision re-evaluates every sandbox, and without `previous` everything is evaluated', () => {
+  it('a new revision keeps the evaluation of a sandbox whose compiled object it kept, under its id; a changed one is evaluated again', () => {
     const live = liveOfBoth();
     const first = evaluateWorld(input(live));
-    const rev = evaluateWorld(input(live, { previous: first, revision: { id: '8', desired: two } }));
+    const suspended = { ...other, suspended: true };
+    const rev = evaluateWorld(input(live, { previous: first, revision: { id: '8', desired: { ...two, sandboxes: [sandbox, suspended] } } }));
     expect(rev.get('qa')).not.toBe(first.get('qa'));
-    expect(rev.get('uat')).not.toBe(first.get('uat'));
+    expect(rev.get('qa')!.evaluated).toBe(first.get('qa')!.evaluated);
+    expect(rev.get('qa')!.revision).toBe('8');
+    expect(rev.get('uat')!.evaluated).not.toBe(first.get('uat')!.evaluated);
+    expect(rev.get('uat')!.evaluated.sync).toBe('OutOfSync');
     expect(rev.get('uat')!.revision).toBe('8');
     const all = evaluateWorld(input(live));
     expect(all.get('uat')).not.toBe(first.get('uat'));

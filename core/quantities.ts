@@ -34,3 +34,12 @@ export function formatMemory(bytes: number): string {
   }
   return String(bytes);
 }
+
+/** Memory in use, to three significant digits: 3481600 -> "3.32Mi" (what a person reads at a glance). */
+export function formatMemoryUsage(bytes: number): string {
+  for (const unit of ['Ti', 'Gi', 'Mi', 'Ki'] as const) {
+    const size = MEMORY_UNITS[unit] ?? 1;
+    if (bytes >= size) return `${Number((bytes / size).toPrecision(3))}${unit}`;
+  }
+  return `${bytes}B`;
+}

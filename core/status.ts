@@ -2,6 +2,7 @@
 // with the cause that holds (reason) and a sentence that names the resource (message), plus the
 // conditions they are read from. Pure: everything it needs is in the comparison and its facts.
 import type { Condition, HealthStatus, Reasoned, SyncStatus } from '../schema/api.ts';
+import type { ProbeReport } from '../schema/protocol.ts';
 import { findingResource, type DriftFinding } from './diff/findings.ts';
 
 /** Facts the comparison gathered that a status can be explained by. */
@@ -34,6 +35,8 @@ export interface UnhealthyContainer {
   health: 'Missing' | 'Degraded' | 'Progressing';
   /** Docker state and health, e.g. "exited", "running (unhealthy)"; undefined when missing */
   state: string | undefined;
+  /** the agent's failing health check of a running container: what it probes and what failed */
+  probe?: ProbeReport;
 }
 
 export interface SandboxStatus {
@@ -68,7 +71,11 @@ export function healthStatus(f: StatusFacts): Reasoned<HealthStatus> {
   const progressing = f.unhealthy.filter((u) => u.health === 'Progressing');
   if (f.total > 0 && missing.length === f.total) return { status: 'Missing', reason: 'ContainersMissing', message: 'none of its containers exists yet (a sync creates them)' };
   if (degraded.length > 0 || missing.length > 0) {
-    const parts = [...degraded.map((u) => `${u.resource} ${u.state ?? 'down'}`), ...missing.map((u) => `${u.resource} missing`)];
+    const parts = [...degraded.map((u) => (u.probe ? `${u.resource} ${probeText(u.probe)}` : `${u.resource} ${u.state ?? 'down'}`)), ...missing.map((u) => `${u.resource} missing`)];
+    // running but not answering its health check, and nothing down or missing besides
+    if (missing.length === 0 && degraded.every((u) => u.probe)) {
+      return { status: 'Degraded', reason: 'HealthCheckFailing', message: `running but failing its health check: ${list(parts)}` };
+    }
     return { status: 'Degraded', reason: 'ContainerDown', message: `not serving: ${list(parts)}` };
   }
   if (progressing.length > 0) {
@@ -138,4 +145,9 @@ function driftMessage(drift: readonly DriftFinding[]): string {
 
 function list(parts: string[]): string {
   return parts.length <= 4 ? parts.join('; ') : `${parts.slice(0, 4).join('; ')} and ${parts.length - 4} more`;
+}
+
+/** A failing health check as a person reads it: "GET /health: HTTP 500 since 2026-01-02T03:04:05Z". */
+function probeText(report: ProbeReport): string {
+  return `${report.check}: ${report.failure?.message ?? report.status} since ${report.since}`;
 }

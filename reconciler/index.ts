@@ -9,6 +9,7 @@ import { LiveCache } from './live/cache.ts';
 import { log as rootLog, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { BranchHeads, branchRefs } from './resolve/heads.ts';
+import { BranchLists, generatedNames, setRepos } from './resolve/branch-lists.ts';
 import { previewPlan } from './sync/preview.ts';
 import { loadMasterKey } from './secrets/master-key.ts';
 import { createSecretStore } from './secrets/store.ts';
@@ -34,7 +35,11 @@ import { Pins } from './store/pins.ts';
 import type { UiMessage } from '../schema/api.ts';
 import type { SecretDigest } from '../core/bind/bind.ts';
 import type { Credentials } from '../schema/protocol.ts';
+import type { DesiredState } from '../schema/desired.ts';
 import { hasPasswordInUrl } from './git-url.ts';
+import { Deliveries } from './notify/deliveries.ts';
+import { Notifier, type NotifyOptions } from './notify/notifier.ts';
+import { HMAC_KEY, hmacSecrets, secretValuesInUse } from './notify/secrets.ts';
 
 export interface ReconcilerOptions {
   specsDir: string;
@@ -53,6 +58,8 @@ export interface ReconcilerOptions {
   adminPassword?: string;
   /** how much history is kept; default DEFAULT_RETENTION, each field overridable by env (RETENTION_ENV) */
   retention?: Partial<Retention>;
+  /** notification delivery: attempts, backoff, timeout, drift debounce; default DEFAULT_NOTIFY */
+  notify?: Partial<NotifyOptions>;
   logger?: Logger;
 }
 
@@ -85,7 +92,11 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   const audit = createAudit(store);
   // every source of change raises this one signal; the reconcile loop (Controller) listens
   const changes = new Changes();
-  const secretStore = createSecretStore(store, loadMasterKey(dataDir).key, () => changes.notify());
+  let inUse: { desired: DesiredState | undefined; values: string[] } | undefined;
+  const secretStore = createSecretStore(store, loadMasterKey(dataDir).key, () => {
+    inUse = undefined;
+    changes.notify();
+  });
   const metrics = createMetrics();
   const retention = { ...retentionFromEnv(process.env), ...opts.retention };
   const revisions = new Revisions(store, opts.specsGit?.url ?? resolve(opts.specsDir), retention);
@@ -105,8 +116,10 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     audit,
     secrets: secretStore,
     ...((opts.adminPassword ?? process.env['SDP_ADMIN_PASSWORD']) ? { adminPassword: opts.adminPassword ?? process.env['SDP_ADMIN_PASSWORD'] } : {}),
-    referencedSecrets: () =>
-      (revisions.current?.desired.environments ?? []).flatMap((e) => e.secrets.map((key) => ({ environment: e.name, key }))),
+    referencedSecrets: () => [
+      ...(revisions.current?.desired.environments ?? []).flatMap((e) => e.secrets.map((key) => ({ environment: e.name, key }))),
+      ...hmacSecrets(revisions.current?.desired),
+    ],
     logger: log.child({ part: 'auth' }),
   });
 
@@ -123,6 +136,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       onEvent: (ev) => live.applyEvent(ev),
       onAgentsChanged: () => {
         metrics.agentsConnected.set(agentHub.onlineNodes().length);
+        agentsUp();
         changes.notify({ status: true });
       },
     },
@@ -139,10 +153,15 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     return { password, ...(username !== undefined ? { username } : {}) };
   };
   const heads = new BranchHeads(store, agentHub, async () => gitCredentials(), () => changes.notify(), log.child({ part: 'resolve' }));
+  // a changed branch list is a recompile: SandboxSets expand from it (`source` exists by the time an agent answers)
+  const lists = new BranchLists(store, agentHub, async () => gitCredentials(), () => void source.reload(), log.child({ part: 'branches' }));
   const resolveBranches = async (onlyMissing: boolean) => {
     const current = revisions.current;
-    if (current) await heads.refresh(branchRefs(current.desired), onlyMissing).catch((err: Error) => log.warn({ err: err.message }, 'branch resolution failed'));
+    if (!current) return;
+    const warn = (err: Error) => log.warn({ err: err.message }, 'branch resolution failed');
+    await Promise.all([heads.refresh(branchRefs(current.desired), onlyMissing).catch(warn), lists.refresh(setRepos(current.desired), onlyMissing).catch(warn)]);
   };
+  const setInputs = () => ({ branches: lists.snapshot(), names: generatedNames(revisions.current?.desired) });
 
   const secrets: SecretSource = {
     values(refs) {
@@ -157,6 +176,34 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     gitCredentials,
   };
 
+  const agentRecords = new AgentRecords(store);
+  const agentsUp = () => {
+    for (const a of agentRecords.all()) metrics.agentUp.set({ node: a.name }, agentHub.isOnline(a.name) ? 1 : 0);
+  };
+  agentsUp();
+
+  const notifier = new Notifier({
+    deliveries: new Deliveries(store),
+    platform: () => {
+      const platform = revisions.current?.desired.platform;
+      return platform ? { name: platform.name, targets: platform.notifications ?? [] } : undefined;
+    },
+    hmacKey: (name) => secretStore.get(name, HMAC_KEY),
+    // decrypted once per revision and secret change, not once per event
+    secretValues: () => {
+      const desired = revisions.current?.desired;
+      const cached = inUse;
+      if (cached && cached.desired === desired) return cached.values;
+      const values = secretValuesInUse(desired, (env, key) => secretStore.get(env, key));
+      inUse = { desired, values };
+      return values;
+    },
+    metrics,
+    log: log.child({ part: 'notify' }),
+    version: VERSION,
+    ...(opts.notify ? { options: opts.notify } : {}),
+  });
+
   const records = new SandboxRecords(store);
   const pins = new Pins(store);
   const history = new History(store);
@@ -169,24 +216,27 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     hub: agentHub,
     jobs,
     records,
-    agentRecords: new AgentRecords(store),
+    agentRecords,
     pins,
-    publisher: new StatusPublisher({ records, metrics, broadcast }),
+    publisher: new StatusPublisher({ records, metrics, broadcast, events: notifier }),
     metrics,
     secretDigest,
   });
-  const executor = new Executor({ controller, hub: agentHub, jobs, history, secretDigest, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast });
-  const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }) });
-  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, audit, changes, log: log.child({ part: 'history' }) });
+  const executor = new Executor({ controller, hub: agentHub, jobs, history, secretDigest, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast, events: notifier });
+  const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }), sets: () => revisions.current?.desired.sets ?? [] });
+  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, revisions, audit, changes, log: log.child({ part: 'history' }) });
 
   const source = new SpecSource({
     specsDir: resolve(opts.specsDir),
     ...(opts.specsGit ? { git: opts.specsGit } : {}),
     checkoutDir: join(dataDir, 'specs-git'),
     revisions,
+    setInputs,
     log: log.child({ part: 'specs' }),
+    onCompiled: (ok, seconds) => metrics.compileDuration.observe({ outcome: ok ? 'ok' : 'rejected' }, seconds),
     onRevision: (rev) => {
-      changes.notify({ status: true });
+      if (!rev.ok) metrics.rejectedRevisions.inc();
+      changes.notify({ status: true, revision: true });
       if (rev.ok) void resolveBranches(true);
     },
   });
@@ -206,8 +256,13 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     rollbacks,
     revisions,
     metrics,
+    notifications: notifier,
     refresh,
-    preview: (req) => previewPlan({ revisions, heads, live, hub: agentHub, jobs, records, secretDigest, specsDir: () => source.dir }, req),
+    sets: () => (revisions.current?.desired.sets ?? []).map((set) => {
+      const error = lists.error(set.repo);
+      return error === undefined ? set : { ...set, error };
+    }),
+    preview: (req) => previewPlan({ revisions, heads, setInputs, live, hub: agentHub, jobs, records, secretDigest, specsDir: () => source.dir }, req),
     logs: agentHub.logs,
     gitWebhook: async () => {
       await source.pull();
@@ -229,6 +284,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
     await source.close();
     agentHub.close();
     uiHub.close();
+    await notifier.close();
     store.close();
     throw err;
   }
@@ -250,8 +306,10 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       await source.close();
       agentHub.close();
       await executor.idle();
+      await notifier.close();
       uiHub.close();
       await http.close();
+      live.flush();
       store.close();
     },
   };

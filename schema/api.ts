@@ -1,7 +1,8 @@
 // Shapes of the HTTP API (/api) and the UI live feed (/ws/ui). The UI, the CLI and the tests read
 // these; the reconciler produces them. Drift and statuses follow ../shared/DESIGN.md exactly.
-import type { DesiredSandbox, DesiredTemplate, SpecError } from './desired.ts';
-import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes, LogsEndReason } from './protocol.ts';
+import type { DesiredSandbox, DesiredSet, DesiredTemplate, GeneratedBy, SpecError } from './desired.ts';
+import type { DiskUse, LiveContainer, LiveNetwork, LiveRoutes, LogsEndReason, ProbeReport } from './protocol.ts';
+import type { NotificationEvent, NotificationFormat } from './notifications.ts';
 
 export const SYNC_STATUSES = ['Synced', 'OutOfSync', 'Unknown'] as const;
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
@@ -45,6 +46,7 @@ export type StatusReason =
   | 'AllHealthy'
   | 'ContainersMissing'
   | 'ContainerDown'
+  | 'HealthCheckFailing'
   | 'ContainerStarting'
   | 'Suspended'
   | 'TtlExpired';
@@ -83,12 +85,22 @@ export interface ServiceView {
   liveCommit?: string;
   image?: string;
   state?: string;
+  /** the agent's settled health check when it has one (healthy | unhealthy), else Docker's health */
   health?: string;
+  /** the agent's continuous health check: what it probes, and what fails since when */
+  probe?: ProbeReport;
+  /** times it came back since it was last started */
+  restarts?: number;
+  /** CPU in cores (e.g. 0.25) and memory in use, as last sampled by the agent */
+  cpu?: number;
+  memoryBytes?: number;
   hostPort?: number;
 }
 
 export interface SandboxSummary {
   name: string;
+  /** the SandboxSet that made it (for an orphan: that its containers name); edit the set, not the sandbox */
+  generatedBy?: GeneratedBy;
   owner?: string;
   labels: Record<string, string>;
   template?: string;
@@ -173,6 +185,10 @@ export interface SnapshotView {
   at: string;
   reason?: string;
   containers: AppliedContainer[];
+  /** the routes it had: per service, to the sandbox or the baseline */
+  routes: { service: string; mode: 'sandbox' | 'baseline'; target: string }[];
+  /** the Environments its env came from (values by digest in `containers`) */
+  environments: string[];
 }
 
 export interface SnapshotsResponse {
@@ -326,6 +342,12 @@ export interface AgentView {
 
 /** GET /api/templates: the SandboxTemplates in force, as written */
 export type TemplateView = DesiredTemplate;
+
+/** A SandboxSet in force: what it follows, the sandboxes it made, and why its branch list is stale, if it is. */
+export interface SetView extends DesiredSet {
+  /** the last listing of the repository's branches failed: the list before it stays in force */
+  error?: string;
+}
 
 /** GET /api/environments: the Environments in force; secrets by name only, files by path only */
 export interface EnvironmentView {
@@ -515,4 +537,42 @@ export interface AuditPage {
   events: AuditView[];
   /** pass as `before` for the next (older) page; null on the last */
   next: number | null;
+}
+
+/** A webhook target of the Platform in force; the URL without credentials (user info, query) */
+export interface NotificationTargetView {
+  name: string;
+  url: string;
+  format: NotificationFormat;
+  events: NotificationEvent[];
+  /** the secret NAME whose NAME/hmac signs deliveries, and whether it is set */
+  secret?: { name: string; set: boolean };
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One notification to one target: `pending` while it is tried again, `failed` after the last attempt. */
+export interface DeliveryView {
+  id: string;
+  target: string;
+  event: NotificationEvent;
+  sandbox: string;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: string;
+  lastAttemptAt?: string;
+  /** when a pending delivery is tried next */
+  nextAttemptAt?: string;
+  deliveredAt?: string;
+  /** why the last attempt failed (HTTP status or network error) */
+  lastError?: string;
+  /** the receiver's HTTP status of the last attempt */
+  responseStatus?: number;
+}
+
+/** GET /api/notifications?limit=&status=&sandbox= */
+export interface NotificationsView {
+  targets: NotificationTargetView[];
+  /** newest first */
+  deliveries: DeliveryView[];
 }

@@ -49,6 +49,16 @@ export const HealthSpec = T.Object(
 );
 export type HealthSpec = Static<typeof HealthSpec>;
 
+/**
+ * What the agent keeps probing once the container runs: the spec's health path on its port, or (no
+ * health spec) that the port accepts connections, reached on its sandbox network.
+ */
+export const ProbeLabel = T.Object(
+  { network: T.String(), port: T.Integer({ minimum: 1, maximum: 65535 }), health: T.Optional(HealthSpec) },
+  { additionalProperties: false },
+);
+export type ProbeLabel = Static<typeof ProbeLabel>;
+
 /** A git source pinned to a commit. `branch` is informational (shown in UI, kept as a label). */
 export const GitSource = T.Object(
   {
@@ -86,6 +96,8 @@ export const ContainerSpec = T.Object(
      * always sets it; absent means "no platform label" (objects made before labels existed).
      */
     platform: T.Optional(Name),
+    /** The SandboxSet that made the sandbox (the sdp.set label): with the set's prune, its orphans go by themselves. */
+    set: T.Optional(Name),
     service: T.String({ description: "catalog service name, or 'gateway'" }),
     kind: ContainerKind,
     network: T.String({ description: 'sandbox-<sandbox>' }),
@@ -151,6 +163,8 @@ export const LABELS = {
   sandbox: 'sdp.sandbox',
   /** The Platform's name: several sdp installations can share one Docker engine. */
   platform: 'sdp.platform',
+  /** The SandboxSet that made the sandbox, if one did. */
+  set: 'sdp.set',
   service: 'sdp.service',
   kind: 'sdp.kind',
   commit: 'sdp.commit',
@@ -159,4 +173,6 @@ export const LABELS = {
   secretKeys: 'sdp.secret-keys',
   /** Gateways only: the RouteAdapter as JSON, so the agent knows how to read the routes back. */
   routeAdapter: 'sdp.route-adapter',
+  /** ProbeLabel as JSON: what the agent's continuous health check probes, also after the agent restarts. */
+  probe: 'sdp.probe',
 } as const;

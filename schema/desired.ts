@@ -1,6 +1,7 @@
 // The compiled desired state: what the spec compiler (reconciler/specs) produces from a specs folder
 // and what the diff and planner consume. Plain data, no I/O. Branches are not yet resolved to
 // commits here: `bindCommits` (reconciler) turns a DesiredContainer plus a commit into a ContainerSpec.
+import type { NotificationEvent, NotificationFormat } from './notifications.ts';
 import type { BuildSpec, FileSpec, HealthSpec, Resources, RouteAdapter } from './container.ts';
 
 export interface SourceRef {
@@ -52,8 +53,16 @@ export interface DesiredRoute {
   target: string;
 }
 
+/** The SandboxSet that made a sandbox, and for which branch. */
+export interface GeneratedBy {
+  set: string;
+  branch: string;
+}
+
 export interface DesiredSandbox {
   name: string;
+  /** present when a SandboxSet made it (it lives only in the set: edit the set, not the sandbox) */
+  generatedBy?: GeneratedBy;
   owner?: string;
   labels: Record<string, string>;
   template?: string;
@@ -90,6 +99,38 @@ export interface DesiredTemplate {
   resources?: { cpu?: number; memory?: string };
 }
 
+/** A webhook target of the Platform, defaults applied: `events` lists every event it gets. */
+export interface DesiredWebhook {
+  name: string;
+  url: string;
+  format: NotificationFormat;
+  /** secret NAME: the HMAC key is the secret store's NAME/hmac */
+  secret?: string;
+  events: NotificationEvent[];
+}
+
+/** A SandboxSet as compiled: what it follows and what it made from the branch list it was given. */
+export interface DesiredSet {
+  name: string;
+  /** where the SandboxSet object starts */
+  source: SourceRef;
+  /** the catalog service whose repository's branches it follows */
+  service: string;
+  repo: string;
+  /** the branch glob */
+  branches: string;
+  max: number;
+  /** false until an agent has listed the repository's branches: nothing is generated before */
+  listed: boolean;
+  /** branches matching the glob (more than `sandboxes` when `max` cut some) */
+  matched: number;
+  /** matching branches left out because their names are not ones sdp passes to git, with why */
+  skipped: { branch: string; reason: string }[];
+  /** the sandboxes it made, newest branch first (heads are not here: a push is drift, not a new revision) */
+  sandboxes: { name: string; branch: string }[];
+  syncPolicy: { automated: boolean; prune: boolean; selfHeal: boolean };
+}
+
 export interface DesiredState {
   platform: {
     name: string;
@@ -97,8 +138,12 @@ export interface DesiredState {
     ports: { gateway: [number, number]; services: [number, number] };
     gitCredentials?: string;
     services: string[];
+    /** webhook targets; absent when the Platform declares none (and in revisions stored before them) */
+    notifications?: DesiredWebhook[];
   };
   sandboxes: DesiredSandbox[];
+  /** SandboxSets, sorted by name; absent in revisions stored before the kind existed */
+  sets?: DesiredSet[];
   templates: string[];
   /** the templates as written, sorted by name; absent in revisions stored before it was kept */
   templateSpecs?: DesiredTemplate[];

@@ -28,6 +28,23 @@ export const ResolveJob = T.Object(
   { ...jobBase, kind: T.Literal('resolve'), repo: T.String(), refs: T.Array(T.String()), credentials: T.Optional(Credentials) },
   opt,
 );
+/**
+ * Every branch of a repository with its head and the head's commit time, read from the agent's mirror
+ * after a fetch (git ls-remote has no times). The reconciler filters them by each SandboxSet's glob.
+ */
+export const ListBranchesJob = T.Object(
+  { ...jobBase, kind: T.Literal('list-branches'), repo: T.String(), credentials: T.Optional(Credentials) },
+  opt,
+);
+export const BranchTip = T.Object(
+  {
+    name: T.String({ description: 'the branch, without refs/heads/' }),
+    commit: T.String(),
+    time: T.Integer({ description: 'committer time of the head, unix seconds' }),
+  },
+  opt,
+);
+export type BranchTip = Static<typeof BranchTip>;
 export const EnsureNetworkJob = T.Object(
   { ...jobBase, kind: T.Literal('ensure-network'), sandbox: Name, platform, network: T.String() },
   opt,
@@ -63,7 +80,7 @@ export const RemoveJob = T.Object(
   },
   opt,
 );
-export const Job = T.Union([ResolveJob, EnsureNetworkJob, DeployJob, ApplyRoutesJob, StopJob, StartJob, RemoveJob]);
+export const Job = T.Union([ResolveJob, ListBranchesJob, EnsureNetworkJob, DeployJob, ApplyRoutesJob, StopJob, StartJob, RemoveJob]);
 export type Job = Static<typeof Job>;
 export type JobKind = Job['kind'];
 export type JobOf<K extends JobKind> = Extract<Job, { kind: K }>;
@@ -74,6 +91,41 @@ export const ContainerState = T.Union(
   ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'].map((s) => T.Literal(s)),
 );
 
+/** What made a probe fail: an HTTP status outside 2xx/3xx, no answer in time, nothing listening, or another network error. */
+export const ProbeFailureKind = T.Union([T.Literal('status'), T.Literal('timeout'), T.Literal('refused'), T.Literal('error')]);
+export type ProbeFailureKind = Static<typeof ProbeFailureKind>;
+export const ProbeFailure = T.Object(
+  { kind: ProbeFailureKind, message: T.String({ maxLength: 200, description: "e.g. 'HTTP 500', 'timed out after 1000 ms', 'connection refused'" }) },
+  opt,
+);
+export type ProbeFailure = Static<typeof ProbeFailure>;
+
+/**
+ * The agent's continuous health check of a running container (agent/health/monitor.ts): the status
+ * it settled on, what it checks, why it fails, and since when. Absent until the first settled probe.
+ */
+export const ProbeReport = T.Object(
+  {
+    status: T.Union([T.Literal('healthy'), T.Literal('unhealthy')]),
+    check: T.String({ description: "what is probed: 'GET /health' (the spec's health path) or 'tcp 8080' (none given)" }),
+    failure: T.Optional(ProbeFailure),
+    since: T.String({ description: 'when this status began (ISO time)' }),
+  },
+  opt,
+);
+export type ProbeReport = Static<typeof ProbeReport>;
+
+/**
+ * CPU (cores in use, to 0.01; from the second sample on) and memory in use (three significant
+ * digits), sampled by the agent at a low rate; `at` is when these figures were first read (a sample
+ * that reads the same keeps them, so an idle container's inventory does not change).
+ */
+export const Usage = T.Object(
+  { cpu: T.Optional(T.Number({ minimum: 0 })), memoryBytes: T.Integer({ minimum: 0 }), at: T.String() },
+  opt,
+);
+export type Usage = Static<typeof Usage>;
+
 export const LiveContainer = T.Object(
   {
     id: T.String(),
@@ -81,6 +133,8 @@ export const LiveContainer = T.Object(
     sandbox: T.String(),
     /** the sdp.platform label; absent on objects made before it existed */
     platform: T.Optional(T.String()),
+    /** the sdp.set label: the SandboxSet that made its sandbox */
+    set: T.Optional(T.String()),
     service: T.String(),
     kind: ContainerKind,
     image: T.String(),
@@ -88,8 +142,13 @@ export const LiveContainer = T.Object(
     branch: T.Optional(T.String()),
     specHash: T.Optional(T.String()),
     state: T.String({ description: 'docker state: created | running | paused | restarting | removing | exited | dead' }),
-    /** Docker health, or the agent's last probe: healthy | unhealthy | starting | none. */
+    /** The agent's probe when it has settled on one, else Docker's health: healthy | unhealthy | starting | none. */
     health: T.String(),
+    /** absent from agents older than continuous health checks, and before the first settled probe */
+    probe: T.Optional(ProbeReport),
+    /** times it came back since it was last started: Docker's RestartCount (restart policy) plus the `docker restart`s the agent saw */
+    restarts: T.Optional(T.Integer({ minimum: 0 })),
+    usage: T.Optional(Usage),
     /** Env as the container runs it; values of keys in the sdp.secret-keys label are '(redacted)'. */
     env: T.Record(T.String(), T.String()),
     ports: T.Array(T.Object({ container: T.Integer(), host: T.Integer() }, opt)),
@@ -142,12 +201,15 @@ export const Inventory = T.Object(
   },
   opt,
 );
-/** Incremental change from the Docker event stream. No `container` means it is gone. */
+/**
+ * Incremental change from the Docker event stream, or (action `probe`) a change of the agent's
+ * settled health check of a container. No `container` means it is gone.
+ */
 export const Event = T.Object(
   {
     type: T.Literal('event'),
     node: T.String(),
-    action: T.String({ description: 'docker action: start | die | stop | destroy | health_status | ...' }),
+    action: T.String({ description: 'docker action: start | die | stop | destroy | health_status | ...; or probe (the agent health check)' }),
     name: T.String(),
     container: T.Optional(LiveContainer),
     routes: T.Optional(LiveRoutes),
@@ -178,6 +240,8 @@ export const Result = T.Object(
     error: T.Optional(T.String()),
     /** resolve: ref -> commit */
     commits: T.Optional(T.Record(T.String(), T.String())),
+    /** list-branches: every branch of the repository */
+    branches: T.Optional(T.Array(BranchTip)),
     /** deploy: the new container's id and image; rolledBack when the previous one was restored */
     containerId: T.Optional(T.String()),
     image: T.Optional(T.String()),

@@ -35,6 +35,7 @@ export interface ResponseTypes {
   AgentList: Api.AgentView[];
   AgentTokenResponse: Api.AgentTokenResponse;
   TemplateList: Api.TemplateView[];
+  SetList: Api.SetView[];
   EnvironmentList: Api.EnvironmentView[];
   RevisionList: Api.RevisionView[];
   LoginResponse: Api.LoginResponse;
@@ -53,6 +54,7 @@ export interface ResponseTypes {
   SnapshotView: Api.SnapshotView;
   SnapshotsResponse: Api.SnapshotsResponse;
   LogEvent: Api.LogEvent;
+  NotificationsView: Api.NotificationsView;
 }
 
 export const ROUTES = {
@@ -69,7 +71,7 @@ export const ROUTES = {
     responses: { 200: 'SandboxList' },
     role: 'viewer',
     query: {
-      q: 'case-insensitive text in the name, owner, template or a label key=value',
+      q: 'case-insensitive text in the name, owner, template, generating SandboxSet or a label key=value',
       sync: 'only this sync status (Synced, OutOfSync, Unknown)',
       health: 'only this health status (Healthy, Progressing, Degraded, Missing, Suspended, Expired, Unknown)',
       limit: 'at most this many (1..500); without it, every match',
@@ -112,8 +114,15 @@ export const ROUTES = {
   'GET /api/agents': { summary: 'the agents, online or not', responses: { 200: 'AgentList' }, role: 'viewer' },
   'POST /api/agents/{node}/token': { summary: "issue a node's token (the previous one stops working)", responses: { 200: 'AgentTokenResponse' }, role: 'admin' },
   'GET /api/templates': { summary: 'the SandboxTemplates in force', responses: { 200: 'TemplateList' }, role: 'viewer' },
+  'GET /api/sets': { summary: 'the SandboxSets in force, each with the branches it follows and the sandboxes it made', responses: { 200: 'SetList' }, role: 'viewer' },
   'GET /api/environments': { summary: 'the Environments in force (secret names only)', responses: { 200: 'EnvironmentList' }, role: 'viewer' },
   'GET /api/revisions': { summary: 'spec revisions, newest first', responses: { 200: 'RevisionList' }, role: 'viewer' },
+  'GET /api/notifications': {
+    summary: "the Platform's webhook targets (URLs without credentials) and their deliveries, newest first, with status and attempts",
+    responses: { 200: 'NotificationsView' },
+    role: 'viewer',
+    query: { limit: 'at most this many deliveries (1..500, default 100)', status: 'only pending, delivered or failed ones', sandbox: 'only this sandbox' },
+  },
   'POST /api/refresh': { summary: 're-resolve branches, re-read inventories, recompile', responses: { 200: 'OkResponse' }, role: 'qa' },
   'GET /api/users': { summary: 'users and roles', responses: { 200: 'UsersResponse' }, role: 'admin' },
   'POST /api/users': { summary: 'create a user', responses: { 201: 'UserResponse' }, role: 'admin' },

@@ -36,6 +36,17 @@ for i in "${!args[@]}"; do
   esac
 done
 
+# The git webhook: a secret made on the first start (kept like the password), and a post-receive hook
+# in each demo repo that signs and posts every push to sdp, as a git host would (push -> preview).
+hookfile=.sdp/demo/webhook-secret
+if [ -z "${SDP_WEBHOOK_SECRET:-}" ]; then
+  [ -f "$hookfile" ] || (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' > "$hookfile")
+  SDP_WEBHOOK_SECRET=$(cat "$hookfile"); export SDP_WEBHOOK_SECRET
+else
+  (umask 077; printf '%s' "$SDP_WEBHOOK_SECRET" > "$hookfile")
+fi
+node --import tsx scripts/demo/push-hook.ts .sdp/demo/repos "http://127.0.0.1:$port" "$hookfile"
+
 # "what to try first", printed once sdp answers; it stops with sdp
 node --import tsx scripts/demo/welcome.ts --server "http://127.0.0.1:$port" &
 welcome=$!

@@ -107,6 +107,23 @@ if ! caddy_is_foreign && ! image_current "$CADDY_IMAGE"; then
   rm -rf "$tmp"
 fi
 
+# --- promtool, which checks /metrics in the tests -------------------------------------------------
+# Only the promtool binary out of Debian's prometheus package: installing the package itself would
+# also add a system user and start a Prometheus server, neither of which sdp wants.
+if ! command -v promtool >/dev/null 2>&1; then
+  if is_debian_root; then
+    if [ "$apt_updated" = 0 ]; then apt-get update -q >/dev/null; apt_updated=1; fi
+    say "installing promtool (the binary only, from Debian's prometheus package)"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download -q prometheus >/dev/null 2>&1) || die "apt-get download prometheus failed (promtool is needed by the metrics test)"
+    dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$tmp" ./usr/bin/promtool
+    install -m 0755 "$tmp/usr/bin/promtool" /usr/local/bin/promtool
+    rm -rf "$tmp"
+  else
+    say "promtool not found: the metrics check will be skipped (put promtool from a Prometheus release on PATH)"
+  fi
+fi
+
 # --- browser for UI tests -----------------------------------------------------------------------
 if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium

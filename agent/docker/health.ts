@@ -1,7 +1,9 @@
 // Health checks run from the agent to the container's IP on its sandbox network, so they test the
 // container itself, not a port mapping or a route.
 import { connect } from 'node:net';
+import type { ProbeOutcome } from '../health/probe-state.ts';
 import type { HealthSpec } from '../../schema/container.ts';
+import type { ProbeFailure } from '../../schema/protocol.ts';
 
 export type Probe = { ok: true } | { ok: false; reason: string };
 
@@ -46,12 +48,31 @@ export async function httpHealth(
 
 /** One GET: undefined when it answered 2xx/3xx, else why not. */
 async function probe(url: string, timeoutMs: number): Promise<string | undefined> {
+  const outcome = await httpProbe(url, timeoutMs);
+  return outcome.ok ? undefined : outcome.failure.message;
+}
+
+/**
+ * One GET, bounded by `timeoutMs`: ok on a 2xx/3xx answer. Redirects are not followed and the body
+ * is not read, so what a container answers decides only its own status code.
+ */
+export async function httpProbe(url: string, timeoutMs: number): Promise<ProbeOutcome> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     await res.body?.cancel();
-    return res.status >= 200 && res.status < 400 ? undefined : `HTTP ${res.status}`;
+    return res.status >= 200 && res.status < 400 ? { ok: true } : { ok: false, failure: { kind: 'status', message: `HTTP ${res.status}` } };
   } catch (err) {
-    return describeFetchError(err);
+    return { ok: false, failure: fetchFailure(err, timeoutMs) };
+  }
+}
+
+/** One TCP connect within `timeoutMs`: ok when the port accepts it. */
+export async function tcpProbe(ip: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
+  try {
+    await tcpConnect(ip, port, timeoutMs);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, failure: socketFailure(err, timeoutMs) };
   }
 }
 
@@ -88,13 +109,22 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void
   });
 }
 
-function describeFetchError(err: unknown): string {
+function fetchFailure(err: unknown, timeoutMs: number): ProbeFailure {
   if (err instanceof Error) {
-    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-    if (err.name === 'TimeoutError') return 'timed out';
-    return cause?.code ?? cause?.message ?? err.message;
+    if (err.name === 'TimeoutError') return { kind: 'timeout', message: `timed out after ${timeoutMs} ms` };
+    const cause = (err as Error & { cause?: unknown }).cause;
+    if (cause) return socketFailure(cause, timeoutMs);
   }
-  return String(err);
+  return socketFailure(err, timeoutMs);
+}
+
+function socketFailure(err: unknown, timeoutMs: number): ProbeFailure {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  if (code === 'ECONNREFUSED') return { kind: 'refused', message: 'connection refused' };
+  if (code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || e?.message === 'timeout') return { kind: 'timeout', message: `timed out after ${timeoutMs} ms` };
+  const text = code ?? (typeof e?.message === 'string' ? e.message : String(err));
+  return { kind: 'error', message: text.slice(0, 200) };
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -37,6 +37,8 @@ export function liveContainer(info: Docker.ContainerInspectInfo, imageEnv: strin
   };
   const platform = labels[LABELS.platform];
   if (platform) live.platform = platform;
+  const set = labels[LABELS.set];
+  if (set) live.set = set;
   const commit = labels[LABELS.commit];
   const branch = labels[LABELS.branch];
   const specHash = labels[LABELS.specHash];

@@ -1,7 +1,9 @@
 // ContainerSpec -> Docker create options and labels (pure). Everything the live side needs to read the
 // container back (sandbox, service, commit, spec hash, secret keys, route adapter) goes into labels.
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type Docker from 'dockerode';
-import { LABELS, type ContainerSpec, type RouteAdapter } from '../../schema/container.ts';
+import { LABELS, type ContainerSpec, type ProbeLabel, type RouteAdapter } from '../../schema/container.ts';
 
 /** What the build step produced: the image to run, its command, and the worktree mount. */
 export interface RunPlan {
@@ -30,10 +32,25 @@ export function containerLabels(spec: ContainerSpec, adapter?: RouteAdapter): Re
     [LABELS.secretKeys]: spec.secretEnv.join(','),
   };
   if (spec.platform) labels[LABELS.platform] = spec.platform;
+  if (spec.set) labels[LABELS.set] = spec.set;
   if (spec.source) labels[LABELS.commit] = spec.source.commit;
   if (spec.source?.branch) labels[LABELS.branch] = spec.source.branch;
   if (adapter) labels[LABELS.routeAdapter] = JSON.stringify(adapter);
+  const probe: ProbeLabel = { network: spec.network, port: spec.port, ...(spec.health ? { health: spec.health } : {}) };
+  labels[LABELS.probe] = JSON.stringify(probe);
   return labels;
+}
+
+/** A label that holds JSON (the route adapter, the probe), read back; undefined when absent or not of that schema. */
+export function jsonLabel<S extends TSchema>(labels: Record<string, string> | undefined, key: string, schema: S): Static<S> | undefined {
+  const raw = labels?.[key];
+  if (!raw) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return Value.Check(schema, parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Spec env plus the secret values for the keys the spec names as secret; a missing value is an error. */

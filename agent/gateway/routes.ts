@@ -4,10 +4,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import type Docker from 'dockerode';
-import { Value } from '@sinclair/typebox/value';
 import { LABELS, RouteAdapter, type RouteTable } from '../../schema/container.ts';
 import type { LiveRoutes } from '../../schema/protocol.ts';
 import type { DockerHost } from '../docker/host.ts';
+import { jsonLabel } from '../docker/spec.ts';
 import { keyMatcher, parseRoutesFile, renderRoutesFile, routeKey } from './file-format.ts';
 import type { ProxyControl } from './proxy.ts';
 
@@ -23,14 +23,7 @@ export class Gateways {
 
   /** The adapter recorded on the container at deploy. */
   adapterOf(info: Docker.ContainerInspectInfo): RouteAdapter | undefined {
-    const raw = info.Config.Labels?.[LABELS.routeAdapter];
-    if (!raw) return undefined;
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      return Value.Check(RouteAdapter, parsed) ? parsed : undefined;
-    } catch {
-      return undefined;
-    }
+    return jsonLabel(info.Config.Labels, LABELS.routeAdapter, RouteAdapter);
   }
 
   /** Applies the routes and returns them as read back from the gateway. */

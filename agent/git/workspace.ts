@@ -4,7 +4,7 @@
 // next to it, so a rollback really brings the old code back; older ones go after a successful switch.
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Credentials } from '../../schema/protocol.ts';
+import type { BranchTip, Credentials } from '../../schema/protocol.ts';
 import { childEnv, run, type RunResult } from '../exec.ts';
 import { KeyedLock } from '../lock.ts';
 import { gitAuth, writeAskpass, type GitAuth } from './credentials.ts';
@@ -55,6 +55,31 @@ export class GitWorkspace {
     return { commits, missing };
   }
 
+  /**
+   * Every branch with its head's commit time: the mirror is fetched (cloned the first time) and read
+   * with for-each-ref; ls-remote alone cannot say when a head was committed. The fetch also puts the
+   * heads in the mirror, so deploying one of them needs no fetch of its own.
+   */
+  async listBranches(repo: string, creds?: Credentials): Promise<BranchTip[]> {
+    const auth = await this.auth(repo, creds);
+    const mirror = this.mirrorPath(repo);
+    return this.locks.run(mirror, async () => {
+      await this.ensureMirror(mirror, auth, true);
+      const res = await this.git(['--git-dir', mirror, 'for-each-ref', '--format=%(refname:strip=2)%00%(objectname)%00%(committerdate:unix)', 'refs/heads/'], noAuth(auth));
+      return parseBranchList(res.stdout);
+    });
+  }
+
+  /** Clones the mirror when absent; with `fetch`, brings an existing one up to date. */
+  private async ensureMirror(mirror: string, auth: GitAuth, fetch: boolean): Promise<void> {
+    if (!(await exists(join(mirror, 'HEAD')))) {
+      await mkdir(join(this.root, 'mirrors'), { recursive: true });
+      await this.git(['clone', '--mirror', '--quiet', auth.url, mirror], auth);
+    } else if (fetch) {
+      await this.git(['--git-dir', mirror, 'fetch', '--prune', '--quiet', 'origin'], auth);
+    }
+  }
+
   /** A detached worktree of `commit` for sandbox+service, fetching into the mirror when needed. */
   async checkout(
     repo: string,
@@ -67,11 +92,8 @@ export class GitWorkspace {
     const auth = await this.auth(repo, creds);
     const mirror = this.mirrorPath(repo);
     return this.locks.run(mirror, async () => {
-      if (!(await exists(join(mirror, 'HEAD')))) {
-        log(`cloning ${auth.url}`);
-        await mkdir(join(this.root, 'mirrors'), { recursive: true });
-        await this.git(['clone', '--mirror', '--quiet', auth.url, mirror], auth);
-      }
+      if (!(await exists(join(mirror, 'HEAD')))) log(`cloning ${auth.url}`);
+      await this.ensureMirror(mirror, auth, false);
       let full = await this.revParse(mirror, commit);
       if (!full) {
         log(`fetching ${auth.url}`);
@@ -172,6 +194,17 @@ async function exists(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** for-each-ref lines `name NUL commit NUL unix-time` -> branches (malformed lines left out). */
+export function parseBranchList(out: string): BranchTip[] {
+  const branches: BranchTip[] = [];
+  for (const line of out.split('\n')) {
+    const [name, commit, time] = line.split('\0');
+    if (!name || !commit || !time || !/^[0-9a-f]{40,64}$/.test(commit) || !/^[0-9]+$/.test(time)) continue;
+    branches.push({ name, commit, time: Number(time) });
+  }
+  return branches;
 }
 
 /** `git ls-remote` output -> ref name -> commit (peeled tags win over tag objects). */

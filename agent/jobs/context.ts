@@ -16,7 +16,7 @@ export interface AgentDeps {
 }
 
 /** What a handler returns on success; the runner adds type, jobId, kind, ok and durationMs. */
-export type JobOutcome = Partial<Pick<Result, 'commits' | 'containerId' | 'image' | 'rolledBack' | 'lines'>>;
+export type JobOutcome = Partial<Pick<Result, 'commits' | 'branches' | 'containerId' | 'image' | 'rolledBack' | 'lines'>>;
 
 /** A failure that carries more than a message (a failed deploy's log lines, whether it rolled back). */
 export class JobFailure extends Error {

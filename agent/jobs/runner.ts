@@ -6,11 +6,12 @@ import { credentialSecrets } from '../git/credentials.ts';
 import { Redactor } from '../redact.ts';
 import { JobContext, JobFailure, type AgentDeps, type JobOutcome } from './context.ts';
 import { deploy } from './deploy.ts';
-import { applyRoutes, ensureNetwork, remove, resolve, start, stop } from './simple.ts';
+import { applyRoutes, ensureNetwork, listBranches, remove, resolve, start, stop } from './simple.ts';
 
 type Handler<K extends JobKind> = (job: JobOf<K>, ctx: JobContext) => Promise<JobOutcome>;
 const handlers: { [K in JobKind]: Handler<K> } = {
   resolve,
+  'list-branches': listBranches,
   'ensure-network': ensureNetwork,
   deploy,
   'apply-routes': applyRoutes,
@@ -20,7 +21,7 @@ const handlers: { [K in JobKind]: Handler<K> } = {
 };
 
 /** Jobs that change what runs: the server gets a fresh inventory before their result. */
-const READ_ONLY: ReadonlySet<JobKind> = new Set(['resolve']);
+const READ_ONLY: ReadonlySet<JobKind> = new Set(['resolve', 'list-branches']);
 /** Acked results kept to answer a repeated job id without running it again. */
 const DONE_KEPT = 500;
 /** Unacked results kept for re-sending; a server that never acks must not grow this forever. */

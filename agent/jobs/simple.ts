@@ -13,6 +13,12 @@ export async function resolve(job: JobOf<'resolve'>, ctx: JobContext): Promise<J
   return { commits };
 }
 
+export async function listBranches(job: JobOf<'list-branches'>, ctx: JobContext): Promise<JobOutcome> {
+  const branches = await ctx.step('git', () => ctx.deps.git.listBranches(job.repo, job.credentials));
+  ctx.log('git', `${branches.length} branch${branches.length === 1 ? '' : 'es'} in ${job.repo}`);
+  return { branches };
+}
+
 export async function ensureNetwork(job: JobOf<'ensure-network'>, ctx: JobContext): Promise<JobOutcome> {
   const { created } = await ctx.step('network', () => ctx.deps.docker.ensureNetwork(job.sandbox, job.platform, job.network));
   ctx.log('network', `${job.network} ${created ? 'created' : 'already exists'}`);

@@ -51,6 +51,13 @@ export class TestRepo {
     git(this.work, 'push', '-q', '-f', 'origin', branch);
     return git(this.work, 'rev-parse', 'HEAD');
   }
+
+  /** Deletes `branch` here and on the remote, as `git push --delete` from a clone does. */
+  deleteBranch(branch: string): void {
+    git(this.work, 'checkout', '-q', 'main');
+    git(this.work, 'branch', '-q', '-D', branch);
+    git(this.work, 'push', '-q', 'origin', '--delete', branch);
+  }
 }
 
 /** A web app that answers its branch: build.sh writes public/index.html and public/health. */

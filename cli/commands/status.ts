@@ -7,6 +7,7 @@ import { chosenOutput, type OutputFlags } from '../output.ts';
 import { structured } from '../structured.ts';
 import { api } from '../server-client.ts';
 import { table } from '../table.ts';
+import { generatedBy } from './get.ts';
 
 export function renderStatus(st: StatusView): string {
   const rev = (r: RevisionView) => `revision ${r.id}${r.commit ? ` (commit ${r.commit.slice(0, 12)}${r.dirty ? ', dirty' : ''})` : r.dirty ? ' (dirty)' : ''} at ${r.at}`;
@@ -22,8 +23,10 @@ export function renderStatus(st: StatusView): string {
   lines.push('', 'sandboxes:');
   if (st.sandboxes.length === 0) lines.push('  none');
   else {
-    const rows = st.sandboxes.map((s) => [s.name, s.sync, s.health, s.drift.length, s.gatewayUrl, s.lastSync ? `${s.lastSync.status} ${s.lastSync.at}` : '']);
-    lines.push(table(['name', 'sync', 'health', 'drift', 'gateway', 'last sync'], rows, '  '));
+    // generated sandboxes say which SandboxSet made them (the column only when there are some)
+    const sets = st.sandboxes.some((s) => s.generatedBy);
+    const rows = st.sandboxes.map((s) => [s.name, ...(sets ? [generatedBy(s)] : []), s.sync, s.health, s.drift.length, s.gatewayUrl, s.lastSync ? `${s.lastSync.status} ${s.lastSync.at}` : '']);
+    lines.push(table(['name', ...(sets ? ['set'] : []), 'sync', 'health', 'drift', 'gateway', 'last sync'], rows, '  '));
   }
   // why, whenever it is not plainly fine (never guessed: the reasons come from the server)
   const why = st.sandboxes.flatMap((s) => whyLines(s).map((l) => `  ${s.name}: ${l}`));

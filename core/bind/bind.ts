@@ -41,7 +41,7 @@ export function bindSandbox(s: DesiredSandbox, commits: CommitLookup, secretDige
   const unresolved: string[] = [];
   const services = [...s.services].sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
   for (const d of [...services, s.gateway]) {
-    const spec = bindContainer(d, commits, secretDigest, platform);
+    const spec = bindContainer(d, commits, secretDigest, platform, s.generatedBy?.set);
     if (spec) containers.push(spec);
     else unresolved.push(resourceOf(d));
   }
@@ -53,7 +53,8 @@ export function bindSandbox(s: DesiredSandbox, commits: CommitLookup, secretDige
 // and the secret digest are the same.
 const lastBinding = new WeakMap<DesiredContainer, { commit: string; digest: string; platform?: string; spec: ContainerSpec }>();
 
-function bindContainer(d: DesiredContainer, commits: CommitLookup, secretDigest: SecretDigest, platform?: string): ContainerSpec | undefined {
+/** `set`: the SandboxSet that made the sandbox (one per DesiredContainer, so the cache by object holds). */
+function bindContainer(d: DesiredContainer, commits: CommitLookup, secretDigest: SecretDigest, platform?: string, set?: string): ContainerSpec | undefined {
   let commit = '';
   if (d.source) {
     const found = (d.source.commit ?? (d.source.branch !== undefined ? commits(d.source.repo, d.source.branch) : undefined))
@@ -66,12 +67,12 @@ function bindContainer(d: DesiredContainer, commits: CommitLookup, secretDigest:
   const digest = secrets.length > 0 ? secretDigest(secrets) : '';
   const last = lastBinding.get(d);
   if (last && last.commit === commit && last.digest === digest && last.platform === platform) return last.spec;
-  const spec = makeSpec(d, commit, secrets, digest, platform);
+  const spec = makeSpec(d, commit, secrets, digest, platform, set);
   lastBinding.set(d, { commit, digest, platform, spec });
   return spec;
 }
 
-function makeSpec(d: DesiredContainer, commit: string, secrets: SecretRef[], digest: string, platform?: string): ContainerSpec {
+function makeSpec(d: DesiredContainer, commit: string, secrets: SecretRef[], digest: string, platform?: string, set?: string): ContainerSpec {
   const source: ContainerSpec['source'] = d.source
     ? { repo: d.source.repo, commit, ...(d.source.branch !== undefined ? { branch: d.source.branch } : {}) }
     : undefined;
@@ -79,6 +80,7 @@ function makeSpec(d: DesiredContainer, commit: string, secrets: SecretRef[], dig
     name: d.name,
     sandbox: d.sandbox,
     ...(platform !== undefined ? { platform } : {}),
+    ...(set !== undefined ? { set } : {}),
     service: d.service,
     kind: d.kind,
     network: d.network,

@@ -145,7 +145,10 @@ export function compareSandbox(input: DiffInput): Comparison {
     const live = index.get(d.node)?.get(d.name);
     if (live) matched++;
     const h = containerHealth(live);
-    if (h !== 'Healthy') (unhealthy ??= []).push({ resource: resourceOf(d), health: h, state: live ? stateText(live) : undefined });
+    if (h !== 'Healthy') {
+      const probe = live?.state === 'running' && live.probe?.status === 'unhealthy' ? live.probe : undefined;
+      (unhealthy ??= []).push({ resource: resourceOf(d), health: h, state: live ? stateText(live) : undefined, ...(probe ? { probe } : {}) });
+    }
 
     let spec = bound[next];
     if (spec?.name === d.name) next++;

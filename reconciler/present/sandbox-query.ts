@@ -4,7 +4,7 @@
 import { HEALTH_STATUSES, SYNC_STATUSES, type HealthStatus, type SandboxSummary, type SyncStatus } from '../../schema/api.ts';
 
 export interface SandboxQuery {
-  /** case-insensitive substring of the name, owner, template or a label `key=value` */
+  /** case-insensitive substring of the name, owner, template, the SandboxSet that made it, or a label `key=value` */
   q?: string;
   sync?: SyncStatus;
   health?: HealthStatus;
@@ -57,7 +57,7 @@ export function querySandboxes(all: readonly SandboxSummary[], query: SandboxQue
 }
 
 function searchText(s: SandboxSummary): string {
-  return [s.name, s.owner ?? '', s.template ?? '', ...Object.entries(s.labels).map(([k, v]) => `${k}=${v}`)].join('\n').toLowerCase();
+  return [s.name, s.owner ?? '', s.template ?? '', s.generatedBy?.set ?? '', ...Object.entries(s.labels).map(([k, v]) => `${k}=${v}`)].join('\n').toLowerCase();
 }
 
 function isOneOf<T extends string>(values: readonly T[], v: string): v is T {

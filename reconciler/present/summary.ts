@@ -2,14 +2,17 @@
 import type { SandboxState } from '../../core/evaluate.ts';
 import type { Pin } from '../../core/history.ts';
 import type { PinView, SandboxSummary } from '../../schema/api.ts';
+import { generatedByLive } from '../../core/sets.ts';
 import { driftEntries } from './drift.ts';
 
 export function sandboxSummary(st: SandboxState): SandboxSummary {
   const ev = st.evaluated;
   const s = st.desired;
   const { syncs } = st;
+  const generatedBy = s ? s.generatedBy : generatedByLive(st.live);
   return {
     name: st.name,
+    ...(generatedBy ? { generatedBy } : {}),
     ...(s?.owner ? { owner: s.owner } : {}),
     labels: s?.labels ?? {},
     ...(s?.template ? { template: s.template } : {}),

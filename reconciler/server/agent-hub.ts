@@ -51,6 +51,8 @@ const OFFLINE_GRACE_MS = 30_000;
 /** Upper bounds on one job; a deploy includes git fetch, build and health checks. */
 const JOB_TIMEOUT_MS: Record<Job['kind'], number> = {
   resolve: 60_000,
+  // a first listing clones the repository into the agent's mirror
+  'list-branches': 10 * 60_000,
   'ensure-network': 60_000,
   deploy: 20 * 60_000,
   'apply-routes': 60_000,

@@ -16,7 +16,8 @@ import { NAME_PATTERN } from '../../schema/names.ts';
 import type { JobStore } from '../sync/job-store.ts';
 import type { Revisions } from '../source/revisions.ts';
 import type { Metrics } from '../metrics.ts';
-import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type EnvironmentView, type PlanPreview, type PlanRequest, type TemplateView } from '../../schema/api.ts';
+import type { Notifier } from '../notify/notifier.ts';
+import { PLAN_REQUEST_LIMITS, TOTAL_COUNT_HEADER, type AgentTokenResponse, type DeliveryStatus, type EnvironmentView, type PlanPreview, type PlanRequest, type SetView, type TemplateView } from '../../schema/api.ts';
 import { FailureLimiter } from '../auth/rate-limit.ts';
 import { parseSandboxQuery, querySandboxes } from '../present/sandbox-query.ts';
 import type { LogRelay } from './log-relay.ts';
@@ -52,6 +53,8 @@ export interface AppDeps {
   rollbacks: Rollbacks;
   revisions: Revisions;
   metrics: Metrics;
+  /** GET /api/notifications: the webhook targets and their deliveries */
+  notifications: Pick<Notifier, 'view'>;
   /** re-resolve branches, re-read agents' inventories, recompile specs */
   refresh: () => Promise<void>;
   /** pull the git spec source (if any) and refresh */
@@ -62,6 +65,8 @@ export interface AppDeps {
   preview: (req: PlanRequest) => Promise<PlanPreview>;
   /** container log streams from the agents (AgentHub.logs) */
   logs: LogRelay;
+  /** GET /api/sets: the SandboxSets in force with their listing errors */
+  sets: () => SetView[];
   /** ui/build, when it exists */
   uiDir?: string;
   version: string;
@@ -254,8 +259,14 @@ export function createApp(d: AppDeps): Hono<AuthEnv> {
     return c.json({ node, token } satisfies AgentTokenResponse);
   });
   app.get('/api/templates', auth.requireRole('viewer'), (c) => c.json(templates(d.revisions)));
+  app.get('/api/sets', auth.requireRole('viewer'), (c) => c.json(d.sets()));
   app.get('/api/environments', auth.requireRole('viewer'), (c) => c.json(environments(d.revisions)));
   app.get('/api/revisions', auth.requireRole('viewer'), (c) => c.json(d.revisions.list()));
+  app.get('/api/notifications', auth.requireRole('viewer'), (c) => {
+    const q = parseDeliveryQuery(c.req.query());
+    if ('error' in q) return errorJson(c, 400, `${q.error} (GET /api/notifications?limit=&status=&sandbox=)`);
+    return c.json(d.notifications.view(q));
+  });
   app.post('/api/refresh', auth.requireRole('qa'), async (c) => {
     await d.refresh();
     return c.json({ ok: true });
@@ -329,4 +340,17 @@ function historyError(c: Context, err: unknown): Response {
   if (err instanceof UnknownSandbox) return errorJson(c, 404, err.message);
   if (err instanceof HistoryError) return errorJson(c, err.status, err.message);
   throw err;
+}
+
+const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'delivered', 'failed'];
+
+/** ?limit= (1..500, default 100), ?status=, ?sandbox= */
+function parseDeliveryQuery(q: Record<string, string>): { limit: number; status?: DeliveryStatus; sandbox?: string } | { error: string } {
+  const limit = q['limit'] === undefined ? 100 : Number(q['limit']);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) return { error: 'limit must be a whole number from 1 to 500' };
+  const status = q['status'];
+  if (status !== undefined && !DELIVERY_STATUSES.includes(status as DeliveryStatus)) return { error: `status must be one of ${DELIVERY_STATUSES.join(', ')}` };
+  const sandbox = q['sandbox'];
+  if (sandbox !== undefined && !isName(sandbox)) return { error: 'sandbox must be a sandbox name' };
+  return { limit, ...(status ? { status: status as DeliveryStatus } : {}), ...(sandbox ? { sandbox } : {}) };
 }

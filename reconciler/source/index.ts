@@ -3,7 +3,7 @@
 // compiles never overlap, and a change during a compile triggers exactly one more.
 import { join } from 'node:path';
 import type { RevisionView } from '../../schema/api.ts';
-import { compileSpecsDir } from '../specs/compile.ts';
+import { compileSpecsDir, type CompileOptions } from '../specs/compile.ts';
 import type { Logger } from '../log.ts';
 import { watchFolder, type FolderWatch } from './folder.ts';
 import { specsCommit } from './git-info.ts';
@@ -19,7 +19,11 @@ export interface SpecSourceOptions {
   /** where a git source is cloned */
   checkoutDir: string;
   revisions: Revisions;
+  /** what SandboxSets expand from, read at each compile */
+  setInputs: () => NonNullable<CompileOptions['sets']>;
   onRevision: (rev: RevisionView) => void;
+  /** every compile, whether or not it made a revision: its outcome and how long it took (metrics) */
+  onCompiled?: (ok: boolean, seconds: number) => void;
   log: Logger;
 }
 
@@ -77,9 +81,14 @@ export class SpecSource {
   }
 
   private async compileOnce(): Promise<void> {
-    const { revisions, onRevision, log } = this.opts;
+    const { revisions, onRevision, log, setInputs } = this.opts;
     try {
-      const [result, tag] = await Promise.all([compileSpecsDir(this.dir, { ports: revisions.ports() }), specsCommit(this.dir)]);
+      const started = performance.now();
+      const compiled = compileSpecsDir(this.dir, { ports: revisions.ports(), sets: setInputs() }).then((r) => {
+        this.opts.onCompiled?.(r.ok, (performance.now() - started) / 1000);
+        return r;
+      });
+      const [result, tag] = await Promise.all([compiled, specsCommit(this.dir)]);
       const rev = revisions.record(result, tag);
       if (!rev) return;
       if (rev.ok) log.info({ revision: rev.id, commit: rev.commit, dirty: rev.dirty }, 'new spec revision');

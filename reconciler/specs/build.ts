@@ -17,6 +17,7 @@ import type {
 import type { CatalogService, Environment, Platform, Sandbox, SandboxSpec } from '../../schema/specs/index.ts';
 import type { ResourcesInput } from '../../schema/specs/common.ts';
 import { SERVICE_URL_REF } from './check.ts';
+import { NOTIFICATION_EVENTS } from '../../schema/notifications.ts';
 import type { Errors } from './errors.ts';
 import type { Loaded, SpecSet } from './load.ts';
 import { expandTemplate } from './merge.ts';
@@ -66,7 +67,8 @@ export function buildDesired(set: SpecSet, opts: BuildOptions, errors: Errors): 
     return url;
   };
 
-  const placed: Placed[] = [...set.sandboxes]
+  const placed: Placed[] = set.sandboxes
+    .filter((s) => !s.generated?.sample)
     .sort((a, b) => cmp(a.name, b.name))
     .map((loaded) => {
       const templateName = loaded.value.spec.template;
@@ -118,6 +120,17 @@ export function buildDesired(set: SpecSet, opts: BuildOptions, errors: Errors): 
       ports: ranges,
       ...(spec.git?.credentials === undefined ? {} : { gitCredentials: spec.git.credentials }),
       services: [...catalog.keys()],
+      ...(spec.notifications === undefined
+        ? {}
+        : {
+            notifications: spec.notifications.map((t) => ({
+              name: t.name,
+              url: t.url,
+              format: t.format ?? 'json',
+              ...(t.secret === undefined ? {} : { secret: t.secret }),
+              events: [...(t.events ?? NOTIFICATION_EVENTS)],
+            })),
+          }),
     },
     sandboxes,
     templates: set.templates.map((t) => t.name).sort(cmp),
@@ -262,8 +275,10 @@ function buildSandbox(p: Placed, ctx: Context, errors: Errors): DesiredSandbox {
 
   const ttlSeconds = spec.ttl === undefined ? undefined : parseTtl(spec.ttl);
   const meta = loaded.value.metadata;
+  const made = loaded.generated;
   return {
     name,
+    ...(made ? { generatedBy: { set: made.set, branch: made.branch } } : {}),
     ...(meta.owner === undefined ? {} : { owner: meta.owner }),
     labels: { ...(meta.labels ?? {}) },
     ...(spec.template === undefined ? {} : { template: spec.template }),
@@ -399,7 +414,7 @@ function envKey(template: string, service: string): string {
 }
 
 /** `./x` and `../x` are relative to the folder of the file that declares them; they become file:// URLs. */
-function resolveRepo(repo: string, file: string, baseDir: string | undefined): string {
+export function resolveRepo(repo: string, file: string, baseDir: string | undefined): string {
   if (!repo.startsWith('./') && !repo.startsWith('../')) return repo;
   const dir = posix.dirname(file);
   const base = baseDir ?? process.cwd();

@@ -1,7 +1,7 @@
 // The rules a schema cannot express: per document (branch names, ranges, the gateway's two shapes,
 // interpolations) and across documents (one Platform, unique names, references, ports, roles).
 import type { SpecKind } from '../../schema/specs/index.ts';
-import type { Environment, Platform, Sandbox, SandboxTemplate } from '../../schema/specs/index.ts';
+import type { Environment, Platform, Sandbox, SandboxSet, SandboxTemplate } from '../../schema/specs/index.ts';
 import type { ResourcesInput } from '../../schema/specs/common.ts';
 import type { SourceRef } from '../../schema/desired.ts';
 import type { Path, SpecDoc } from './documents.ts';
@@ -11,8 +11,9 @@ import type { Loaded, Named, SpecSet } from './load.ts';
 import { expandTemplate, own } from './merge.ts';
 import { parseDuration, parseMemory, parsePortRange, parseTtl } from './units.ts';
 import { hasPasswordInUrl } from '../git-url.ts';
+import { checkSet } from './sets/check-set.ts';
 
-type AnyLoaded = Loaded<Platform> | Loaded<SandboxTemplate> | Loaded<Sandbox> | Loaded<Environment>;
+type AnyLoaded = Loaded<Platform> | Loaded<SandboxTemplate> | Loaded<Sandbox> | Loaded<Environment> | Loaded<SandboxSet>;
 
 /** `${services.<name>.url}`: the one interpolation variables may use. */
 export const SERVICE_URL_REF = /\$\{services\.([a-z0-9-]+)\.url\}/g;
@@ -22,6 +23,7 @@ export function checkDocument(kind: SpecKind, loaded: AnyLoaded, errors: Errors)
   const before = errors.size;
   if (kind === 'Platform') checkPlatform(loaded as Loaded<Platform>, errors);
   else if (kind === 'Environment') checkEnvironment(loaded as Loaded<Environment>, errors);
+  else if (kind === 'SandboxSet') checkSet(loaded as Loaded<SandboxSet>, errors);
   else checkSandboxLike(loaded as Loaded<Sandbox | SandboxTemplate>, errors);
   return errors.size === before;
 }
@@ -84,6 +86,24 @@ function checkPlatform({ doc, value }: Loaded<Platform>, errors: Errors): void {
     }
     if (gw.health) checkHealth(doc, [...base, 'health'], gw.health, errors);
   }
+  checkNotifications(doc, spec.notifications ?? [], errors);
+}
+
+function checkNotifications(doc: SpecDoc, targets: NonNullable<Platform['spec']['notifications']>, errors: Errors): void {
+  const seen = new Map<string, number>();
+  targets.forEach((target, i) => {
+    const path = ['spec', 'notifications', i];
+    const first = seen.get(target.name);
+    if (first !== undefined) errors.at(doc, [...path, 'name'], `target ${target.name} is declared twice (first as notifications[${first}])`);
+    else seen.set(target.name, i);
+    // the URL is stored with every revision and would go out in errors: no password in it
+    if (hasPasswordInUrl(target.url)) {
+      errors.at(doc, [...path, 'url'], 'has a password in its URL, which sdp would store and show: sign deliveries instead with `secret: NAME` (the HMAC key is set with `sdp secret set NAME hmac`)');
+      return;
+    }
+    const problem = httpUrlProblem(target.url);
+    if (problem) errors.at(doc, [...path, 'url'], problem);
+  });
 }
 
 function checkHealth(doc: SpecDoc, path: Path, health: { timeout?: string; interval?: string }, errors: Errors): void {

@@ -182,6 +182,28 @@ describe('compileDocuments: the whole desired state', () => {
   });
 });
 
+describe('notifications', () => {
+  it('are the Platform\'s webhook targets with defaults: json, every event; none declared, none kept', () => {
+    const hooks = `    proxy: { image: "caddy:2" }
+  notifications:
+    - { name: ops, url: "https://hooks.example.com/sdp", secret: hooks }
+    - { name: chat, url: "https://chat.example.com/hook", format: slack, events: [sync-failed, health-degraded] }
+`;
+    const desired = compiled(replaceIn('platform.yaml', '    proxy: { image: "caddy:2" }\n', hooks));
+    expect(desired.platform.notifications).toEqual([
+      {
+        name: 'ops',
+        url: 'https://hooks.example.com/sdp',
+        format: 'json',
+        secret: 'hooks',
+        events: ['sync-started', 'sync-succeeded', 'sync-failed', 'health-degraded', 'health-recovered', 'sandbox-expired', 'drift-detected'],
+      },
+      { name: 'chat', url: 'https://chat.example.com/hook', format: 'slack', events: ['sync-failed', 'health-degraded'] },
+    ]);
+    expect('notifications' in compiled().platform).toBe(false);
+  });
+});
+
 describe('ports', () => {
   it('keeps persisted allocations while valid and gives new ones the lowest free port', () => {
     const desired = compiled(baseFiles(), {

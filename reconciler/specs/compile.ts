@@ -12,8 +12,11 @@ import { parseSpecFile, type SpecDoc } from './documents.ts';
 import { Errors } from './errors.ts';
 import { SPEC_LIMITS, invalidUtf8At, kib, tooLarge, tooMany, tooMuch, utf8Error, type SpecLimits } from './limits.ts';
 import { loadSpecs } from './load.ts';
+import { expandSets, type SetInputs } from './sets/expand.ts';
 
 export interface CompileOptions extends BuildOptions {
+  /** what SandboxSets expand from: the repositories' branch lists, the names given before */
+  sets?: Omit<SetInputs, 'baseDir'>;
   /** default SPEC_LIMITS */
   limits?: SpecLimits;
   /** problems found while reading the files (too large, not UTF-8, too many): part of the result */
@@ -60,11 +63,12 @@ export function compileDocuments(files: readonly SpecFile[], opts: CompileOption
   if (opts.cache !== false) lastParsed = parsedNow;
   if (ordered.length === 0 && !opts.readErrors?.length) errors.add({ file: '.', line: 1, col: 1, message: 'no spec files (*.yaml, *.yml) in the specs folder' });
   const set = loadSpecs(docs, errors);
+  const sets = expandSets(set, { ...opts.sets, ...(opts.baseDir !== undefined ? { baseDir: opts.baseDir } : {}) }, errors);
   if (ordered.length > 0 && !incomplete) checkReferences(set, errors, ordered[0]!.path);
   if (errors.size > 0) return { ok: false, errors: errors.sorted() };
   const desired = buildDesired(set, opts, errors);
   if (!desired || errors.size > 0) return { ok: false, errors: errors.sorted() };
-  const result = { ...desired, templateSpecs: templateSpecs(set) };
+  const result = { ...desired, ...(sets.length > 0 ? { sets } : {}), templateSpecs: templateSpecs(set) };
   const bytes = Buffer.byteLength(JSON.stringify(result));
   if (bytes > limits.desiredBytes) {
     const where = ordered[0]?.path ?? '.';

@@ -40,6 +40,20 @@ describe('specs/ (the demo)', () => {
     for (const port of Object.values(desired.ports)) expect(port >= 8080 && port <= 9099).toBe(true);
   });
 
+  it("has a SandboxSet making a preview per feature/* branch of account", async () => {
+    const repo = `file://${join(ROOT, '.sdp/demo/repos/account.git')}`;
+    const tip = (name: string, time: number) => ({ name, commit: 'c'.repeat(40), time });
+    const branches = { [repo]: [tip('develop', 1), tip('feature/login-error', 2), tip('feature/broken-health', 3)] };
+    const result = await compileSpecsDir(join(ROOT, 'specs'), { sets: { branches } });
+    if (!result.ok) throw new Error(result.errors.map((e) => `${e.file}:${e.line}:${e.col}: ${e.message}`).join('\n'));
+    const made = result.desired.sandboxes.filter((s) => s.generatedBy?.set === 'account-previews');
+    expect(made.map((s) => s.name)).toEqual(['account-feature-broken-health', 'account-feature-login-error']);
+    const preview = made.find((s) => s.name === 'account-feature-login-error')!;
+    expect(preview.services.map((s) => `${s.service}@${s.source?.branch}`)).toEqual(['account@feature/login-error']);
+    expect(preview.syncPolicy).toEqual({ automated: true, prune: true, selfHeal: false });
+    expect(preview.routes.filter((r) => r.mode === 'baseline').map((r) => r.service)).toEqual(['notification', 'payment', 'user']);
+  });
+
   it('every document of every example file names its JSON Schema for editors', async () => {
     // yaml-language-server reads a modeline per document: one at the top covers only the first.
     for (const f of (await readSpecFiles(join(ROOT, 'specs'))).files) {

@@ -2,7 +2,7 @@
 // asserts every error it gets: file, line, column (where the offending key or value starts) and text.
 import { describe, expect, it } from 'vitest';
 import type { SpecError } from '../../schema/desired.ts';
-import { compileDocuments, type SpecFile } from './compile.ts';
+import { compileDocuments, type CompileOptions, type SpecFile } from './compile.ts';
 import { ALPHA, PLATFORM, baseFiles, pos } from './fixtures.ts';
 
 type Edit = (files: SpecFile[]) => SpecFile[];
@@ -41,7 +41,12 @@ interface Case {
   name: string;
   edits: Edit[];
   errors: Expected[];
+  /** the branch lists SandboxSets expand from */
+  sets?: CompileOptions['sets'];
 }
+
+/** The Platform with these `notifications:` list items (YAML lines) after its gateway. */
+const withHooks = (items: string): Edit => edit('platform.yaml', '    proxy: { image: "caddy:2" }\n', `    proxy: { image: "caddy:2" }\n  notifications:\n${items}\n`);
 
 const SANDBOX = (name: string, extra = ''): string =>
   `apiVersion: sdp/v1\nkind: Sandbox\nmetadata: { name: ${name} }\nspec:\n  services:\n    account: { branch: develop }\n${extra}`;
@@ -49,6 +54,11 @@ const SANDBOX = (name: string, extra = ''): string =>
 const CUSTOM_GATEWAY = `    repo: ./gw.git
     build: { type: image, image: "php:8" }
     port: 80`;
+
+const SET = (spec: string): string =>
+  `apiVersion: sdp/v1\nkind: SandboxSet\nmetadata: { name: previews }\nspec:\n${spec}`;
+const SET_SPEC = '  generator: { service: account, branches: "feature/*" }\n  services:\n    account: { branch: "{{branch}}" }\n';
+const ACCOUNT_BRANCHES = { branches: { 'file:///specs/repos/account.git': [{ name: 'feature/login', commit: 'a'.repeat(40), time: 1 }] } };
 
 const cases: Case[] = [
   // ---- YAML itself
@@ -81,7 +91,7 @@ const cases: Case[] = [
   {
     name: 'unknown kind',
     edits: [edit('sandboxes/alpha.yaml', 'kind: Sandbox', 'kind: Sandbx')],
-    errors: [{ file: 'sandboxes/alpha.yaml', at: 'Sandbx', message: 'kind: must be one of Platform, SandboxTemplate, Sandbox, Environment' }],
+    errors: [{ file: 'sandboxes/alpha.yaml', at: 'Sandbx', message: 'kind: must be one of Platform, SandboxTemplate, Sandbox, Environment, SandboxSet' }],
   },
   {
     name: 'wrong apiVersion',
@@ -499,6 +509,64 @@ const cases: Case[] = [
     edits: [edit('platform.yaml', '    proxy: { image: "caddy:2" }', `${CUSTOM_GATEWAY}\n    routes: { adapter: nginx }`)],
     errors: [{ file: 'platform.yaml', at: 'nginx', message: 'spec.gateway.routes.adapter: must be one of proxy, file, env (got "nginx")' }],
   },
+  // ---- notifications
+  {
+    name: 'a notification event sdp does not send',
+    edits: [withHooks('    - { name: ops, url: "https://hooks.example.com/sdp", events: [sync-failed, sync-done] }')],
+    errors: [
+      {
+        file: 'platform.yaml',
+        at: 'sync-done',
+        message:
+          'spec.notifications[0].events[1]: must be one of sync-started, sync-succeeded, sync-failed, health-degraded, health-recovered, sandbox-expired, drift-detected (got "sync-done")',
+      },
+    ],
+  },
+  {
+    name: 'a notification format sdp does not speak',
+    edits: [withHooks('    - { name: ops, url: "https://hooks.example.com/sdp", format: teams }')],
+    errors: [{ file: 'platform.yaml', at: 'teams', message: 'spec.notifications[0].format: must be one of json, slack (got "teams")' }],
+  },
+  {
+    name: 'a webhook URL with a password',
+    edits: [withHooks('    - { name: ops, url: "https://bot:hunter2@hooks.example.com/sdp" }')],
+    errors: [
+      {
+        file: 'platform.yaml',
+        at: '"https://bot',
+        message:
+          'spec.notifications[0].url: has a password in its URL, which sdp would store and show: sign deliveries instead with `secret: NAME` (the HMAC key is set with `sdp secret set NAME hmac`)',
+        not: 'hunter2',
+      },
+    ],
+  },
+  {
+    name: 'a webhook URL without a scheme',
+    edits: [withHooks('    - { name: ops, url: hooks.example.com/sdp }')],
+    errors: [
+      {
+        file: 'platform.yaml',
+        at: 'hooks.example.com/sdp',
+        message: 'spec.notifications[0].url: must be an http:// or https:// URL with a host, such as https://account-dev.example.com (got "hooks.example.com/sdp")',
+      },
+    ],
+  },
+  {
+    name: 'two webhook targets of one name',
+    edits: [withHooks('    - { name: ops, url: "https://a.example.com/" }\n    - { name: ops, url: "https://b.example.com/", format: slack }')],
+    errors: [{ file: 'platform.yaml', at: 'ops', nth: 2, message: 'spec.notifications[1].name: target ops is declared twice (first as notifications[0])' }],
+  },
+  {
+    name: 'a webhook secret that is no secret name',
+    edits: [withHooks('    - { name: ops, url: "https://hooks.example.com/sdp", secret: Hooks_Key }')],
+    errors: [
+      {
+        file: 'platform.yaml',
+        at: 'Hooks_Key',
+        message: 'spec.notifications[0].secret: must be a secret name: the HMAC key is the secret NAME/hmac (sdp secret set NAME hmac) (got "Hooks_Key")',
+      },
+    ],
+  },
   // ---- environments
   {
     name: 'a variable value that is a list',
@@ -515,11 +583,55 @@ const cases: Case[] = [
     edits: [edit('environments.yaml', '{ path: /etc/app.conf, content: "a=1" }', '{ path: /etc/app.conf, content: "a=1" }, { path: /etc/app.conf, content: "b" }')],
     errors: [{ file: 'environments.yaml', at: '/etc/app.conf', nth: 2, message: 'spec.files[1].path: /etc/app.conf is listed twice (first as files[0])' }],
   },
+  // ---- SandboxSets
+  {
+    name: 'a SandboxSet with a bad branch glob',
+    edits: [add('sets.yaml', SET(SET_SPEC.replace('feature/*', 'feature//**x')))],
+    errors: [{ file: 'sets.yaml', at: '"feature//**x"', message: 'spec.generator.branches: "feature//**x" uses ** inside a segment: ** must be a whole segment (feature/**), * matches within one' }],
+  },
+  {
+    name: 'a SandboxSet on a service not in the catalog',
+    edits: [add('sets.yaml', SET(SET_SPEC.replace('service: account', 'service: billing')))],
+    errors: [{ file: 'sets.yaml', at: 'billing', message: 'spec.generator.service: unknown service billing: not in the Platform catalog (catalog: account, audit, payment)' }],
+  },
+  {
+    name: 'a SandboxSet with a template that does not exist',
+    edits: [add('sets.yaml', SET(`${SET_SPEC}  template: nope\n`))],
+    errors: [{ file: 'sets.yaml', at: 'nope', message: 'spec.template: unknown SandboxTemplate nope (known: qa)' }],
+  },
+  {
+    name: 'a SandboxSet whose name template cannot yield a label',
+    edits: [add('sets.yaml', SET(`${SET_SPEC}  name: "Preview_{{slug}}"\n`))],
+    errors: [{ file: 'sets.yaml', at: '"Preview_', message: 'spec.name: "Preview_{{slug}}" cannot yield a valid sandbox name: it has "P": a name holds only lowercase letters, digits and \'-\'' }],
+  },
+  {
+    name: 'a SandboxSet with a placeholder it does not know',
+    edits: [add('sets.yaml', SET(SET_SPEC.replace('"{{branch}}"', '"{{ref}}"')))],
+    errors: [{ file: 'sets.yaml', at: '"{{ref}}"', message: 'spec.services.account.branch: has {{ref}}: only {{branch}} and {{slug}} are replaced' }],
+  },
+  {
+    name: 'a SandboxSet making a sandbox a hand-written Sandbox already is',
+    edits: [add('sets.yaml', SET(`${SET_SPEC}  name: "{{slug}}"\n`)), add('sandboxes/login.yaml', SANDBOX('feature-login'))],
+    sets: ACCOUNT_BRANCHES,
+    errors: [
+      {
+        file: 'sets.yaml',
+        at: '"{{slug}}"',
+        message: 'spec.name: makes sandbox feature-login for branch feature/login, but the hand-written Sandbox at sandboxes/login.yaml:3 has that name: rename that Sandbox, or change this set\'s name template',
+      },
+    ],
+  },
+  {
+    name: "a generated sandbox's error points into its set",
+    edits: [add('sets.yaml', SET(SET_SPEC.replace('account: { branch: "{{branch}}" }', 'account: { branch: "{{branch}}", commit: 0123abcd }')))],
+    sets: ACCOUNT_BRANCHES,
+    errors: [{ file: 'sets.yaml', at: 'commit', message: 'spec.services.account.commit: branch and commit are both given; pin either a branch or a commit' }],
+  },
 ];
 
 function run(c: Case): { files: SpecFile[]; errors: SpecError[] } {
   const files = c.edits.reduce((acc, e) => e(acc), baseFiles());
-  const result = compileDocuments(files, { baseDir: '/specs' });
+  const result = compileDocuments(files, { baseDir: '/specs', ...(c.sets ? { sets: c.sets } : {}) });
   return { files, errors: result.ok ? [] : result.errors };
 }
 

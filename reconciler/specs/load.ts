@@ -2,7 +2,7 @@
 // Names are collected from every document that has one, even an invalid one, so a reference to it
 // is not reported as unknown on top of the document's own errors.
 import { SPEC_KINDS, isSpecKind, type SpecDocument, type SpecKind } from '../../schema/specs/index.ts';
-import type { Environment, Platform, Sandbox, SandboxTemplate } from '../../schema/specs/index.ts';
+import type { Environment, Platform, Sandbox, SandboxSet, SandboxTemplate } from '../../schema/specs/index.ts';
 import { checkDocument } from './check.ts';
 import type { SpecDoc } from './documents.ts';
 import { isObject, type Errors } from './errors.ts';
@@ -12,6 +12,8 @@ export interface Loaded<T extends SpecDocument> {
   doc: SpecDoc;
   name: string;
   value: T;
+  /** a Sandbox a SandboxSet made (its doc places errors in the set's file); `sample`: made only to check the set */
+  generated?: { set: string; branch: string; sample?: boolean };
 }
 
 export interface Named {
@@ -25,6 +27,7 @@ export interface SpecSet {
   templates: Loaded<SandboxTemplate>[];
   sandboxes: Loaded<Sandbox>[];
   environments: Loaded<Environment>[];
+  sets: Loaded<SandboxSet>[];
   /** every document of a known kind that has a string name, valid or not, in file order */
   named: Record<SpecKind, Named[]>;
   /** catalog service names as written (best effort, even when the Platform has errors) */
@@ -43,8 +46,9 @@ export function loadSpecs(docs: readonly SpecDoc[], errors: Errors): SpecSet {
     templates: [],
     sandboxes: [],
     environments: [],
-    named: { Platform: [], SandboxTemplate: [], Sandbox: [], Environment: [] },
-    counts: { Platform: [], SandboxTemplate: [], Sandbox: [], Environment: [] },
+    sets: [],
+    named: { Platform: [], SandboxTemplate: [], Sandbox: [], Environment: [], SandboxSet: [] },
+    counts: { Platform: [], SandboxTemplate: [], Sandbox: [], Environment: [], SandboxSet: [] },
     flawed: new Set(),
   };
   for (const doc of docs) {
@@ -74,6 +78,7 @@ export function loadSpecs(docs: readonly SpecDoc[], errors: Errors): SpecSet {
     if (kind === 'Platform') set.platforms.push(loaded);
     else if (kind === 'SandboxTemplate') set.templates.push(loaded);
     else if (kind === 'Sandbox') set.sandboxes.push(loaded);
+    else if (kind === 'SandboxSet') set.sets.push(loaded);
     else set.environments.push(loaded);
   }
   return set;

@@ -5,6 +5,7 @@ import type { SpecKind } from '../../schema/specs/index.ts';
 import type { Path, SpecDoc } from './documents.ts';
 import { isObject, type Errors } from './errors.ts';
 import { validators } from './validators.ts';
+import { hasPasswordInUrl } from '../git-url.ts';
 
 
 const SECRETS_AS_MAP =
@@ -100,7 +101,7 @@ function typeName(type: string): string {
 
 /** Shows the offending value, except anything under `secrets` (which may be a pasted secret). */
 function echo(path: Path, data: unknown): string {
-  if (path.includes('secrets')) return '';
+  if (path.includes('secrets') || (typeof data === 'string' && hasPasswordInUrl(data))) return '';
   if (typeof data === 'string' && data.length <= 80) return ` (got ${JSON.stringify(data)})`;
   if (typeof data === 'number' || typeof data === 'boolean') return ` (got ${String(data)})`;
   return '';

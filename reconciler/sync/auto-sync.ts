@@ -1,6 +1,8 @@
 // The auto-sync loop: after each evaluation, asks the pure policy (core/policy.ts) which sandboxes
 // to sync without being asked, starts those syncs, and wakes up again when a self-heal backoff ends.
 import { decideAutoSyncs, type HealBackoff } from '../../core/policy.ts';
+import { orphanPolicy } from '../../core/sets.ts';
+import type { DesiredSet } from '../../schema/desired.ts';
 import type { SandboxState, SyncRecord } from '../../core/evaluate.ts';
 import type { Logger } from '../log.ts';
 import type { Controller } from './controller.ts';
@@ -20,7 +22,7 @@ export class AutoSync {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly d: { controller: Controller; executor: Executor; jobs: JobStore; log: Logger }) {
+  constructor(private readonly d: { controller: Controller; executor: Executor; jobs: JobStore; log: Logger; /** the SandboxSets in force */ sets: () => readonly DesiredSet[] }) {
     d.controller.onEvaluated((states) => this.run(states));
   }
 
@@ -28,10 +30,11 @@ export class AutoSync {
     if (this.closed) return;
     const { executor, controller, jobs, log } = this.d;
     const now = Date.now();
+    const sets = this.d.sets();
     const decision = decideAutoSyncs(
       [...states.values()].map((st) => ({
         name: st.name,
-        syncPolicy: st.desired?.syncPolicy,
+        syncPolicy: st.desired ? st.desired.syncPolicy : orphanPolicy(st.live, sets),
         sync: st.evaluated.sync,
         unresolved: (st.evaluated.bound?.unresolved.length ?? 0) > 0,
         expired: st.expired,

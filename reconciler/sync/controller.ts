@@ -49,7 +49,7 @@ export class Controller {
   private closed = false;
   /** something changed since the last evaluation */
   private stale = true;
-  /** something other than live state changed since: every sandbox is re-evaluated */
+  /** something other than live state or the revision changed since: every sandbox is re-evaluated */
   private everything = true;
   private readonly listeners: EvaluatedListener[] = [];
 
@@ -68,7 +68,7 @@ export class Controller {
    */
   schedule(c: Change = { liveOnly: true }): void {
     if (c.status) this.statusDirty = true;
-    if (!c.liveOnly) this.everything = true;
+    if (!c.liveOnly && !c.revision) this.everything = true;
     this.stale = true;
     if (this.pendingSince !== null || this.closed) return;
     this.pendingSince = performance.now();
@@ -101,8 +101,11 @@ export class Controller {
       pins: (name) => pins.get(name),
       ...(previous ? { previous } : {}),
     });
-    // a state kept from the last evaluation is the same object: so is its view (summary rendered once)
-    this.states = new Map([...world].map(([name, st]) => [name, previous?.get(name) === st ? (st as SandboxView) : { ...st, summary: sandboxSummary(st) }]));
+    // a state kept from the last evaluation is the same object: so is its view (summary rendered
+    // once). The views replace the states in the evaluation's own map: one map per evaluation.
+    const views = world as Map<string, SandboxState | SandboxView>;
+    for (const [name, st] of world) if (previous?.get(name) !== st) views.set(name, { ...st, summary: sandboxSummary(st) });
+    this.states = views as Map<string, SandboxView>;
     const statusChanged = this.statusDirty;
     this.statusDirty = false;
     this.d.publisher.publish(this.states, () => this.status(), statusChanged);
@@ -180,6 +183,10 @@ export class Controller {
         ...(lc?.commit ? { liveCommit: lc.commit } : {}),
         ...(lc?.image ? { image: lc.image } : {}),
         ...(lc ? { state: lc.state, health: lc.health } : {}),
+        ...(lc?.probe ? { probe: lc.probe } : {}),
+        ...(lc?.restarts !== undefined ? { restarts: lc.restarts } : {}),
+        ...(lc?.usage?.cpu !== undefined ? { cpu: lc.usage.cpu } : {}),
+        ...(lc?.usage ? { memoryBytes: lc.usage.memoryBytes } : {}),
         ...(hostPort !== undefined ? { hostPort } : {}),
       };
     });

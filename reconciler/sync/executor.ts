@@ -19,6 +19,7 @@ import type { Audit, SyncAuditDetail } from '../audit/audit.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Logger } from '../log.ts';
 import type { Controller, SandboxView } from './controller.ts';
+import type { EventSink, SyncEvent } from './events.ts';
 import type { JobStore } from './job-store.ts';
 import type { Evaluated, PlannedStep } from '../../core/evaluate.ts';
 import { appliedState, type AppliedState, type Pin } from '../../core/history.ts';
@@ -89,6 +90,8 @@ export interface ExecutorDeps {
   metrics: Metrics;
   log: Logger;
   broadcast: (msg: UiMessage) => void;
+  /** told when a sync starts and ends (notifications) */
+  events?: EventSink;
 }
 
 export class Executor {
@@ -144,7 +147,7 @@ export class Executor {
       }
     }
     if (busy) throw new SyncConflict(req.sandbox, busy.id);
-    return this.launch(req, { platform: st.platform, desired: st.desired, evaluated: st.evaluated, steps, plan });
+    return this.launch(req, { platform: st.platform, gatewayUrl: st.summary.gatewayUrl, desired: st.desired, evaluated: st.evaluated, steps, plan });
   }
 
   /**
@@ -160,11 +163,11 @@ export class Executor {
     this.d.controller.renew(req.sandbox);
     const steps = evaluated.plan(req.prune);
     const plan: Plan = { ...planView(req.sandbox, revision, driftEntries(evaluated.drift), steps), sync: evaluated.status.sync };
-    return this.launch({ ...req, dryRun: false, trigger: 'rollback' }, { platform: st.platform, desired, evaluated, steps, plan });
+    return this.launch({ ...req, dryRun: false, trigger: 'rollback' }, { platform: st.platform, gatewayUrl: st.summary.gatewayUrl, desired, evaluated, steps, plan });
   }
 
   /** Persists the job (with the record of what it applies) and drives it. */
-  private launch(req: SyncRequest, a: { platform: string; desired: DesiredSandbox | undefined; evaluated: Evaluated; steps: PlannedStep[]; plan: Plan }): SyncStarted & { job: JobView } {
+  private launch(req: SyncRequest, a: { platform: string; gatewayUrl: SandboxView['summary']['gatewayUrl']; desired: DesiredSandbox | undefined; evaluated: Evaluated; steps: PlannedStep[]; plan: Plan }): SyncStarted & { job: JobView } {
     const { controller, jobs, history } = this.d;
     const { plan, steps, evaluated, desired } = a;
     const id = `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
@@ -185,6 +188,8 @@ export class Executor {
       this.d.audit.record({ action: 'sync', actor: req.user, target: req.sandbox, outcome, ...(req.ip ? { ip: req.ip } : {}), detail });
     };
     audit('started');
+    const event = { sandbox: req.sandbox, job: { id, trigger: req.trigger, user: req.user, revision: plan.revision }, gatewayUrl: a.gatewayUrl };
+    this.d.events?.sync({ ...event, phase: 'started' });
     this.d.log.info({ job: id, sandbox: req.sandbox, trigger: req.trigger, user: req.user, steps: steps.length }, 'sync started');
     const started = performance.now();
     const op: Operation = { target: evaluated.target(req.prune), prune: req.prune, platform: a.platform, steps: new Map() };
@@ -204,6 +209,7 @@ export class Executor {
         this.d.metrics.syncs.inc({ sandbox: req.sandbox, trigger: req.trigger, outcome: result });
         this.d.metrics.syncDuration.observe({ outcome: result }, (performance.now() - started) / 1000);
         this.d.log.info({ job: id, sandbox: req.sandbox, outcome: result, error: outcome.error }, 'sync finished');
+        this.d.events?.sync(outcome.ok ? { ...event, phase: 'succeeded' } : { ...event, phase: 'failed', ...failure(op, outcome.error) });
         this.pushJob(id);
         // read back what now runs rather than wait for events
         for (const node of new Set([...op.steps.values()].map((s) => s.step.node))) this.d.hub.requestInventory(node);
@@ -346,4 +352,12 @@ function withImages(applied: AppliedState, desired: DesiredSandbox | undefined, 
       return image ? { ...c, image } : c;
     }),
   };
+}
+
+/** Why a sync failed and, when a step did, which one (the first that failed). */
+function failure(op: Operation, error: string | undefined): Pick<SyncEvent, 'error' | 'step'> {
+  for (const { step, outcome } of op.steps.values()) {
+    if (outcome.status === 'failed') return { ...(error ? { error } : {}), step: { id: step.id, kind: step.kind, resource: step.resource, node: step.node, error: outcome.error } };
+  }
+  return error ? { error } : {};
 }

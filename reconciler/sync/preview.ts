@@ -8,17 +8,21 @@ import type { PlanPreview, PlanRequest } from '../../schema/api.ts';
 import { planView } from '../present/plan.ts';
 import { sandboxSummary } from '../present/summary.ts';
 import { branchRefs, reposOf } from '../resolve/heads.ts';
-import { compileDocuments } from '../specs/compile.ts';
+import { compileDocuments, type CompileOptions } from '../specs/compile.ts';
 import type { ControllerDeps } from './controller.ts';
 
 /** The revision id plans of files not in force carry. */
 export const PREVIEW_REVISION = 'proposed';
 
 /** What the controller evaluates with, and the specs folder in force: relative repos in the files resolve against it, as on a merge. */
-export type PreviewDeps = Pick<ControllerDeps, 'revisions' | 'heads' | 'live' | 'hub' | 'jobs' | 'records' | 'secretDigest'> & { specsDir: () => string };
+export type PreviewDeps = Pick<ControllerDeps, 'revisions' | 'heads' | 'live' | 'hub' | 'jobs' | 'records' | 'secretDigest'> & {
+  specsDir: () => string;
+  /** the branch lists SandboxSets expand from (those already listed: a plan lists no repository itself) */
+  setInputs: () => NonNullable<CompileOptions['sets']>;
+};
 
 export async function previewPlan(d: PreviewDeps, req: PlanRequest): Promise<PlanPreview> {
-  const result = compileDocuments(req.files, { ports: d.revisions.ports(), baseDir: d.specsDir(), cache: false });
+  const result = compileDocuments(req.files, { ports: d.revisions.ports(), sets: d.setInputs(), baseDir: d.specsDir(), cache: false });
   if (!result.ok) return { ok: false, errors: result.errors };
   const desired = result.desired;
   // Branches are looked up only in repositories the revision in force already deploys from: a

@@ -59,6 +59,11 @@ export const Routes = tagged(
   'how the gateway learns its routes: { adapter: file, file, format, key, reload? } | { adapter: env, key? } | { adapter: proxy }',
 );
 
+/** One of a few strings: a bad value is one "must be one of a, b, c" error. */
+export function OneOf<const V extends readonly string[]>(values: V, description: string) {
+  return T.Unsafe<V[number]>({ type: 'string', enum: [...values], description });
+}
+
 export const Duration = T.String({
   pattern: '^([0-9]+(ms|s|m|h))+$',
   description: 'a duration such as 10s, 500ms, 5m or 1h',

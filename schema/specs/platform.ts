@@ -1,6 +1,7 @@
 // kind: Platform — the nodes, host port ranges, the service catalog and the gateway. Exactly one.
 import { Type as T, type Static } from '@sinclair/typebox';
-import { Address, Build, Duration, Image, KeyedMap, Name, Port, PortRange, Repo, Routes, Url, document, metadata } from './common.ts';
+import { NOTIFICATION_EVENTS, NOTIFICATION_FORMATS } from '../notifications.ts';
+import { Address, Build, Duration, Image, KeyedMap, Name, OneOf, Port, PortRange, Repo, Routes, Url, document, metadata } from './common.ts';
 
 export const Node = T.Object(
   { name: Name, roles: T.Array(Name, { minItems: 1 }), address: Address },
@@ -45,6 +46,22 @@ export const Gateway = T.Object(
 );
 export type GatewayInput = Static<typeof Gateway>;
 
+export const WebhookTarget = T.Object(
+  {
+    name: Name,
+    url: Url,
+    format: T.Optional(OneOf(NOTIFICATION_FORMATS, 'json (the default: sdp\'s own body) or slack (a Slack-compatible { text })')),
+    secret: T.Optional(
+      T.String({ pattern: Name.pattern, description: 'a secret name: the HMAC key is the secret NAME/hmac (sdp secret set NAME hmac)' }),
+    ),
+    events: T.Optional(
+      T.Array(OneOf(NOTIFICATION_EVENTS, 'an event name'), { minItems: 1, uniqueItems: true, description: `only these events (default: all of ${NOTIFICATION_EVENTS.join(', ')})` }),
+    ),
+  },
+  { additionalProperties: false, description: 'a webhook that gets sdp\'s events: { name, url, format?, secret?, events? }' },
+);
+export type WebhookTargetInput = Static<typeof WebhookTarget>;
+
 export const PlatformSpec = T.Object(
   {
     nodes: T.Array(Node, { minItems: 1 }),
@@ -52,6 +69,7 @@ export const PlatformSpec = T.Object(
     git: T.Optional(T.Object({ credentials: T.Optional(Name) }, { additionalProperties: false })),
     services: KeyedMap(Name, CatalogService, 'the service catalog: name -> service'),
     gateway: Gateway,
+    notifications: T.Optional(T.Array(WebhookTarget, { description: 'webhook targets sdp posts sync, health, expiry and drift events to' })),
   },
   { additionalProperties: false },
 );

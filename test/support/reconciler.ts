@@ -18,6 +18,7 @@ import { startAgent } from '../../agent/index.ts';
 import { TestRepo, cleanupSandboxes } from '../../agent/testing/fixtures.ts';
 import { startReconciler, type Reconciler } from '../../reconciler/index.ts';
 import type { GitSpecsOptions } from '../../reconciler/source/index.ts';
+import type { NotifyOptions } from '../../reconciler/notify/notifier.ts';
 import type { JobView, Plan, SandboxDetail, SandboxSummary, StatusView, UiMessage } from '../../schema/api.ts';
 import { checkAnswer } from './contract.ts';
 
@@ -40,6 +41,10 @@ export interface StackOptions {
   resolveIntervalMs?: number;
   /** follow a git repository of specs instead of the specs folder */
   specsGit?: GitSpecsOptions;
+  /** notification delivery timings (short backoff and debounce in tests) */
+  notify?: Partial<NotifyOptions>;
+  /** the local agent's CPU/memory sampling pause (default the agent's own) */
+  usageIntervalMs?: number;
 }
 
 export class Stack {
@@ -102,6 +107,7 @@ export class Stack {
           adminPassword: ADMIN_PASSWORD,
           ...(this.opts.resolveIntervalMs ? { resolveIntervalMs: this.opts.resolveIntervalMs } : {}),
           ...(this.opts.specsGit ? { specsGit: this.opts.specsGit } : {}),
+          ...(this.opts.notify ? { notify: this.opts.notify } : {}),
         });
         lastErr = undefined;
         break;
@@ -124,6 +130,7 @@ export class Stack {
       roles: ['micro', 'gateway'],
       address: '127.0.0.1',
       workDir: join(this.dataDir, 'agent'),
+      ...(this.opts.usageIntervalMs ? { usageIntervalMs: this.opts.usageIntervalMs } : {}),
     });
     await this.waitFor('agent online', async () => (await this.api<StatusView>('GET', '/api/status')).agents.some((a) => a.name === this.node && a.online));
   }

@@ -2,7 +2,7 @@
 import { index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import type { DriftEntry, HealthStatus, JobStatus, Plan, StepStatus, SyncStatus, SyncTrigger } from '../../../schema/api.ts';
 import type { DesiredState, SpecError } from '../../../schema/desired.ts';
-import type { DiskUse, Job, LiveContainer, LiveNetwork, LiveRoutes } from '../../../schema/protocol.ts';
+import type { BranchTip, DiskUse, Job, LiveContainer, LiveNetwork, LiveRoutes } from '../../../schema/protocol.ts';
 
 export const agents = sqliteTable('agents', {
   name: text('name').primaryKey(),
@@ -47,6 +47,12 @@ export const portAllocations = sqliteTable('port_allocations', {
   port: integer('port').notNull().unique(),
   revision: integer('revision').notNull(),
   allocatedAt: text('allocated_at').notNull(),
+});
+
+export const branchLists = sqliteTable('branch_lists', {
+  repo: text('repo').primaryKey(),
+  branches: text('branches', { mode: 'json' }).$type<BranchTip[]>().notNull(),
+  listedAt: text('listed_at').notNull(),
 });
 
 export const branchHeads = sqliteTable(
