@@ -248,6 +248,8 @@ export interface PlanAction {
 export interface Plan {
   sandbox: string;
   revision: string;
+  /** the SandboxSet that makes the sandbox, for which branch */
+  generatedBy?: GeneratedBy;
   /** the sandbox's sync status with why (absent in plans of specs not in force) */
   sync?: Reasoned<SyncStatus>;
   drift: DriftEntry[];

@@ -119,7 +119,7 @@ export class Executor {
     const st = this.d.controller.evaluateNow(sandbox);
     if (!st) throw new UnknownSandbox(sandbox);
     const steps = st.evaluated.plan(prune);
-    return { st, steps, plan: { ...planView(sandbox, st.summary.revision, st.summary.drift, steps), sync: st.summary.syncStatus } };
+    return { st, steps, plan: { ...planView(sandbox, st.summary.revision, st.summary.drift, steps), sync: st.summary.syncStatus, ...(st.summary.generatedBy ? { generatedBy: st.summary.generatedBy } : {}) } };
   }
 
   /** Plans and (unless dry-run) starts a sync; returns as soon as the job is persisted. */
