@@ -46,8 +46,8 @@ export interface SandboxStatus {
 }
 
 /**
- * sync: Unknown when a node is offline; OutOfSync on any drift; Unknown when a branch did not
- * resolve or the gateway's routes could not be read (nothing else known to drift); else Synced.
+ * sync: Unknown when a node is offline or a branch did not resolve (yet); OutOfSync on any drift;
+ * Unknown when the gateway's routes could not be read (nothing else known to drift); else Synced.
  * health: Unknown (node offline) > Expired > Suspended > from the containers.
  */
 export function sandboxStatus(f: StatusFacts): SandboxStatus {
@@ -56,8 +56,10 @@ export function sandboxStatus(f: StatusFacts): SandboxStatus {
 
 export function syncStatus(f: StatusFacts): Reasoned<SyncStatus> {
   if (f.offline.length > 0) return { status: 'Unknown', reason: 'AgentOffline', message: offlineMessage(f.offline) };
-  if (f.drift.length > 0) return { status: 'OutOfSync', reason: 'Drift', message: driftMessage(f.drift) };
+  // before drift: the containers of an unresolved branch are left out of the comparison, so its drift
+  // (and a sync's plan) would be partial; a sync pressed on that "OutOfSync" would skip them
   if (!f.suspended && f.unresolved.length > 0) return { status: 'Unknown', reason: 'BranchUnresolved', message: unresolvedMessage(f.unresolved) };
+  if (f.drift.length > 0) return { status: 'OutOfSync', reason: 'Drift', message: driftMessage(f.drift) };
   if (f.routesUnreadable !== undefined) return { status: 'Unknown', reason: 'RoutesUnreadable', message: routesMessage(f.routesUnreadable) };
   return { status: 'Synced', reason: 'InSync', message: 'what runs matches the desired state' };
 }

@@ -482,11 +482,13 @@ describe('diffSandbox: suspended, expired, offline, unresolved', () => {
     expect(d).toMatchObject({ sync: 'Unknown', health: 'Healthy', drift: [] });
   });
 
-  it('an unresolved branch does not hide drift elsewhere: OutOfSync', () => {
+  it('an unresolved branch makes the comparison partial: Unknown (BranchUnresolved), the drift elsewhere still listed', () => {
     const s = desiredSandbox();
     const live = editLive(liveInSync(s, bind(s)), ORDERS, (c) => ({ ...c, state: 'exited' }));
     const bound = bindSandbox(s, (repo, ref) => (repo.endsWith('account.git') ? undefined : fakeCommit(repo, ref)), fakeDigest());
-    expect(diffSandbox(diffInput(s, { bound, live })).sync).toBe('OutOfSync');
+    const d = diffSandbox(diffInput(s, { bound, live }));
+    expect(d.status.sync).toMatchObject({ status: 'Unknown', reason: 'BranchUnresolved' });
+    expect(d.drift.map((e) => e.resource)).toContain('service/orders');
   });
 });
 
