@@ -166,12 +166,16 @@ describe('evaluateWorld, incremental (given the last evaluation)', () => {
     expect(expired.get('qa')).toBe(next.get('qa'));
   });
 
-  it('a new revision re-evaluates every sandbox, and without `previous` everything is evaluated', () => {
+  it('a new revision keeps the evaluation of a sandbox whose compiled object it kept, under its id; a changed one is evaluated again', () => {
     const live = liveOfBoth();
     const first = evaluateWorld(input(live));
-    const rev = evaluateWorld(input(live, { previous: first, revision: { id: '8', desired: two } }));
+    const suspended = { ...other, suspended: true };
+    const rev = evaluateWorld(input(live, { previous: first, revision: { id: '8', desired: { ...two, sandboxes: [sandbox, suspended] } } }));
     expect(rev.get('qa')).not.toBe(first.get('qa'));
-    expect(rev.get('uat')).not.toBe(first.get('uat'));
+    expect(rev.get('qa')!.evaluated).toBe(first.get('qa')!.evaluated);
+    expect(rev.get('qa')!.revision).toBe('8');
+    expect(rev.get('uat')!.evaluated).not.toBe(first.get('uat')!.evaluated);
+    expect(rev.get('uat')!.evaluated.sync).toBe('OutOfSync');
     expect(rev.get('uat')!.revision).toBe('8');
     const all = evaluateWorld(input(live));
     expect(all.get('uat')).not.toBe(first.get('uat'));

@@ -141,9 +141,10 @@ export interface WorldInput {
   /** the sandbox's pin, if it is pinned (the same object until it changes) */
   pins?: (sandbox: string) => Pin | undefined;
   /**
-   * The last evaluation, when only live state and sync records changed since (not the revision,
+   * The last evaluation, when only live state, sync records or the revision changed since (not
    * branch heads, secrets or online agents, which the runtime re-evaluates everything for): a
-   * sandbox whose inputs are all the same objects as then keeps its state.
+   * sandbox whose inputs are all the same objects as then keeps its state, or, under a new
+   * revision that kept its compiled object, its evaluation.
    */
   previous?: ReadonlyMap<string, SandboxState>;
 }
@@ -154,7 +155,7 @@ function sameLive(a: readonly LiveNodeState[], b: readonly LiveNodeState[]): boo
   const same = <T>(x: readonly T[], y: readonly T[]) => x.length === y.length && x.every((v, i) => v === y[i]);
   return a.every((n, i) => {
     const m = b[i]!;
-    return n.node === m.node && same(n.containers, m.containers) && same(n.networks, m.networks) && same(n.gateways, m.gateways);
+    return n === m || n.node === m.node && same(n.containers, m.containers) && same(n.networks, m.networks) && same(n.gateways, m.gateways);
   });
 }
 
@@ -173,8 +174,9 @@ export function evaluateWorld(w: WorldInput): Map<string, SandboxState> {
     const syncs = w.syncs(s.name);
     const pin = w.pins?.(s.name);
     const prev = w.previous?.get(s.name);
-    if (prev && prev.desired === s && prev.revision === revision && prev.platform === platform && prev.expired === expired && prev.expiresAt === expiresAt && prev.syncs === syncs && prev.pin === pin && sameLive(prev.live, live)) {
-      out.set(s.name, prev);
+    if (prev && prev.desired === s && prev.platform === platform && prev.expired === expired && prev.expiresAt === expiresAt && prev.syncs === syncs && prev.pin === pin && sameLive(prev.live, live)) {
+      // the evaluation depends on the sandbox's compiled object, not on which revision holds it
+      out.set(s.name, prev.revision === revision ? prev : { ...prev, revision });
       continue;
     }
     const evaluated = withSyncCondition(evaluateSandbox(s, live, ctx, expired), syncs);

@@ -571,6 +571,22 @@ describe('groupLiveBySandbox', () => {
     expect(groupLiveBySandbox(nodes, 'other').get('qa')!.map((ln) => ln.node)).toEqual(['node-2']);
     expect([...groupLiveBySandbox(nodes).keys()]).toEqual(['qc']);
   });
+
+  it("reuses an unchanged node's slices: only the node whose inventory object changed is sliced again", () => {
+    const qa = desiredSandbox();
+    const qb = desiredSandbox({ name: 'qb', serviceNode: 'node-2' });
+    const [a] = liveInSync(qa, bind(qa));
+    const [b] = liveInSync(qb, bind(qb));
+    const one = { containers: a!.containers, networks: a!.networks, gateways: a!.gateways };
+    const two = { containers: b!.containers, networks: b!.networks, gateways: b!.gateways };
+    const first = groupLiveBySandbox(new Map([['node-1', one], ['node-2', two]]), undefined);
+    const again = groupLiveBySandbox(new Map([['node-1', one], ['node-2', { ...two, containers: [...two.containers] }]]), undefined);
+    expect(again.get('qa')![0]).toBe(first.get('qa')![0]);
+    expect(again.get('qb')![0]).not.toBe(first.get('qb')![0]);
+    expect(again.get('qb')).toEqual(first.get('qb'));
+    // sliced for another Platform, the same inventory is sliced again
+    expect(groupLiveBySandbox(new Map([['node-1', one]]), 'other').get('qa')).toBeUndefined();
+  });
 });
 
 describe('diffOrphans', () => {

@@ -24,27 +24,40 @@ export interface LiveNodeState extends NodeLive {
  * A gateway's route table goes with its container.
  */
 export function groupLiveBySandbox(nodes: ReadonlyMap<string, NodeLive>, platform?: string): Map<string, LiveNodeState[]> {
-  const out = new Map<string, Map<string, { containers: LiveContainer[]; networks: LiveNetwork[]; gateways: LiveRoutes[] }>>();
-  const slot = (sandbox: string, node: string) => {
-    let byNode = out.get(sandbox);
-    if (!byNode) out.set(sandbox, (byNode = new Map()));
-    let s = byNode.get(node);
-    if (!s) byNode.set(node, (s = { containers: [], networks: [], gateways: [] }));
-    return s;
-  };
+  const result = new Map<string, LiveNodeState[]>();
   for (const node of [...nodes.keys()].sort()) {
     const inv = nodes.get(node);
     if (!inv) continue;
-    const ours = new Set<string>();
-    for (const c of inv.containers) {
-      if (c.platform !== platform) continue;
-      ours.add(c.name);
-      slot(c.sandbox, node).containers.push(c);
+    for (const [sandbox, s] of groupNode(node, inv, platform)) {
+      const list = result.get(sandbox);
+      if (list) list.push(s);
+      else result.set(sandbox, [s]);
     }
-    for (const n of inv.networks) if (n.platform === platform) slot(n.sandbox, node).networks.push(n);
-    for (const g of inv.gateways) if (ours.has(g.container)) slot(g.sandbox, node).gateways.push(g);
   }
-  const result = new Map<string, LiveNodeState[]>();
-  for (const [sandbox, byNode] of out) result.set(sandbox, [...byNode].map(([node, s]) => ({ node, ...s })));
   return result;
+}
+
+// The runtime groups on every change, and a change (an event, an inventory) replaces one node's
+// inventory object: the others' slices are kept per (immutable) inventory and reused.
+const lastGrouping = new WeakMap<NodeLive, { node: string; platform: string | undefined; groups: Map<string, LiveNodeState> }>();
+
+function groupNode(node: string, inv: NodeLive, platform: string | undefined): Map<string, LiveNodeState> {
+  const last = lastGrouping.get(inv);
+  if (last && last.node === node && last.platform === platform) return last.groups;
+  const groups = new Map<string, { node: string; containers: LiveContainer[]; networks: LiveNetwork[]; gateways: LiveRoutes[] }>();
+  const slot = (sandbox: string) => {
+    let s = groups.get(sandbox);
+    if (!s) groups.set(sandbox, (s = { node, containers: [], networks: [], gateways: [] }));
+    return s;
+  };
+  const ours = new Set<string>();
+  for (const c of inv.containers) {
+    if (c.platform !== platform) continue;
+    ours.add(c.name);
+    slot(c.sandbox).containers.push(c);
+  }
+  for (const n of inv.networks) if (n.platform === platform) slot(n.sandbox).networks.push(n);
+  for (const g of inv.gateways) if (ours.has(g.container)) slot(g.sandbox).gateways.push(g);
+  lastGrouping.set(inv, { node, platform, groups });
+  return groups;
 }

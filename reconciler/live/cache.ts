@@ -1,6 +1,12 @@
 // What really runs, per node: the agents' last full inventory with their incremental events applied.
 // Persisted per node (live_inventory) so a restarted reconciler shows the last known state until
 // the agents reconnect. Every change calls `onChange` so status is recomputed at once.
+//
+// A node's inventory is one row holding all its objects, so it is written PERSIST_AFTER_MS after it
+// changed (however many events came meanwhile; and on stop), not on every event: with a thousand
+// containers on a node a write per event costs more than the event's evaluation. A crash loses at
+// most that much, which the agents' inventories on reconnect replace anyway.
+import { shared } from '../../core/share.ts';
 import type { AgentEvent, Inventory, LiveContainer, LiveNetwork, LiveRoutes } from '../../schema/protocol.ts';
 import type { Store } from '../store/db.ts';
 import { liveInventory } from '../store/tables/core.ts';
@@ -12,8 +18,13 @@ export interface NodeInventory {
   at: string;
 }
 
+const PERSIST_AFTER_MS = 1000;
+
 export class LiveCache {
   private readonly nodes = new Map<string, NodeInventory>();
+  /** nodes changed since they were last written */
+  private readonly unsaved = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -24,8 +35,23 @@ export class LiveCache {
     }
   }
 
+  /**
+   * A full inventory replaces the node's. Objects equal to those already held stay those objects,
+   * so the evaluation keeps the states of the sandboxes whose objects did not change.
+   */
   applyInventory(inv: Inventory): void {
-    this.set(inv.node, { containers: inv.containers, networks: inv.networks, gateways: inv.gateways, at: inv.at });
+    const before = this.nodes.get(inv.node);
+    const keep = <T>(prev: readonly T[] | undefined, next: T[], key: (x: T) => string): T[] => {
+      if (!prev?.length) return next;
+      const byKey = new Map(prev.map((x) => [key(x), x]));
+      return next.map((x) => shared(byKey.get(key(x)), x));
+    };
+    this.set(inv.node, {
+      containers: keep(before?.containers, inv.containers, (c) => c.name),
+      networks: keep(before?.networks, inv.networks, (n) => n.id),
+      gateways: keep(before?.gateways, inv.gateways, (g) => g.container),
+      at: inv.at,
+    });
   }
 
   /** An event replaces (or, without `container`, removes) one container and its route table. */
@@ -49,14 +75,44 @@ export class LiveCache {
     return this.nodes;
   }
 
+  /** Writes every node changed since it was last written; the runtime calls it on stop. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.unsaved.size === 0) return;
+    this.store.sqlite.transaction(() => {
+      for (const node of [...this.unsaved]) this.write(node);
+    })();
+  }
+
   private set(node: string, inv: NodeInventory): void {
     this.nodes.set(node, inv);
+    this.unsaved.add(node);
+    this.writeLater(PERSIST_AFTER_MS);
+    this.onChange();
+  }
+
+  private writeLater(ms: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const [node] = this.unsaved;
+      if (node !== undefined) this.write(node);
+      // one node per turn of the event loop: an event arriving meanwhile waits for one row, not all
+      if (this.unsaved.size > 0) this.writeLater(0);
+    }, ms);
+    this.timer.unref();
+  }
+
+  private write(node: string): void {
+    this.unsaved.delete(node);
+    const inv = this.nodes.get(node);
+    if (!inv) return;
     const { containers, networks, gateways, at } = inv;
     this.store.db
       .insert(liveInventory)
       .values({ node, containers, networks, gateways, at })
       .onConflictDoUpdate({ target: liveInventory.node, set: { containers, networks, gateways, at } })
       .run();
-    this.onChange();
   }
 }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { desc, eq } from 'drizzle-orm';
 import type { RevisionView } from '../../schema/api.ts';
 import type { CompileResult, DesiredState } from '../../schema/desired.ts';
+import { shareDesired } from '../../core/share.ts';
 import type { Store } from '../store/db.ts';
 import { DEFAULT_RETENTION, pruneRevisions, type Retention } from '../store/retention.ts';
 import { portAllocations, specContents, specRevisions } from '../store/tables/core.ts';
@@ -86,7 +87,8 @@ export class Revisions {
     })();
     const view = toView(row);
     if (result.ok) {
-      this.good = { view, desired: result.desired };
+      // what did not change stays the same objects, so the evaluation's caches keep hitting
+      this.good = { view, desired: shareDesired(this.good?.desired, result.desired) };
       this.rejectedView = null;
     } else {
       this.rejectedView = view;

@@ -9,6 +9,12 @@ export interface Change {
    * whose live objects changed. Anything else (revision, branch head, secret, agents) re-evaluates all.
    */
   liveOnly?: boolean;
+  /**
+   * a new revision and nothing else (branch heads, secrets and agents as they were): a sandbox whose
+   * compiled object the revision kept (core/share.ts) and whose live objects did not change keeps
+   * its evaluation, under the new revision's id
+   */
+  revision?: boolean;
 }
 
 export type ChangeListener = (change: Change) => void;

@@ -43,13 +43,14 @@ export type EvaluatedListener = (states: ReadonlyMap<string, SandboxView>) => vo
 
 export class Controller {
   private states = new Map<string, SandboxView>();
+  private sorted: SandboxSummary[] | null = null;
   private pendingSince: number | null = null;
   private statusDirty = true;
   private ttlTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** something changed since the last evaluation */
   private stale = true;
-  /** something other than live state changed since: every sandbox is re-evaluated */
+  /** something other than live state or the revision changed since: every sandbox is re-evaluated */
   private everything = true;
   private readonly listeners: EvaluatedListener[] = [];
 
@@ -68,7 +69,7 @@ export class Controller {
    */
   schedule(c: Change = { liveOnly: true }): void {
     if (c.status) this.statusDirty = true;
-    if (!c.liveOnly) this.everything = true;
+    if (!c.liveOnly && !c.revision) this.everything = true;
     this.stale = true;
     if (this.pendingSince !== null || this.closed) return;
     this.pendingSince = performance.now();
@@ -101,8 +102,12 @@ export class Controller {
       pins: (name) => pins.get(name),
       ...(previous ? { previous } : {}),
     });
-    // a state kept from the last evaluation is the same object: so is its view (summary rendered once)
-    this.states = new Map([...world].map(([name, st]) => [name, previous?.get(name) === st ? (st as SandboxView) : { ...st, summary: sandboxSummary(st) }]));
+    // a state kept from the last evaluation is the same object: so is its view (summary rendered
+    // once). The views replace the states in the evaluation's own map: one map per evaluation.
+    const views = world as Map<string, SandboxState | SandboxView>;
+    for (const [name, st] of world) if (previous?.get(name) !== st) views.set(name, { ...st, summary: sandboxSummary(st) });
+    this.states = views as Map<string, SandboxView>;
+    this.sorted = null;
     const statusChanged = this.statusDirty;
     this.statusDirty = false;
     this.d.publisher.publish(this.states, () => this.status(), statusChanged);
@@ -151,8 +156,10 @@ export class Controller {
     if (nearest !== Infinity) this.ttlTimer = setTimeout(() => this.schedule(), Math.min(nearest - now + 10, 2 ** 31 - 1));
   }
 
+  /** Every summary by name, sorted once per evaluation (every API list and status push reads it; not to be changed). */
   summaries(): SandboxSummary[] {
-    return [...this.states.values()].map((s) => s.summary).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.sorted ??= [...this.states.values()].map((s) => s.summary).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.sorted;
   }
 
   state(name: string): SandboxView | undefined {

@@ -1,18 +1,16 @@
 // The one place an evaluation leaves the process: for each sandbox whose summary changed, persist it,
 // set its metrics, push it on /ws/ui and tell the event sink (notifications); push the full status
 // when the set of sandboxes, the revision or the agents changed.
-import type { StatusView, UiMessage } from '../../schema/api.ts';
+import { sameData } from '../../core/share.ts';
+import type { SandboxSummary, StatusView, UiMessage } from '../../schema/api.ts';
 import { recordSandbox, type Metrics } from '../metrics.ts';
 import type { SandboxView } from './controller.ts';
 import type { EventSink } from './events.ts';
 import type { SandboxRecords } from './sandbox-records.ts';
 
 export class StatusPublisher {
-  private readonly pushed = new Map<string, string>();
-  /** the view each pushed text came from: a view the evaluation kept is not serialised again */
-  private readonly pushedFrom = new Map<string, SandboxView>();
-  /** the set label each generated sandbox's info metric carries, to remove that series */
-  private readonly setLabel = new Map<string, string>();
+  /** the view each sandbox's pushed summary came from: a view the evaluation kept is not compared again */
+  private readonly pushed = new Map<string, SandboxView>();
 
   constructor(
     private readonly d: { records: SandboxRecords; metrics: Metrics; broadcast: (msg: UiMessage) => void; events?: EventSink },
@@ -24,39 +22,27 @@ export class StatusPublisher {
     const at = new Date().toISOString();
     for (const name of [...this.pushed.keys()]) {
       if (states.has(name)) continue;
-      const gone = this.pushedFrom.get(name)?.summary;
+      const gone = this.pushed.get(name)?.summary;
       this.pushed.delete(name);
-      this.pushedFrom.delete(name);
       metrics.driftEntries.remove({ sandbox: name });
       recordSandbox(metrics, gone, undefined);
       this.d.events?.sandbox(gone, undefined);
-      this.labelSet(name, undefined);
     }
+    const changed: { before: SandboxSummary | undefined; summary: SandboxSummary }[] = [];
     for (const [name, st] of states) {
-      const prev = this.pushedFrom.get(name);
-      if (prev === st) continue;
-      this.pushedFrom.set(name, st);
-      const text = JSON.stringify(st.summary);
-      if (this.pushed.get(name) === text) continue;
-      this.pushed.set(name, text);
-      records.save(st.summary, at);
-      metrics.driftEntries.set({ sandbox: name }, st.summary.drift.length);
-      recordSandbox(metrics, prev?.summary, st.summary);
-      this.labelSet(name, st.summary.generatedBy?.set);
-      broadcast({ type: 'sandbox', sandbox: st.summary });
-      this.d.events?.sandbox(prev?.summary, st.summary);
+      const before = this.pushed.get(name);
+      if (before === st) continue;
+      this.pushed.set(name, st);
+      if (before && sameData(before.summary, st.summary)) continue;
+      changed.push({ before: before?.summary, summary: st.summary });
+    }
+    records.save(changed.map((c) => c.summary), at);
+    for (const { before, summary } of changed) {
+      metrics.driftEntries.set({ sandbox: summary.name }, summary.drift.length);
+      recordSandbox(metrics, before, summary);
+      broadcast({ type: 'sandbox', sandbox: summary });
+      this.d.events?.sandbox(before, summary);
     }
     if (setChanged || statusChanged) broadcast({ type: 'status', status: status() });
-  }
-
-  private labelSet(sandbox: string, set: string | undefined): void {
-    const before = this.setLabel.get(sandbox);
-    if (before === set) return;
-    if (before !== undefined) this.d.metrics.generatedSandboxes.remove({ sandbox, set: before });
-    if (set === undefined) this.setLabel.delete(sandbox);
-    else {
-      this.setLabel.set(sandbox, set);
-      this.d.metrics.generatedSandboxes.set({ sandbox, set }, 1);
-    }
   }
 }

@@ -1,6 +1,6 @@
 // The sandbox_status table: each sandbox's last published status, when its spec last changed and
 // when it was last synced (the two clocks its ttl runs from). The only SQL on that table.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { createHash } from 'node:crypto';
 import type { SandboxSummary } from '../../schema/api.ts';
 import type { DesiredSandbox } from '../../schema/desired.ts';
@@ -10,14 +10,37 @@ import { sandboxStatus } from '../store/tables/core.ts';
 
 type Row = { specDigest: string | null; specChangedAt: string | null; lastSyncedAt: string | null };
 
+const p = (name: string) => sql.placeholder(name);
+
 export class SandboxRecords {
   // read for every sandbox on every evaluation: rows kept in memory (this class is their only writer),
   // the digest of a compiled (immutable) sandbox computed once
   private readonly rows = new Map<string, Row>();
   private readonly digests = new WeakMap<DesiredSandbox, string>();
+  /** spec changes the evaluation recorded, written with its summaries (save) */
+  private readonly specChanges = new Map<string, { specDigest: string; specChangedAt: string }>();
+  // prepared once: a new revision writes a row per sandbox, and building a query costs more than running it
+  private readonly upsertStatus;
+  private readonly upsertSpecChange;
 
   constructor(private readonly store: Store) {
     for (const r of store.db.select().from(sandboxStatus).all()) this.rows.set(r.name, { specDigest: r.specDigest, specChangedAt: r.specChangedAt, lastSyncedAt: r.lastSyncedAt });
+    this.upsertStatus = store.db
+      .insert(sandboxStatus)
+      .values({ name: p('name'), sync: p('sync'), health: p('health'), drift: p('drift'), revision: p('revision'), updatedAt: p('updatedAt') })
+      .onConflictDoUpdate({
+        target: sandboxStatus.name,
+        set: { sync: sql`excluded.sync`, health: sql`excluded.health`, drift: sql`excluded.drift`, revision: sql`excluded.revision`, updatedAt: sql`excluded.updated_at` },
+      })
+      .prepare();
+    this.upsertSpecChange = store.db
+      .insert(sandboxStatus)
+      .values({ name: p('name'), sync: 'Unknown', health: 'Unknown', drift: [], revision: '', specDigest: p('specDigest'), specChangedAt: p('specChangedAt'), updatedAt: p('specChangedAt') })
+      .onConflictDoUpdate({
+        target: sandboxStatus.name,
+        set: { specDigest: sql`excluded.spec_digest`, specChangedAt: sql`excluded.spec_changed_at`, updatedAt: sql`excluded.updated_at` },
+      })
+      .prepare();
   }
 
   /**
@@ -31,22 +54,20 @@ export class SandboxRecords {
     if (!row || row.specDigest !== digest) {
       specChangedAt = new Date(now).toISOString();
       this.rows.set(s.name, { specDigest: digest, specChangedAt, lastSyncedAt: row?.lastSyncedAt ?? null });
-      const base = { specDigest: digest, specChangedAt, updatedAt: specChangedAt };
-      this.store.db
-        .insert(sandboxStatus)
-        .values({ name: s.name, sync: 'Unknown', health: 'Unknown', drift: [], revision: '', ...base })
-        .onConflictDoUpdate({ target: sandboxStatus.name, set: base })
-        .run();
+      this.specChanges.set(s.name, { specDigest: digest, specChangedAt });
     }
     if (s.ttlSeconds === undefined) return undefined;
     const from = Math.max(Date.parse(specChangedAt ?? ''), row?.lastSyncedAt ? Date.parse(row.lastSyncedAt) : 0);
     return from + s.ttlSeconds * 1000;
   }
 
-  /** Identity of a sandbox's compiled spec: what "its spec changed" means (for its ttl and its pin). */
+  /**
+   * Identity of a sandbox's compiled spec: what "its spec changed" means (for its ttl and its pin).
+   * Where it is written (file, line) is left out: moving a document or editing one above it is no change.
+   */
   specDigest(s: DesiredSandbox): string {
     let digest = this.digests.get(s);
-    if (digest === undefined) this.digests.set(s, (digest = createHash('sha256').update(canonicalJson(s)).digest('hex')));
+    if (digest === undefined) this.digests.set(s, (digest = createHash('sha256').update(canonicalJson({ ...s, source: undefined })).digest('hex')));
     return digest;
   }
 
@@ -57,12 +78,16 @@ export class SandboxRecords {
     this.store.db.update(sandboxStatus).set({ lastSyncedAt: at }).where(eq(sandboxStatus.name, sandbox)).run();
   }
 
-  save(s: SandboxSummary, at: string): void {
-    const { sync, health, drift, revision } = s;
-    this.store.db
-      .insert(sandboxStatus)
-      .values({ name: s.name, sync, health, drift, revision, updatedAt: at })
-      .onConflictDoUpdate({ target: sandboxStatus.name, set: { sync, health, drift, revision, updatedAt: at } })
-      .run();
+  /**
+   * The evaluation's changed summaries and the spec changes it recorded, in one transaction: a new
+   * revision changes every sandbox's status, and one commit for all is far cheaper than one each.
+   */
+  save(summaries: readonly SandboxSummary[], at: string): void {
+    if (summaries.length === 0 && this.specChanges.size === 0) return;
+    this.store.sqlite.transaction(() => {
+      for (const [name, c] of this.specChanges) this.upsertSpecChange.run({ name, ...c });
+      for (const s of summaries) this.upsertStatus.run({ name: s.name, sync: s.sync, health: s.health, drift: s.drift, revision: s.revision, updatedAt: at });
+    })();
+    this.specChanges.clear();
   }
 }

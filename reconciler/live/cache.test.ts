@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { LiveContainer } from '../../schema/protocol.ts';
+import { openStore } from '../store/db.ts';
+import { liveInventory } from '../store/tables/core.ts';
+import { LiveCache } from './cache.ts';
+
+const container = (name: string, state: LiveContainer['state'] = 'running'): LiveContainer => ({
+  id: name,
+  name,
+  sandbox: 'qa',
+  platform: 'p',
+  service: name,
+  kind: 'service',
+  image: 'sdp/busybox:local',
+  specHash: 'h',
+  state,
+  health: 'healthy',
+  env: { A: '1' },
+  ports: [],
+  resources: {},
+});
+const inventory = (containers: LiveContainer[]) => ({ type: 'inventory' as const, node: 'n1', containers, networks: [], gateways: [], at: '2026-01-01T00:00:00Z' });
+
+afterEach(() => vi.useRealTimers());
+
+describe('LiveCache', () => {
+  it('writes a node at most once a second (and on flush), and a restart reads what was written', () => {
+    vi.useFakeTimers();
+    const store = openStore(':memory:');
+    const changes = vi.fn();
+    const live = new LiveCache(store, changes);
+    live.applyInventory(inventory([container('a'), container('b')]));
+    live.applyEvent({ type: 'event', node: 'n1', action: 'die', name: 'a', container: container('a', 'exited'), at: '2026-01-01T00:00:01Z' });
+    expect(changes).toHaveBeenCalledTimes(2);
+    expect(store.db.select().from(liveInventory).all()).toEqual([]);
+    vi.advanceTimersByTime(1000);
+    const rows = store.db.select().from(liveInventory).all();
+    expect(rows.map((r) => r.containers.map((c) => `${c.name}:${c.state}`))).toEqual([['b:running', 'a:exited']]);
+    live.applyEvent({ type: 'event', node: 'n1', action: 'destroy', name: 'b', at: '2026-01-01T00:00:02Z' });
+    live.flush();
+    expect(new LiveCache(store, () => {}).all().get('n1')?.containers.map((c) => c.name)).toEqual(['a']);
+    store.close();
+  });
+
+  it('a full inventory keeps the objects equal to those held, so their sandboxes keep their evaluation', () => {
+    const store = openStore(':memory:');
+    const live = new LiveCache(store, () => {});
+    live.applyInventory(inventory([container('a'), container('b')]));
+    const [a, b] = live.all().get('n1')!.containers;
+    live.applyInventory(inventory([container('a'), container('b', 'exited'), container('c')]));
+    const after = live.all().get('n1')!.containers;
+    expect(after[0]).toBe(a);
+    expect(after[1]).not.toBe(b);
+    expect(after.map((c) => `${c.name}:${c.state}`)).toEqual(['a:running', 'b:exited', 'c:running']);
+    live.flush();
+    store.close();
+  });
+});
