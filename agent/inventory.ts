@@ -8,8 +8,9 @@ import type { HealthMonitor } from './health/monitor.ts';
 import { nextName } from './jobs/deploy.ts';
 
 export async function readInventory(node: string, docker: DockerHost, gateways: Gateways, monitor: HealthMonitor): Promise<Inventory> {
+  const readSince = Date.now();
   const [infos, networks] = await Promise.all([docker.managedContainers(), docker.networks()]);
-  monitor.track(infos);
+  monitor.track(infos, readSince);
   const [containers, routes] = await Promise.all([
     Promise.all(infos.map(async (i) => monitor.annotate(await docker.live(i), i))),
     Promise.all(infos.filter((i) => i.Config.Labels?.[LABELS.kind] === 'gateway').map((i) => gateways.read(i))),

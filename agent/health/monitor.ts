@@ -39,6 +39,7 @@ interface Target {
   timer: NodeJS.Timeout | undefined;
   probing: boolean;
   gone: boolean;
+  watchedAt: number;
   /** it started again while watched (a restart, a resume): 'starting' until its first settled probe */
   restarted: boolean;
   usage: Usage | undefined;
@@ -67,11 +68,14 @@ export class HealthMonitor {
     this.scheduleUsage(1_000);
   }
 
-  /** The managed containers as just read (inventory): watch the running ones, forget the rest. */
-  track(infos: readonly Docker.ContainerInspectInfo[]): void {
+  /**
+   * The managed containers as read from `readSince` on (inventory): watch the running ones, forget
+   * the rest, but not one watched since the read began (an event saw it start after it was read).
+   */
+  track(infos: readonly Docker.ContainerInspectInfo[], readSince: number): void {
     const seen = new Set<string>();
     for (const info of infos) if (this.watch(info)) seen.add(info.Id);
-    for (const id of [...this.targets.keys()]) if (!seen.has(id)) this.forget(id);
+    for (const [id, t] of [...this.targets]) if (!seen.has(id) && t.watchedAt < readSince) this.forget(id);
     // the counts of containers removed while no event reached us
     const exists = new Set(infos.map((i) => i.Id));
     for (const id of [...this.restarts.keys()]) if (!exists.has(id)) this.restarts.delete(id);
@@ -81,8 +85,10 @@ export class HealthMonitor {
   observe(e: DockerEvent, info: Docker.ContainerInspectInfo | undefined): void {
     if (e.action === 'restart') this.restarts.set(e.id, (this.restarts.get(e.id) ?? 0) + 1);
     if (e.action === 'destroy') this.restarts.delete(e.id);
-    if (!info || !info.State.Running) this.forget(e.id);
-    else if (!this.watch(info, e.action === 'start' || e.action === 'restart')) this.forget(info.Id);
+    const started = e.action === 'start' || e.action === 'restart';
+    // a new process: what was probed of the last one says nothing about it
+    if (started || !info || !info.State.Running) this.forget(e.id);
+    if (info?.State.Running && !this.watch(info, started)) this.forget(info.Id);
   }
 
   /** The live container with what the monitor knows of it: settled health, restarts, usage. */
@@ -135,6 +141,7 @@ export class HealthMonitor {
       timer: undefined,
       probing: false,
       gone: false,
+      watchedAt: Date.now(),
       restarted: started,
       usage: undefined,
       cpuSample: undefined,
