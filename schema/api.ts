@@ -419,13 +419,18 @@ export interface LogDroppedEvent {
   lines: number;
   message: string;
 }
+/** About the stream itself: a followed container replaced by a deploy (blue/green) is followed on in its successor. */
+export interface LogNoticeEvent {
+  type: 'notice';
+  message: string;
+}
 /** The last line: why the stream ended (a followed one: the container stopped or went, the agent went offline). */
 export interface LogEndEvent {
   type: 'end';
   reason: LogsEndReason | 'agent-offline';
   message: string;
 }
-export type LogEvent = LogStartEvent | LogLineEvent | LogDroppedEvent | LogEndEvent;
+export type LogEvent = LogStartEvent | LogLineEvent | LogDroppedEvent | LogNoticeEvent | LogEndEvent;
 
 export const ROLES = ['viewer', 'qa', 'lead', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -294,6 +294,8 @@ export const LogsChunk = T.Object(
     stream: LogStreamId,
     lines: T.Array(LogEntry, { maxItems: LOG_LIMITS.chunkLines }),
     dropped: T.Optional(T.Integer({ minimum: 1 })),
+    /** about the stream itself, before these lines: e.g. it now follows the container a deploy put in place of the one it followed */
+    notice: T.Optional(T.String({ maxLength: 1000 })),
   },
   opt,
 );

@@ -38,6 +38,7 @@ export function renderLogEvent(e: LogEvent, output: string, structured: (data: u
       return e.stream === 'stderr' ? { err: text } : { out: text };
     }
     case 'dropped':
+    case 'notice':
       return { err: `sdp logs: ${e.message}` };
     case 'end':
       return e.reason === 'completed' || e.reason === 'cancelled' ? {} : { err: `sdp logs: ${e.message}` };

@@ -82,6 +82,7 @@ export function streamLogs(relay: LogRelay, user: string, t: LogTarget, q: LogsQ
       const events: LogEvent[] = [];
       if (slowDropped > 0) events.push({ type: 'dropped', lines: slowDropped, message: `${slowDropped} lines left out: this client read them too slowly` });
       slowDropped = 0;
+      if (c.notice) events.push({ type: 'notice', message: c.notice });
       if (c.dropped) events.push({ type: 'dropped', lines: c.dropped, message: `${c.dropped} lines left out: the container wrote more than ${LOG_LIMITS.bytesPerSecond / 1024} KiB/s` });
       for (const l of c.lines) events.push({ type: 'line', ...l });
       push(events);

@@ -67,6 +67,9 @@ async function openLogs(q: string, token = stack.token): Promise<{ status: numbe
   return { status: res.status, events, text: () => raw, next, done, stop: () => ctrl.abort() };
 }
 
+/** `sdp logs SANDBOX account ARGS -o json` */
+const spawnLogs = (args: string[]) => cli(['logs', SANDBOX, 'account', ...args, '-o', 'json']);
+
 function cli(args: string[]): ChildProcess & { out: () => string; err: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['bin/sdp.js', ...args, '--server', stack.url], { cwd: PROJECT, env: { ...process.env, SDP_TOKEN: stack.token, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -174,6 +177,25 @@ describe('container logs (issue 16 item 2)', () => {
     await logs.next((e) => e.type === 'line' && e.text === 'after-the-flood');
     logs.stop();
     await logs.done;
+  });
+
+  it('follows on in the container a sync puts in place of the followed one, repeating no line', async () => {
+    const logs = await openLogs('follow=true&tail=1');
+    await logs.next((e) => e.type === 'start');
+    await writeLine('echo "old container"');
+    await logs.next((e) => e.type === 'line' && e.text === 'old container');
+    const cli = spawnLogs(['-f', '--tail', '0']);
+    await stack.waitFor('sdp logs -f started', () => cli.out().includes('"type":"start"'), 15_000, () => cli.err());
+    await fx.redeploy('v2');
+    expect(await logs.next((e) => e.type === 'notice')).toMatchObject({ message: `container ${CONTAINER} was replaced (a deploy put a new container in its place); following the new one` });
+    await writeLine('echo "new container"');
+    await logs.next((e) => e.type === 'line' && e.text === 'new container');
+    await stack.waitFor('sdp logs -f on the new container', () => cli.out().includes('"text":"new container"'), 15_000, () => cli.out() + cli.err());
+    expect(logs.events.filter((e) => e.type === 'line' && e.text === 'old container')).toHaveLength(1);
+    expect(logs.events.some((e) => e.type === 'end')).toBe(false);
+    logs.stop();
+    cli.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
   });
 
   it('ends a followed stream cleanly when its container stops, and sdp logs -f exits 0 saying so', async () => {

@@ -1,6 +1,6 @@
 // The logs suites' fixture (test/e2e/logs, test/ui/logs): a stack with one sandbox whose `account`
 // service has the Environment secret LOGS_TOKEN in its env, synced and running.
-import { Stack, branchApp, cleanupSandboxes, sandboxYaml, writeToLog } from './reconciler.ts';
+import { Stack, branchApp, cleanupSandboxes, sandboxYaml, writeToLog, type TestRepo } from './reconciler.ts';
 
 export interface LogsFixture {
   stack: Stack;
@@ -11,6 +11,8 @@ export interface LogsFixture {
   secret: string;
   /** Writes `sh -c cmd`'s output into the container's log; `$LOGS_TOKEN` is the secret. */
   writeLine(cmd: string): Promise<void>;
+  /** Pushes a new commit to the service's branch and syncs: the container is replaced. */
+  redeploy(marker: string): Promise<void>;
 }
 
 /** `port`: the first of the suite's range; the API, gateways and services take 0-99, 100-149, 200-299 past it. */
@@ -22,18 +24,24 @@ export async function startLogsFixture(prefix: string, port: number): Promise<Lo
   const container = `sandbox-${sandbox}-account`;
   // what a crashed run left behind first; a fixture that fails half-way removes what it made
   await cleanupSandboxes(prefix);
+  const repo = stack.repo('account');
   try {
-    await setUp(stack, sandbox, env, secret);
+    await setUp(stack, repo, sandbox, env, secret);
   } catch (err) {
     await stack.stop();
     throw err;
   }
-  return { stack, sandbox, container, secret, writeLine: (cmd) => writeToLog(container, cmd) };
+  const redeploy = async (marker: string) => {
+    const commit = repo.commit('develop', branchApp('develop', { marker }), 'develop');
+    await stack.api('POST', '/api/refresh');
+    await stack.waitFor(`${sandbox} bound to ${commit}`, async () => (await stack.detail(sandbox)).services.some((s) => s.desiredCommit === commit));
+    await stack.syncAndWait(sandbox);
+  };
+  return { stack, sandbox, container, secret, writeLine: (cmd) => writeToLog(container, cmd), redeploy };
 }
 
-async function setUp(stack: Stack, sandbox: string, env: string, secret: string): Promise<void> {
+async function setUp(stack: Stack, repo: TestRepo, sandbox: string, env: string, secret: string): Promise<void> {
   await stack.start();
-  const repo = stack.repo('account');
   repo.commit('develop', branchApp('develop'));
   await stack.writeSpec('platform.yaml', stack.platformYaml({ account: repo.url }));
   await stack.writeSpec('env.yaml', `apiVersion: sdp/v1\nkind: Environment\nmetadata: { name: ${env} }\nspec:\n  secrets: [LOGS_TOKEN]\n`);

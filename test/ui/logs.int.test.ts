@@ -1,6 +1,7 @@
 // The sandbox page's live log panel in headless Chromium against a real reconciler, agent and
 // container (issue 16 item 2): opened, it follows the service's log and shows a line written after it
-// started, the container's secret masked; a viewer is told logs need qa. Sandboxes t-logs-ui-*,
+// started, the container's secret masked; it pauses and resumes, follows the container a sync puts in
+// place of the one it followed; a viewer is told logs need qa. Sandboxes t-logs-ui-*,
 // Platform t-logs-ui, host ports 32500-32999. A screenshot goes to test-artifacts/ui/logs-1280.png.
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -58,6 +59,12 @@ describe('log panel in a real browser', () => {
     await fx.writeLine('echo "after resume"');
     await expect.poll(() => lines.textContent(), { timeout: 10_000 }).toContain('after resume');
     expect((await lines.textContent())?.match(/before the panel opened/g)?.length).toBe(1);
+    // a sync replaces the container: the panel follows the one that replaced it
+    await fx.redeploy('v2');
+    await expect.poll(() => lines.textContent(), { timeout: 15_000 }).toContain('was replaced (a deploy put a new container in its place); following the new one');
+    await page.locator('[data-testid=log-panel][data-service=account][data-phase=following]').waitFor({ timeout: 15_000 });
+    await fx.writeLine('echo "from the new container"');
+    await expect.poll(() => lines.textContent(), { timeout: 10_000 }).toContain('from the new container');
     await page.context().close();
   });
 
