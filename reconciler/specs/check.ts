@@ -192,7 +192,8 @@ function checkEnvironment({ doc, value }: Loaded<Environment>, errors: Errors): 
 
 // ---------------------------------------------------------------- across documents
 
-const where = (ref: SourceRef): string => `${ref.file}:${ref.line}`;
+/** `file:line` of a place, as errors that name another document say it. */
+export const where = (ref: SourceRef): string => `${ref.file}:${ref.line}`;
 
 export function checkReferences(set: SpecSet, errors: Errors, firstFile: string): void {
   const platforms = set.counts.Platform;

@@ -2,7 +2,9 @@
 // become sandboxes (the branch's service from the branch, the rest from baseline), a push gets its
 // commit answering behind the gateway through the signed webhook and automated sync, a deleted
 // branch takes its containers, network and port with it, clashing slugs get distinct names and
-// `max` keeps the newest branches. Sandboxes t-set-*, Platform t-set, host ports 30000-30999.
+// `max` keeps the newest branches; a PR's plan shows what the set would add and drop; a restart keeps
+// the sandboxes; without prune a deleted branch's sandbox stays prunable; the CLI and the UI (in
+// Chromium) show each sandbox's set. Sandboxes t-set-*, Platform t-set, host ports 30000-30999.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -24,7 +26,7 @@ const savedSecret = process.env['SDP_WEBHOOK_SECRET'];
 let stack: Stack;
 let account: TestRepo;
 
-const setYaml = (max: number) => `apiVersion: sdp/v1
+const setYaml = (max: number, prune = true) => `apiVersion: sdp/v1
 kind: SandboxSet
 metadata: { name: previews }
 spec:
@@ -33,7 +35,7 @@ spec:
   services:
     account: { branch: "{{branch}}" }
   max: ${max}
-  syncPolicy: { automated: true, prune: true }
+  syncPolicy: { automated: true, prune: ${prune} }
 `;
 
 /** Commits a second later than the last one: `max` orders branches by commit time, in seconds. */
@@ -176,6 +178,37 @@ describe('a SandboxSet over feature/* of account', () => {
   });
 });
 
+describe('across a restart, and without prune', () => {
+  it('a restart keeps every generated sandbox: the branch lists are kept, nothing is pruned before an agent answers', async () => {
+    const before = (await generated()).map((s) => s.name).sort();
+    expect(before).toHaveLength(2);
+    await stack.stopProcesses();
+    await stack.start();
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await generated()).map((s) => s.name).sort()).toEqual(before);
+    for (const name of before) expect(await dockerIds('ps', name)).not.toBe('');
+  });
+
+  it('without prune, a deleted branch leaves its sandbox prunable, still marked with its set, until a sync with prune', async () => {
+    await stack.writeSpec('previews.yaml', setYaml(2, false));
+    await stack.waitFor('the set without prune in force', async () => (await stack.api<SetView[]>('GET', '/api/sets'))[0]?.syncPolicy.prune === false, 30_000);
+    const gone = (await generated()).find((s) => s.generatedBy?.branch === 'feature/a-b')!;
+    account.deleteBranch('feature/a-b');
+    await webhook();
+    const orphan = await stack.waitSandbox(gone.name, (s) => s.syncStatus.reason === 'NotInSpec', 'prunable', 30_000);
+    expect(orphan.sync).toBe('OutOfSync');
+    expect(orphan.generatedBy).toEqual({ set: 'previews', branch: 'feature/a-b' });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await dockerIds('ps', gone.name)).not.toBe('');
+    await stack.syncAndWait(gone.name, { prune: true });
+    await stack.waitFor(`${gone.name} to go`, async () => (await stack.sandbox(gone.name)) === undefined, 30_000);
+    expect(await dockerIds('ps', gone.name)).toBe('');
+    // two branches match again, within max: feature/a_b, and feature/login back with its sandbox
+    await stack.writeSpec('previews.yaml', setYaml(2));
+    await answers('t-set-feature-login', '/account/', 'branch=feature/login v2');
+  });
+});
+
 describe('the CLI', () => {
   const sdp = async (...args: string[]) =>
     (await run(process.execPath, ['bin/sdp.js', ...args], { cwd: PROJECT, env: { ...process.env, SDP_SERVER: stack.url, SDP_TOKEN: stack.token, NO_COLOR: '1' } })).stdout;
@@ -185,7 +218,7 @@ describe('the CLI', () => {
     const status = await sdp('status');
     for (const s of made) expect(status).toMatch(new RegExp(`${s.name}\\s+previews \\(${s.generatedBy!.branch}\\)`));
     const sets = await sdp('get', 'sets');
-    expect(sets).toMatch(/previews\s+account\s+feature\/\*\s+2\s+3\s+2\s+yes/);
+    expect(sets).toMatch(/previews\s+account\s+feature\/\*\s+2\s+2\s+2\s+yes/);
     const yaml = await sdp('get', 'sandbox', made[0]!.name, '-o', 'yaml');
     expect(yaml).toContain('generatedBy:');
   });

@@ -7,7 +7,7 @@ import type { BranchTip } from '../../../schema/protocol.ts';
 import type { Sandbox, SandboxSet } from '../../../schema/specs/index.ts';
 import { API_VERSION } from '../../../schema/specs/index.ts';
 import { resolveRepo } from '../build.ts';
-import { checkDocument } from '../check.ts';
+import { checkDocument, where } from '../check.ts';
 import type { Path, SpecDoc } from '../documents.ts';
 import type { Errors } from '../errors.ts';
 import { branchNameProblem } from '../gitref.ts';
@@ -23,11 +23,6 @@ export interface SetInputs {
   names?: ReadonlyMap<string, string>;
   baseDir?: string;
 }
-
-const where = (doc: SpecDoc, path: Path): string => {
-  const at = doc.at(path);
-  return `${at.file}:${at.line}`;
-};
 
 /** Adds the sets' sandboxes to `set.sandboxes`; the sets as compiled, by name. */
 export function expandSets(set: SpecSet, inputs: SetInputs, errors: Errors): DesiredSet[] {
@@ -86,7 +81,7 @@ export function expandSets(set: SpecSet, inputs: SetInputs, errors: Errors): Des
         errors.at(
           loaded.doc,
           nameAt(loaded),
-          `makes sandbox ${name} for branch ${r.branch}, but the hand-written Sandbox at ${where(other, ['metadata', 'name'])} has that name: rename that Sandbox, or change this set's name template`,
+          `makes sandbox ${name} for branch ${r.branch}, but the hand-written Sandbox at ${where(other.at(['metadata', 'name']))} has that name: rename that Sandbox, or change this set's name template`,
         );
         continue;
       }
