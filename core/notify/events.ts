@@ -14,10 +14,11 @@ export interface SyncEvent {
   /** failed: the step that failed, when one did (a sync can fail before any step, e.g. an agent offline) */
   step?: { id: string; kind: string; resource: string; node: string; error: string };
   gatewayUrl?: string;
+  generatedBy?: { set: string; branch: string };
 }
 
 export function syncBody(e: SyncEvent, at: string): NotificationBody {
-  const base = { at, sandbox: e.sandbox, job: e.job, ...(e.gatewayUrl ? { gatewayUrl: e.gatewayUrl } : {}) };
+  const base = { at, sandbox: e.sandbox, job: e.job, ...(e.gatewayUrl ? { gatewayUrl: e.gatewayUrl } : {}), ...(e.generatedBy ? { generatedBy: e.generatedBy } : {}) };
   const by = `job ${e.job.id}, ${e.job.trigger} by ${e.job.user}, revision ${e.job.revision}`;
   switch (e.phase) {
     case 'started':
@@ -52,6 +53,7 @@ export function statusEvents(prev: SandboxSummary | undefined, next: SandboxSumm
     message,
     health: { status: next.healthStatus.status, reason: next.healthStatus.reason, message: next.healthStatus.message },
     gatewayUrl: next.gatewayUrl,
+    ...madeBy(next),
   });
   if (next.health === 'Degraded' && !degraded) return { events: [body('health-degraded', `${next.name} is Degraded: ${next.healthStatus.message}`)], degraded: true };
   if (next.health === 'Healthy' && degraded) return { events: [body('health-recovered', `${next.name} is Healthy again: ${next.healthStatus.message}`)], degraded: false };
@@ -71,5 +73,10 @@ export function driftBody(s: SandboxSummary, at: string): NotificationBody {
     message: `${s.name} drifted from its spec: ${shown.join(', ')}${more}`,
     drift,
     gatewayUrl: s.gatewayUrl,
+    ...madeBy(s),
   };
+}
+
+function madeBy(s: SandboxSummary): Pick<NotificationBody, 'generatedBy'> {
+  return s.generatedBy ? { generatedBy: { set: s.generatedBy.set, branch: s.generatedBy.branch } } : {};
 }

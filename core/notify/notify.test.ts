@@ -54,6 +54,8 @@ describe('status events', () => {
     expect(body.drift).toEqual([{ resource: 'service/account', change: 'changed', field: 'env' }]);
     expect(body.message).toBe('feat-a drifted from its spec: service/account env changed');
     expect(JSON.stringify(body)).not.toContain('old-value');
+    // a SandboxSet's sandbox says which set and branch made it
+    expect(driftBody({ ...drifted, generatedBy: { set: 'features', branch: 'feature/a' } }, AT).generatedBy).toEqual({ set: 'features', branch: 'feature/a' });
   });
 });
 

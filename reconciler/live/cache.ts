@@ -2,10 +2,10 @@
 // Persisted per node (live_inventory) so a restarted reconciler shows the last known state until
 // the agents reconnect. Every change calls `onChange` so status is recomputed at once.
 //
-// A node's inventory is one row holding all its objects, so it is written at most once per
-// PERSIST_AFTER_MS (and on close), not on every event: with a thousand containers on a node a write
-// per event costs more than the event's evaluation. A crash loses at most that much, which the
-// agents' inventories on reconnect replace anyway.
+// A node's inventory is one row holding all its objects, so it is written PERSIST_AFTER_MS after it
+// changed (however many events came meanwhile; and on stop), not on every event: with a thousand
+// containers on a node a write per event costs more than the event's evaluation. A crash loses at
+// most that much, which the agents' inventories on reconnect replace anyway.
 import { shared } from '../../core/share.ts';
 import type { AgentEvent, Inventory, LiveContainer, LiveNetwork, LiveRoutes } from '../../schema/protocol.ts';
 import type { Store } from '../store/db.ts';
@@ -75,33 +75,44 @@ export class LiveCache {
     return this.nodes;
   }
 
-  /** Writes what changed since the last write; the runtime calls it on stop. */
+  /** Writes every node changed since it was last written; the runtime calls it on stop. */
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.unsaved.size === 0) return;
     this.store.sqlite.transaction(() => {
-      for (const node of this.unsaved) {
-        const inv = this.nodes.get(node);
-        if (!inv) continue;
-        const { containers, networks, gateways, at } = inv;
-        this.store.db
-          .insert(liveInventory)
-          .values({ node, containers, networks, gateways, at })
-          .onConflictDoUpdate({ target: liveInventory.node, set: { containers, networks, gateways, at } })
-          .run();
-      }
+      for (const node of [...this.unsaved]) this.write(node);
     })();
-    this.unsaved.clear();
   }
 
   private set(node: string, inv: NodeInventory): void {
     this.nodes.set(node, inv);
     this.unsaved.add(node);
-    if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), PERSIST_AFTER_MS);
-      this.timer.unref();
-    }
+    this.writeLater(PERSIST_AFTER_MS);
     this.onChange();
+  }
+
+  private writeLater(ms: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const [node] = this.unsaved;
+      if (node !== undefined) this.write(node);
+      // one node per turn of the event loop: an event arriving meanwhile waits for one row, not all
+      if (this.unsaved.size > 0) this.writeLater(0);
+    }, ms);
+    this.timer.unref();
+  }
+
+  private write(node: string): void {
+    this.unsaved.delete(node);
+    const inv = this.nodes.get(node);
+    if (!inv) return;
+    const { containers, networks, gateways, at } = inv;
+    this.store.db
+      .insert(liveInventory)
+      .values({ node, containers, networks, gateways, at })
+      .onConflictDoUpdate({ target: liveInventory.node, set: { containers, networks, gateways, at } })
+      .run();
   }
 }

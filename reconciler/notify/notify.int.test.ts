@@ -210,6 +210,26 @@ describe('notifications', () => {
     expect(payloads('/sdp').find((p) => p.event === 'sandbox-expired')!.health).toMatchObject({ status: 'Expired', reason: 'TtlExpired' });
   });
 
+  it('a SandboxSet\'s sandbox is notified too, saying which set and branch made it', async () => {
+    account.commit('preview/one', branchApp('preview/one'));
+    await stack.writeSpec(
+      'set.yaml',
+      `apiVersion: sdp/v1
+kind: SandboxSet
+metadata: { name: t-ntf-set }
+spec:
+  generator: { service: account, branches: "preview/*" }
+  name: "t-ntf-p-{{slug}}"
+  gateway: {}
+  services: { account: { branch: "{{branch}}" } }
+  syncPolicy: { automated: true }
+`,
+    );
+    await stack.waitFor('the generated sandbox synced and notified', () => payloads('/sdp').some((p) => p.event === 'sync-succeeded' && p.sandbox === 't-ntf-p-preview-one'), 60_000);
+    const synced = payloads('/sdp').find((p) => p.event === 'sync-succeeded' && p.sandbox === 't-ntf-p-preview-one')!;
+    expect(synced).toMatchObject({ generatedBy: { set: 't-ntf-set', branch: 'preview/one' }, job: { trigger: 'automated' } });
+  });
+
   it('pending deliveries survive a restart and go out once the receiver is up', async () => {
     const before = (await notifications('?status=pending')).deliveries.filter((d) => d.target === 'down');
     expect(before.length).toBeGreaterThanOrEqual(2);

@@ -43,6 +43,7 @@ export type EvaluatedListener = (states: ReadonlyMap<string, SandboxView>) => vo
 
 export class Controller {
   private states = new Map<string, SandboxView>();
+  private sorted: SandboxSummary[] | null = null;
   private pendingSince: number | null = null;
   private statusDirty = true;
   private ttlTimer: NodeJS.Timeout | undefined;
@@ -106,6 +107,7 @@ export class Controller {
     const views = world as Map<string, SandboxState | SandboxView>;
     for (const [name, st] of world) if (previous?.get(name) !== st) views.set(name, { ...st, summary: sandboxSummary(st) });
     this.states = views as Map<string, SandboxView>;
+    this.sorted = null;
     const statusChanged = this.statusDirty;
     this.statusDirty = false;
     this.d.publisher.publish(this.states, () => this.status(), statusChanged);
@@ -154,8 +156,10 @@ export class Controller {
     if (nearest !== Infinity) this.ttlTimer = setTimeout(() => this.schedule(), Math.min(nearest - now + 10, 2 ** 31 - 1));
   }
 
+  /** Every summary by name, sorted once per evaluation (every API list and status push reads it; not to be changed). */
   summaries(): SandboxSummary[] {
-    return [...this.states.values()].map((s) => s.summary).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.sorted ??= [...this.states.values()].map((s) => s.summary).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.sorted;
   }
 
   state(name: string): SandboxView | undefined {

@@ -189,7 +189,12 @@ export class Executor {
       this.d.audit.record({ action: 'sync', actor: req.user, target: req.sandbox, outcome, ...(req.ip ? { ip: req.ip } : {}), detail });
     };
     audit('started');
-    const event = { sandbox: req.sandbox, job: { id, trigger: req.trigger, user: req.user, revision: plan.revision }, gatewayUrl: a.gatewayUrl };
+    const event = {
+      sandbox: req.sandbox,
+      job: { id, trigger: req.trigger, user: req.user, revision: plan.revision },
+      gatewayUrl: a.gatewayUrl,
+      ...(desired?.generatedBy ? { generatedBy: desired.generatedBy } : {}),
+    };
     this.d.events?.sync({ ...event, phase: 'started' });
     this.d.log.info({ job: id, sandbox: req.sandbox, trigger: req.trigger, user: req.user, steps: steps.length }, 'sync started');
     const started = performance.now();

@@ -62,7 +62,7 @@ export class Rollbacks {
     const st = this.inSpec(sandbox, 'roll it back');
     if (to.job !== undefined && to.snapshot !== undefined) throw new HistoryError(400, 'give a job or a snapshot to roll back to, not both');
     const source = this.source(sandbox, to);
-    const desired = rollbackDesired(source.state);
+    const desired = rollbackDesired(source.state, st.desired);
     if (!desired.ok) throw new HistoryError(409, `job ${source.job} cannot be re-applied: ${desired.error}; pick another (sdp history ${sandbox})`);
     const started = this.d.executor.apply({ sandbox, prune: o.prune, user: o.user, ...(o.ip ? { ip: o.ip } : {}) }, desired.sandbox, source.revision);
     // pinned before anything else runs: the job's end (or any evaluation) finds it pinned

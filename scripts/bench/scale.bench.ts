@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { bindSandbox } from '../../core/bind/bind.ts';
 import { compileSpecsDir } from '../../reconciler/specs/compile.ts';
+import { build, isFresh } from '../build-cli.js';
 import { TOTAL_COUNT_HEADER, type AgentTokenResponse, type SandboxSummary, type StatusView, type UiMessage } from '../../schema/api.ts';
 import type { ContainerSpec } from '../../schema/container.ts';
 import { PROTOCOL_VERSION, type AgentMessage, type LiveContainer, type ServerMessage } from '../../schema/protocol.ts';
@@ -128,6 +129,8 @@ export async function run(): Promise<void> {
     inv.gateways.push({ sandbox: s.name, container: s.gateway.name, routes: Object.fromEntries(s.routes.map((r) => [r.service, r.target])) });
   }
 
+  // bin/sdp.js builds a stale CLI first, which would load esbuild into the process being measured
+  if (!isFresh()) await build();
   const child = spawn(process.execPath, [...(process.env['SDP_BENCH_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []), join(ROOT, 'bin', 'sdp.js'), 'server', '--specs', specs, '--data', join(root, 'data'), '--port', '26620'], {
     env: { ...process.env, SDP_ADMIN_PASSWORD: ADMIN_PASSWORD },
     stdio: ['ignore', 'pipe', 'inherit'],

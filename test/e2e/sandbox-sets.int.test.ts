@@ -11,10 +11,12 @@ import { ensureBaselines, removeBaselines, type BaselineSet } from '../../script
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from '../../reconciler/auth/index.ts';
 import type { PlanPreview, SandboxSummary, SetView } from '../../schema/api.ts';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ADMIN_PASSWORD, Stack, TestRepo, branchApp, httpGet } from '../support/reconciler.ts';
 
 const run = promisify(execFile);
+const PROJECT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const WEBHOOK_SECRET = 'set-webhook-secret-for-the-test-91f';
 const BASELINES: BaselineSet = { namePrefix: 't-set-baseline-', label: 't-set-baseline', ports: { payment: 30901 } };
 const savedSecret = process.env['SDP_WEBHOOK_SECRET'];
@@ -171,6 +173,21 @@ describe('a SandboxSet over feature/* of account', () => {
     expect(bad.ok).toBe(false);
     if (bad.ok) return;
     expect(bad.errors).toEqual([expect.objectContaining({ file: 'previews.yaml', line: 6, message: expect.stringContaining(`the hand-written Sandbox at hand.yaml:3 has that name`) })]);
+  });
+});
+
+describe('the CLI', () => {
+  const sdp = async (...args: string[]) =>
+    (await run(process.execPath, ['bin/sdp.js', ...args], { cwd: PROJECT, env: { ...process.env, SDP_SERVER: stack.url, SDP_TOKEN: stack.token, NO_COLOR: '1' } })).stdout;
+
+  it('sdp status and get show the set and branch of each generated sandbox; sdp get sets lists the set', async () => {
+    const made = await generated();
+    const status = await sdp('status');
+    for (const s of made) expect(status).toMatch(new RegExp(`${s.name}\\s+previews \\(${s.generatedBy!.branch}\\)`));
+    const sets = await sdp('get', 'sets');
+    expect(sets).toMatch(/previews\s+account\s+feature\/\*\s+2\s+3\s+2\s+yes/);
+    const yaml = await sdp('get', 'sandbox', made[0]!.name, '-o', 'yaml');
+    expect(yaml).toContain('generatedBy:');
   });
 });
 
