@@ -108,8 +108,17 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
     }
     await ctx.step('start', () => created.start());
     const info = await created.inspect();
-    if (job.gateway) await ctx.step('routes', () => gateways.apply(info, job.gateway!.adapter, job.gateway!.routes, ctx.logger('routes')));
-    const probe = await ctx.step('health', () => checkHealth(ctx, spec, info));
+    const routes = () => ctx.step('routes', () => gateways.apply(info, job.gateway!.adapter, job.gateway!.routes, ctx.logger('routes')));
+    const health = () => ctx.step('health', () => checkHealth(ctx, spec, info));
+    let probe: Probe;
+    // A proxy gateway started with its routes in its startup config: reading them back and its
+    // health check both wait for the one Caddy to come up, so they wait together. Any other
+    // gateway gets its routes first (its health may be answered through them).
+    if (job.gateway && proxyDir) [, probe] = await Promise.all([routes(), health()]);
+    else {
+      if (job.gateway) await routes();
+      probe = await health();
+    }
     if (!probe.ok) failure = probe.reason;
   } catch (err) {
     failure = err instanceof Error ? err.message : String(err);

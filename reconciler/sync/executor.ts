@@ -257,7 +257,7 @@ export class Executor {
           await Promise.race(inFlight.values());
           break;
         case 'run':
-          for (const step of decision.steps) {
+          for (const step of longestFirst(decision.steps)) {
             if (!stored.has(step.id)) {
               this.d.jobs.addStep(jobId, step);
               stored.add(step.id);
@@ -375,4 +375,14 @@ function failure(op: Operation, error: string | undefined): Pick<SyncEvent, 'err
     if (outcome.status === 'failed') return { ...(error ? { error } : {}), step: { id: step.id, kind: step.kind, resource: step.resource, node: step.node, error: outcome.error } };
   }
   return error ? { error } : {};
+}
+
+/**
+ * Dispatch order within a wave: the gateway deploy first. Its chain is the longest (a published
+ * port, the proxy's start, then every route switch waits for it), so its create and start reach
+ * Docker ahead of the services'.
+ */
+function longestFirst(steps: readonly PlannedStep[]): PlannedStep[] {
+  const gateway = (s: PlannedStep) => s.job.kind === 'deploy' && s.job.container.kind === 'gateway';
+  return [...steps.filter(gateway), ...steps.filter((s) => !gateway(s))];
 }
