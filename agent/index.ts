@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import pino, { type Logger } from 'pino';
 import { LABELS, Name } from '../schema/container.ts';
-import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from '../schema/protocol.ts';
+import type Docker from 'dockerode';
+import { PROTOCOL_VERSION, type AgentMessage, type Job, type ServerMessage } from '../schema/protocol.ts';
 import { DEFAULT_AGENT_RETENTION, Retention, type AgentRetention } from './build/retention.ts';
 import { AgentConnection } from './client.ts';
 import { DockerHost } from './docker/host.ts';
@@ -15,7 +16,7 @@ import { ProxyControl } from './gateway/proxy.ts';
 import { Gateways } from './gateway/routes.ts';
 import { GitWorkspace } from './git/workspace.ts';
 import { HealthMonitor } from './health/monitor.ts';
-import { readInventory } from './inventory.ts';
+import { InventoryReads, jobChanges, readInventory } from './inventory.ts';
 import { recoverInterruptedDeploys } from './jobs/deploy.ts';
 import { JobRunner } from './jobs/runner.ts';
 import { KeyedLock } from './lock.ts';
@@ -86,12 +87,36 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // What no Docker event announces (a route changed through a gateway's admin socket, say) is found
   // by re-reading the inventory on an interval; a re-read is sent only when something changed.
   let lastSent = '';
-  const sendInventory = async (onlyIfChanged = false) => {
+  const inventories = new InventoryReads(async (force) => {
     const inventory = await readInventory(opts.name, docker, gateways, monitor);
     const content = JSON.stringify({ ...inventory, at: '' });
-    if (onlyIfChanged && content === lastSent) return;
+    if (!force && content === lastSent) return;
     lastSent = content;
     send(inventory);
+  });
+  const sendInventory = (onlyIfChanged = false) => inventories.request(!onlyIfChanged);
+  /** One container as Docker has it now (gone: no `container`), as an event; a gateway's with its routes. */
+  const containerEvent = async (action: string, name: string, info: Docker.ContainerInspectInfo | undefined, withRoutes = false): Promise<AgentMessage> => {
+    const msg: AgentMessage = { type: 'event', node: opts.name, action, name: info ? info.Name.replace(/^\//, '') : name, at: new Date().toISOString() };
+    if (info) msg.container = monitor.annotate(await docker.live(info), info);
+    if (info && withRoutes && info.Config.Labels?.[LABELS.kind] === 'gateway') msg.routes = await gateways.read(info);
+    return msg;
+  };
+  // Before a job's result: the containers it touched, read again one by one. Not a full inventory,
+  // which inspects every managed container: Docker holds a container's lock while it starts, so
+  // during a burst of deploys a full read waits for every other deploy's start.
+  const reportJob = async (job: Job) => {
+    const changes = jobChanges(job);
+    if (changes === undefined) return;
+    if (changes === 'all') return sendInventory();
+    const infos = await Promise.all(changes.containers.map((name) => docker.inspect(name)));
+    const msgs = await Promise.all(
+      changes.containers.map((name, i) => {
+        const info = infos[i];
+        return info && info.Config.Labels?.[LABELS.managed] !== 'true' ? undefined : containerEvent('job', name, info, true);
+      }),
+    );
+    for (const msg of msgs) if (msg) send(msg);
   };
   const retention: Retention = new Retention(
     { docker, git, workDir, busy: () => runner.busy, log, onDisk: (disk) => send({ type: 'disk', node: opts.name, disk }) },
@@ -101,7 +126,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     { docker, git, gateways, containers: new KeyedLock() },
     {
       send,
-      inventory: sendInventory,
+      report: reportJob,
       before: () => retention.idle(),
       succeeded: (job, result) => {
         if (job.kind === 'deploy' && result.image) retention.recordDeploy(job.container.sandbox, job.container.service, result.image);
@@ -112,7 +137,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const logStreams = new LogStreams({ docker, send, log });
   let rescanning = false;
   const rescan = setInterval(() => {
-    if (rescanning || !conn.connected) return;
+    // not while a job runs: it reports what it changes itself, and a read begun mid-job would be
+    // sent after it as if it were news
+    if (rescanning || !conn.connected || runner.busy) return;
     rescanning = true;
     void sendInventory(true)
       .catch((err: Error) => log.warn({ err: err.message }, 'inventory re-read failed'))
@@ -154,9 +181,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       if (e.action === 'probe' && !info) return; // gone since: its destroy event says so
       if (e.action !== 'probe') monitor.observe(e, info);
       if (!conn.connected) return; // the inventory sent on reconnect covers what was missed
-      const msg: AgentMessage = { type: 'event', node: opts.name, action: e.action, name: info ? info.Name.replace(/^\//, '') : e.name, at: new Date().toISOString() };
-      if (info) msg.container = monitor.annotate(await docker.live(info), info);
-      send(msg);
+      send(await containerEvent(e.action, e.name, info));
     }).catch((err: Error) => log.warn({ err: err.message }, 'event not reported'));
   };
   const events = watchEvents(docker, report, (err) => log.warn({ err: err.message }, 'docker event stream failed; retrying'));
@@ -169,6 +194,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       clearInterval(rescan);
       logStreams.cancelAll();
       await runner.idle(30_000);
+      await git.idle(10_000);
       await retention.stop();
       await conn.stop();
     },

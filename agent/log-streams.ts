@@ -131,7 +131,8 @@ class LogStream {
     }
     const { ts, text } = splitTimestamp(raw.text);
     let masked = redactor.text(text);
-    if (raw.cut) masked = `${masked.slice(0, this.limits.lineMaxChars)} … (line cut at ${this.limits.lineMaxChars} characters)`;
+    // a line up to the longest secret past the limit is read whole (see LogDecoder), then cut here
+    if (raw.cut || masked.length > this.limits.lineMaxChars) masked = `${masked.slice(0, this.limits.lineMaxChars)} … (line cut at ${this.limits.lineMaxChars} characters)`;
     this.pending.push({ ...(ts ? { ts } : {}), stream: raw.stream, text: masked });
     this.pendingChars += masked.length;
     if (this.pending.length >= this.limits.chunkLines || this.pendingChars >= CHUNK_CHARS) this.flush();

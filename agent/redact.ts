@@ -9,6 +9,8 @@ const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/@\s'"]+@/gi;
 
 export class Redactor {
   private readonly secrets = new Set<string>();
+  /** longest first, so a secret that contains another is masked whole; made once per set of secrets (a log stream masks every line) */
+  private order: string[] | undefined;
 
   constructor(secrets: Iterable<string | undefined> = []) {
     for (const s of secrets) this.add(s);
@@ -16,20 +18,13 @@ export class Redactor {
 
   add(secret: string | undefined): void {
     if (secret === undefined || secret.length < MIN_SECRET_LENGTH) return;
+    this.order = undefined;
     this.secrets.add(secret);
     // a multi-line value (a PEM key) is printed, and read from a log, line by line
     if (secret.includes('\n')) for (const line of secret.split(/\r?\n/)) this.add(line);
     // the same value may appear URL-encoded (userinfo) or JSON-escaped (error bodies)
     this.secrets.add(encodeURIComponent(secret));
     this.secrets.add(JSON.stringify(secret).slice(1, -1));
-  }
-
-  /** A redactor that masks the secrets of both. */
-  with(other: Redactor): Redactor {
-    const r = new Redactor();
-    for (const s of this.secrets) r.secrets.add(s);
-    for (const s of other.secrets) r.secrets.add(s);
-    return r;
   }
 
   /** The length of the longest string masked: what a stream must hold back to see any secret whole. */
@@ -41,8 +36,8 @@ export class Redactor {
 
   text(s: string): string {
     let out = s.replace(URL_USERINFO, `$1${MASK}@`);
-    // longest first, so a secret that contains another is masked whole
-    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
+    this.order ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    for (const secret of this.order) {
       if (out.includes(secret)) out = out.split(secret).join(MASK);
     }
     return out;

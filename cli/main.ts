@@ -284,7 +284,7 @@ remote(
 remote(secret.command('unset <environment> <key>').description('remove a secret')).action(run(() => import('./commands/secret.ts'), (m) => m.unset));
 output(remote(secret.command('list').description('secret names, set or not (never values)'))).action(run(() => import('./commands/secret.ts'), (m) => m.list));
 
-const user = program.command('user').description('users and roles: viewer < qa (sync) < lead (prune, secrets) < admin (users, tokens)');
+const user = program.command('user').description('users and roles: viewer < qa (sync, rollback, pin) < lead (prune, secrets) < admin (users, tokens)');
 output(remote(user.command('list').description('users and their roles'))).action(run(() => import('./commands/user.ts'), (m) => m.list));
 remote(
   user

@@ -36,13 +36,23 @@ describe('rollbackDesired', () => {
   it('pins each container from git to its recorded commit: binding it gives the very specs (hashes) that sync deployed', () => {
     const then = bindSandbox(s, fakeCommit, digest);
     const state = appliedState(s, then, digest, () => undefined);
-    const r = rollbackDesired(state);
+    const r = rollbackDesired(state, s);
     if (!r.ok) throw new Error(r.error);
     // the branch heads moved since: the rollback binds the recorded commits, not the heads
     const moved = (repo: string, ref: string) => fakeCommit(repo, `${ref}-moved`);
     const again = bindSandbox(r.sandbox, moved, digest);
     expect(again.containers.map((c) => c.specHash)).toEqual(then.containers.map((c) => c.specHash));
     expect(bindSandbox(s, moved, digest).containers.map((c) => c.specHash)).not.toEqual(then.containers.map((c) => c.specHash));
+  });
+
+  it('takes the host ports of now (the sandbox added back under other ports), the commits of then', () => {
+    const then = bindSandbox(s, fakeCommit, digest);
+    const state = appliedState(s, then, digest, () => undefined);
+    const now = { ...s, gatewayPort: 9999, gatewayUrl: 'http://127.0.0.1:9999', services: s.services.map((d) => ({ ...d, hostPort: 9100 })), gateway: { ...s.gateway, hostPort: 9999 } };
+    const r = rollbackDesired(state, now);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.sandbox).toMatchObject({ gatewayPort: 9999, gatewayUrl: 'http://127.0.0.1:9999', gateway: { hostPort: 9999 } });
+    expect(r.sandbox.services.map((d) => [d.hostPort, d.source?.commit])).toEqual(then.containers.filter((c) => c.kind === 'service').map((c) => [9100, c.source?.commit]));
   });
 
   it('refuses a record without the commit of a container from git, naming it', () => {

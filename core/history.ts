@@ -51,14 +51,20 @@ export function appliedState(sandbox: DesiredSandbox, bound: BindResult, secretD
  * container from git pinned to the commit it ran (the spec's `commit:` pinning, with the branch
  * name kept so the bound spec — and its hash — is the one that sync deployed). A container from
  * git without a recorded commit cannot be re-applied: the error says which.
+ * Host ports are the sandbox's allocation, not part of a version: where `current` (the spec in
+ * force) has the container, its host port (and the gateway's port and URL) are taken from there,
+ * so a sandbox deleted and added back under other ports is recreated on its ports of now.
  */
-export function rollbackDesired(state: AppliedState): { ok: true; sandbox: DesiredSandbox } | { ok: false; error: string } {
+export function rollbackDesired(state: AppliedState, current?: DesiredSandbox): { ok: true; sandbox: DesiredSandbox } | { ok: false; error: string } {
   const commits = new Map(state.containers.map((c) => [`${c.kind}/${c.service}`, c.commit]));
+  const now = new Map([...(current?.services ?? []), ...(current ? [current.gateway] : [])].map((dc) => [dc.name, dc]));
   const pin = <C extends DesiredContainer>(dc: C): C | string => {
-    if (!dc.source) return dc;
+    const cur = now.get(dc.name);
+    const ports = cur ? { hostPort: cur.hostPort, hostIp: cur.hostIp } : {};
+    if (!dc.source) return { ...dc, ...ports };
     const commit = commits.get(`${dc.kind}/${dc.service}`);
     if (!commit) return `${dc.kind === 'gateway' ? 'the gateway' : `service ${dc.service}`} has no recorded commit (its branch did not resolve when that sync ran)`;
-    return { ...dc, source: { ...dc.source, commit } };
+    return { ...dc, ...ports, source: { ...dc.source, commit } };
   };
   const services: DesiredContainer[] = [];
   for (const dc of state.sandbox.services) {
@@ -68,7 +74,8 @@ export function rollbackDesired(state: AppliedState): { ok: true; sandbox: Desir
   }
   const gateway = pin(state.sandbox.gateway);
   if (typeof gateway === 'string') return { ok: false, error: gateway };
-  return { ok: true, sandbox: { ...state.sandbox, services, gateway } };
+  const gatewayAt = current ? { gatewayPort: current.gatewayPort, gatewayUrl: current.gatewayUrl } : {};
+  return { ok: true, sandbox: { ...state.sandbox, ...gatewayAt, services, gateway } };
 }
 
 /** A sandbox held at a recorded state: auto-sync and self-heal leave it alone (core/policy.ts). */

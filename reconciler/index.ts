@@ -35,9 +35,11 @@ import { Pins } from './store/pins.ts';
 import type { UiMessage } from '../schema/api.ts';
 import type { SecretDigest } from '../core/bind/bind.ts';
 import type { Credentials } from '../schema/protocol.ts';
+import type { DesiredState } from '../schema/desired.ts';
 import { hasPasswordInUrl } from './git-url.ts';
 import { Deliveries } from './notify/deliveries.ts';
 import { Notifier, type NotifyOptions } from './notify/notifier.ts';
+import { HMAC_KEY, hmacSecrets, secretValuesInUse } from './notify/secrets.ts';
 
 export interface ReconcilerOptions {
   specsDir: string;
@@ -74,8 +76,6 @@ export interface Reconciler {
 }
 
 const VERSION = '0.1.0';
-/** the key, under a webhook target's secret name, of its HMAC key */
-const HMAC_KEY = 'hmac';
 const PRUNE_EVERY_MS = 60 * 60_000;
 const UI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui', 'build');
 
@@ -92,7 +92,11 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   const audit = createAudit(store);
   // every source of change raises this one signal; the reconcile loop (Controller) listens
   const changes = new Changes();
-  const secretStore = createSecretStore(store, loadMasterKey(dataDir).key, () => changes.notify());
+  let inUse: { desired: DesiredState | undefined; values: string[] } | undefined;
+  const secretStore = createSecretStore(store, loadMasterKey(dataDir).key, () => {
+    inUse = undefined;
+    changes.notify();
+  });
   const metrics = createMetrics();
   const retention = { ...retentionFromEnv(process.env), ...opts.retention };
   const revisions = new Revisions(store, opts.specsGit?.url ?? resolve(opts.specsDir), retention);
@@ -108,15 +112,13 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
   pruneTimer.unref();
 
-  // convention: a webhook target's `secret: NAME` is the secret NAME/hmac
-  const hmacSecrets = (): string[] => [...new Set((revisions.current?.desired.platform.notifications ?? []).flatMap((t) => (t.secret ? [t.secret] : [])))];
   const auth = await createAuth(store, {
     audit,
     secrets: secretStore,
     ...((opts.adminPassword ?? process.env['SDP_ADMIN_PASSWORD']) ? { adminPassword: opts.adminPassword ?? process.env['SDP_ADMIN_PASSWORD'] } : {}),
     referencedSecrets: () => [
       ...(revisions.current?.desired.environments ?? []).flatMap((e) => e.secrets.map((key) => ({ environment: e.name, key }))),
-      ...hmacSecrets().map((name) => ({ environment: name, key: HMAC_KEY })),
+      ...hmacSecrets(revisions.current?.desired),
     ],
     logger: log.child({ part: 'auth' }),
   });
@@ -187,13 +189,13 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
       return platform ? { name: platform.name, targets: platform.notifications ?? [] } : undefined;
     },
     hmacKey: (name) => secretStore.get(name, HMAC_KEY),
+    // decrypted once per revision and secret change, not once per event
     secretValues: () => {
-      const values: string[] = [];
-      const add = (v: string | undefined) => v !== undefined && values.push(v);
-      for (const e of revisions.current?.desired.environments ?? []) for (const key of e.secrets) add(secretStore.get(e.name, key));
-      for (const name of hmacSecrets()) add(secretStore.get(name, HMAC_KEY));
-      const git = revisions.current?.desired.platform.gitCredentials;
-      if (git) add(secretStore.get(git, 'password'));
+      const desired = revisions.current?.desired;
+      const cached = inUse;
+      if (cached && cached.desired === desired) return cached.values;
+      const values = secretValuesInUse(desired, (env, key) => secretStore.get(env, key));
+      inUse = { desired, values };
       return values;
     },
     metrics,
@@ -222,7 +224,7 @@ export async function startReconciler(opts: ReconcilerOptions): Promise<Reconcil
   });
   const executor = new Executor({ controller, hub: agentHub, jobs, history, secretDigest, secrets, audit, metrics, log: log.child({ part: 'sync' }), broadcast, events: notifier });
   const autoSync = new AutoSync({ controller, executor, jobs, log: log.child({ part: 'auto-sync' }), sets: () => revisions.current?.desired.sets ?? [] });
-  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, audit, changes, log: log.child({ part: 'history' }) });
+  const rollbacks = new Rollbacks({ controller, executor, history, pins, records, revisions, audit, changes, log: log.child({ part: 'history' }) });
 
   const source = new SpecSource({
     specsDir: resolve(opts.specsDir),

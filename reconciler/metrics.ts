@@ -93,4 +93,7 @@ export function createMetrics(): Metrics {
 export function recordSandbox(metrics: Metrics, prev: SandboxSummary | undefined, next: SandboxSummary | undefined): void {
   if (prev && (!next || prev.sync !== next.sync || prev.health !== next.health)) metrics.sandboxInfo.remove({ sandbox: prev.name, sync: prev.sync, health: prev.health });
   if (next) metrics.sandboxInfo.set({ sandbox: next.name, sync: next.sync, health: next.health }, 1);
+  const [was, is] = [prev?.generatedBy?.set, next?.generatedBy?.set];
+  if (prev && was !== undefined && (was !== is || prev.name !== next?.name)) metrics.generatedSandboxes.remove({ sandbox: prev.name, set: was });
+  if (next && is !== undefined) metrics.generatedSandboxes.set({ sandbox: next.name, set: is }, 1);
 }

@@ -185,6 +185,10 @@ export interface SnapshotView {
   at: string;
   reason?: string;
   containers: AppliedContainer[];
+  /** the routes it had: per service, to the sandbox or the baseline */
+  routes: { service: string; mode: 'sandbox' | 'baseline'; target: string }[];
+  /** the Environments its env came from (values by digest in `containers`) */
+  environments: string[];
 }
 
 export interface SnapshotsResponse {
@@ -244,6 +248,8 @@ export interface PlanAction {
 export interface Plan {
   sandbox: string;
   revision: string;
+  /** the SandboxSet that makes the sandbox, for which branch */
+  generatedBy?: GeneratedBy;
   /** the sandbox's sync status with why (absent in plans of specs not in force) */
   sync?: Reasoned<SyncStatus>;
   drift: DriftEntry[];

@@ -39,6 +39,8 @@ export interface NotificationBody {
   /** drift-detected: what differs, by resource and field (values left out) */
   drift?: { resource: string; change: string; field?: string }[];
   gatewayUrl?: string;
+  /** a sandbox a SandboxSet made: the set and the branch it was made for */
+  generatedBy?: { set: string; branch: string };
 }
 
 export interface NotificationPayload extends NotificationBody {

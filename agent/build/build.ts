@@ -1,5 +1,6 @@
 // Turns a container's build spec into something to run (image, command, worktree mount):
 //   image       run the image as is; a git source's worktree is mounted at `mount` (default /src)
+//               (an image not on the host is pulled when the create finds it missing)
 //   dockerfile  docker build from the worktree, tagged by repo+commit so a commit is built once
 //   host        `sh -c command` in the worktree on the host, then `image` with the worktree mounted
 import { spawn } from 'node:child_process';
@@ -31,7 +32,6 @@ export async function prepareRun(ctx: BuildContext): Promise<RunPlan> {
   const { build } = ctx.spec;
   switch (build.type) {
     case 'image': {
-      await ctx.docker.ensureImage(build.image, ctx.log);
       const plan: RunPlan = { image: build.image, binds: ctx.worktree ? [`${ctx.worktree}:${build.mount ?? DEFAULT_MOUNT}`] : [] };
       if (build.run) plan.cmd = build.run;
       return plan;
@@ -51,7 +51,6 @@ export async function prepareRun(ctx: BuildContext): Promise<RunPlan> {
       ctx.log(`$ ${build.command}`);
       const res = await run('sh', ['-c', build.command], { cwd: worktree, env: childEnv(), onLine: (l) => ctx.log(l), timeoutMs: HOST_BUILD_TIMEOUT_MS });
       if (res.code !== 0) throw new Error(`build command exited with ${res.code}`);
-      await ctx.docker.ensureImage(build.image, ctx.log);
       return { image: build.image, cmd: build.run, binds: [`${worktree}:${build.mount ?? DEFAULT_MOUNT}`] };
     }
   }

@@ -28,18 +28,21 @@ export async function httpHealth(
 ): Promise<Probe> {
   const url = `http://${ip}:${port}${health.path.startsWith('/') ? health.path : `/${health.path}`}`;
   let last = 'no attempt';
+  // asked only after a failed attempt: an answer says it runs, and Docker holds a starting container's
+  // lock, so an inspect costs the most when the other deploys' starts are busy
+  const exited = async () => !(await stillRunning());
   for (let delay = FIRST_POLL_MS; delay < health.intervalMs; delay *= 2) {
-    if (!(await stillRunning())) return { ok: false, reason: 'container exited during its health check' };
     const quick = await probe(url, health.timeoutMs);
     if (quick === undefined) return { ok: true };
+    if (await exited()) return { ok: false, reason: 'container exited during its health check' };
     last = quick;
     await sleep(delay);
   }
   for (let attempt = 1; attempt <= health.retries + 1; attempt++) {
     if (attempt > 1) await sleep(health.intervalMs);
-    if (!(await stillRunning())) return { ok: false, reason: 'container exited during its health check' };
     const failed = await probe(url, health.timeoutMs);
     if (failed === undefined) return { ok: true };
+    if (await exited()) return { ok: false, reason: 'container exited during its health check' };
     last = failed;
     onAttempt?.(`health ${health.path} attempt ${attempt}/${health.retries + 1}: ${last}`);
   }
@@ -82,13 +85,13 @@ export async function portOpen(ip: string, port: number, stillRunning: () => Pro
   let last = 'no attempt';
   let delay = FIRST_POLL_MS;
   while (Date.now() < deadline) {
-    if (!(await stillRunning())) return { ok: false, reason: 'container exited before its port opened' };
     try {
       await tcpConnect(ip, port, 1000);
       return { ok: true };
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }
+    if (!(await stillRunning())) return { ok: false, reason: 'container exited before its port opened' };
     await sleep(delay);
     delay = Math.min(delay * 2, PORT_INTERVAL_MS);
   }

@@ -14,6 +14,8 @@ export class DockerHost {
   /** image id -> its Config.Env; images are immutable, so this cache never goes stale */
   private readonly imageEnv = new Map<string, string[]>();
   private readonly networkLocks = new KeyedLock();
+  /** network name + sandbox + platform -> the ensureNetwork in flight */
+  private readonly ensuring = new Map<string, Promise<{ created: boolean }>>();
 
   constructor(socketPath?: string) {
     this.docker = new Docker(socketPath ? { socketPath } : {});
@@ -51,6 +53,25 @@ export class DockerHost {
     return info;
   }
 
+  /**
+   * Creates a container, sorting out the two things that can stand in its way, without a look-up
+   * first (both are rare): its name taken (409: `clearName` frees it, an interrupted deploy's
+   * leftover) and its image missing (404: pulled). Then the create is tried again.
+   */
+  async createContainer(opts: Docker.ContainerCreateOptions, o: { clearName: () => Promise<unknown>; log: (line: string) => void }): Promise<Docker.Container> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.docker.createContainer(opts);
+      } catch (err) {
+        if (attempt > 2) throw err;
+        const status = statusOf(err);
+        if (status === 409) await o.clearName();
+        else if (status === 404 && opts.Image && !(await this.hasImage(opts.Image))) await this.ensureImage(opts.Image, o.log);
+        else throw err;
+      }
+    }
+  }
+
   async live(info: Docker.ContainerInspectInfo): Promise<LiveContainer> {
     return liveContainer(info, await this.envOfImage(info.Image));
   }
@@ -80,6 +101,19 @@ export class DockerHost {
    * name: Docker accepts two networks with one name, so concurrent jobs must not both create it.
    */
   ensureNetwork(sandbox: string, platform: string | undefined, name: string): Promise<{ created: boolean }> {
+    // the deploys of one sandbox all ensure its network at once: they share the check in flight
+    // rather than queue one check each behind it
+    const key = JSON.stringify([name, sandbox, platform ?? null]);
+    const shared = this.ensuring.get(key);
+    if (shared) return shared.then(() => ({ created: false }));
+    const p = this.ensureNetworkNow(sandbox, platform, name).finally(() => {
+      if (this.ensuring.get(key) === p) this.ensuring.delete(key);
+    });
+    this.ensuring.set(key, p);
+    return p;
+  }
+
+  private ensureNetworkNow(sandbox: string, platform: string | undefined, name: string): Promise<{ created: boolean }> {
     return this.networkLocks.run(name, async () => {
       const existing = await this.network(name);
       if (existing) {

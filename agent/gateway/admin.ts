@@ -32,15 +32,18 @@ export async function adminRequest(socket: string, method: 'GET' | 'POST', path:
   });
 }
 
-/** Waits until the admin API answers (the container has just started, or just took a /load). */
-export async function waitAdmin(socket: string, budgetMs = 15_000): Promise<void> {
+/**
+ * Waits until the admin API answers (the container has just started, or just took a /load);
+ * resolves with the running config as GET /config/ returned it.
+ */
+export async function waitAdmin(socket: string, budgetMs = 15_000): Promise<unknown> {
   const deadline = Date.now() + budgetMs;
   let last = '';
   // fast at first: Caddy usually answers within a few ms of binding
   for (let delay = 5; Date.now() < deadline; delay = Math.min(delay * 2, 100)) {
     try {
       const res = await adminRequest(socket, 'GET', '/config/', undefined, 2000);
-      if (res.status === 200) return;
+      if (res.status === 200) return JSON.parse(res.text) as unknown;
       last = `HTTP ${res.status} ${res.text.slice(0, 200)}`;
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);

@@ -54,10 +54,9 @@ export class ProxyControl {
   async apply(info: Docker.ContainerInspectInfo, routes: RouteTable, log: (line: string) => void): Promise<RouteTable> {
     const dir = this.need(info);
     const socket = join(dir, PROXY_ADMIN_SOCKET);
-    await waitAdmin(socket);
     const config = caddyConfig(routes, proxyPort(info));
-    await writeConfig(dir, config);
-    const live = await this.readSocket(socket);
+    const [running] = await Promise.all([waitAdmin(socket), writeConfig(dir, config)]);
+    const live = routesFromCaddyConfig(running);
     if (sameRoutes(live, routes)) {
       log(`caddy: ${Object.keys(routes).length} routes already loaded`);
       return live;
@@ -65,9 +64,8 @@ export class ProxyControl {
     const res = await adminRequest(socket, 'POST', '/load', config, LOAD_TIMEOUT_MS);
     if (res.status !== 200) throw new Error(`caddy rejected the routes: HTTP ${res.status} ${res.text.slice(0, 300)}`);
     log(`caddy: ${Object.keys(routes).length} routes loaded`);
-    // Caddy restarts its admin server after /load; read back only once it answers again
-    await waitAdmin(socket);
-    return this.readSocket(socket);
+    // Caddy restarts its admin server after /load: the read-back waits until it answers again
+    return routesFromCaddyConfig(await waitAdmin(socket));
   }
 
   /** The routes as the running Caddy has them. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { credentialSecrets, gitAuth } from './credentials.ts';
 import { mirrorKey, splitRepoUrl } from './url.ts';
-import { parseLsRemote, pickRef } from './workspace.ts';
+import { parseBranchList, parseLsRemote, pickRef } from './workspace.ts';
 
 describe('repository URLs', () => {
   it('strips userinfo and decodes it', () => {
@@ -52,5 +52,16 @@ describe('ls-remote', () => {
     expect(pickRef(refs, 'refs/heads/main')).toBe('a'.repeat(40));
     expect(pickRef(refs, 'e'.repeat(40))).toBe('e'.repeat(40));
     expect(pickRef(refs, 'nope')).toBeUndefined();
+  });
+});
+
+describe('branch list', () => {
+  it('reads for-each-ref lines of name, commit and committer time, leaving out malformed ones', () => {
+    const sha = 'a'.repeat(40);
+    const out = `feature/x\0${sha}\x001700000000\nmain\0${sha}\x001700000001\nbroken\0nothex\x001\n\n`;
+    expect(parseBranchList(out)).toEqual([
+      { name: 'feature/x', commit: sha, time: 1700000000 },
+      { name: 'main', commit: sha, time: 1700000001 },
+    ]);
   });
 });

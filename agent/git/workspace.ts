@@ -12,6 +12,8 @@ import { mirrorKey } from './url.ts';
 
 export class GitError extends Error {}
 
+const FULL_COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
 export interface ResolveOutcome {
   commits: Record<string, string>;
   missing: string[];
@@ -27,6 +29,7 @@ export class GitWorkspace {
   private askpass: Promise<string> | undefined;
   /** Per mirror: concurrent fetches and worktree edits of one mirror would fight over git's lock files. */
   private readonly locks = new KeyedLock();
+  private readonly background = new Set<Promise<void>>();
 
   constructor(workDir: string) {
     this.root = join(workDir, 'git');
@@ -80,7 +83,51 @@ export class GitWorkspace {
     }
   }
 
-  /** A detached worktree of `commit` for sandbox+service, fetching into the mirror when needed. */
+  /**
+   * After a resolve: brings the resolved commits into the mirror in the background (a clone, or a
+   * fetch when one is missing), so the deploy that usually follows a moved branch finds them there
+   * and only adds its worktree. Under the mirror's lock like a checkout; a failure is left to that
+   * checkout, which tries again and reports it.
+   */
+  prefetch(repo: string, commits: readonly string[], creds: Credentials | undefined): void {
+    const mirror = this.mirrorPath(repo);
+    const p = this.locks
+      .run(mirror, async () => {
+        const auth = await this.auth(repo, creds);
+        if (!(await exists(join(mirror, 'HEAD')))) return this.ensureMirror(mirror, auth, false);
+        for (const commit of commits) {
+          if (await this.revParse(mirror, commit)) continue;
+          await this.git(['--git-dir', mirror, 'fetch', '--prune', '--quiet', 'origin'], auth);
+          return;
+        }
+      })
+      .catch(() => undefined);
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
+  /** Resolves when no prefetch runs, or after `timeoutMs` (the agent stops; a slow remote must not hold it). */
+  async idle(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.background.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.all([...this.background]), new Promise((r) => setTimeout(r, deadline - Date.now()).unref())]);
+    }
+  }
+
+  /**
+   * Where `checkout` puts the worktree of `commit` (named by its first 12 digits), known before the
+   * checkout: an image run's container can be created meanwhile.
+   */
+  worktreePath(sandbox: string, service: string, commit: string): string {
+    return join(this.worktreeDir(sandbox, service), commit.slice(0, 12));
+  }
+
+  /**
+   * A detached worktree of `commit` for sandbox+service, fetching into the mirror when needed. One
+   * git run when the mirror has the commit (the usual case after a resolve prefetched it): the
+   * `worktree add` itself says whether it is there, a fetch follows only when it is not, and
+   * `--force` takes over a stale registration of the path (no prune first).
+   */
   async checkout(
     repo: string,
     commit: string,
@@ -94,23 +141,29 @@ export class GitWorkspace {
     return this.locks.run(mirror, async () => {
       if (!(await exists(join(mirror, 'HEAD')))) log(`cloning ${auth.url}`);
       await this.ensureMirror(mirror, auth, false);
-      let full = await this.revParse(mirror, commit);
-      if (!full) {
-        log(`fetching ${auth.url}`);
-        await this.git(['--git-dir', mirror, 'fetch', '--prune', '--quiet', 'origin'], auth);
-        full = await this.revParse(mirror, commit);
-      }
-      if (!full) throw new GitError(`commit ${commit} not found in ${auth.url}`);
-      const path = join(this.worktreeDir(sandbox, service), full.slice(0, 12));
-      const head = (await exists(path)) ? await this.revParse(path, 'HEAD', true) : undefined;
-      if (head === full) {
-        log(`worktree ${sandbox}/${service} already at ${full.slice(0, 12)}`);
-        return { path, commit: full };
+      const path = this.worktreePath(sandbox, service, commit);
+      if (await exists(join(path, '.git'))) {
+        const head = await this.revParse(path, 'HEAD', true);
+        if (head !== undefined && head.startsWith(commit)) {
+          log(`worktree ${sandbox}/${service} already at ${head.slice(0, 12)}`);
+          return { path, commit: head };
+        }
       }
       await rm(path, { recursive: true, force: true });
-      await this.git(['--git-dir', mirror, 'worktree', 'prune'], noAuth(auth));
       await mkdir(this.worktreeDir(sandbox, service), { recursive: true });
-      await this.git(['--git-dir', mirror, 'worktree', 'add', '--detach', '--force', '--quiet', path, full], noAuth(auth));
+      // --force twice: also over a registration a killed `worktree add` left locked
+      const add = () => this.git(['--git-dir', mirror, 'worktree', 'add', '--detach', '--force', '--force', '--quiet', path, commit], noAuth(auth));
+      try {
+        await add();
+      } catch (err) {
+        if (await this.revParse(mirror, commit)) throw err;
+        log(`fetching ${auth.url}`);
+        await this.git(['--git-dir', mirror, 'fetch', '--prune', '--quiet', 'origin'], auth);
+        if (!(await this.revParse(mirror, commit))) throw new GitError(`commit ${commit} not found in ${auth.url}`);
+        await add();
+      }
+      const full = FULL_COMMIT.test(commit) ? commit : await this.revParse(path, 'HEAD', true);
+      if (!full) throw new GitError(`worktree ${path} has no HEAD after checking out ${commit}`);
       log(`worktree ${sandbox}/${service} checked out at ${full.slice(0, 12)}`);
       return { path, commit: full };
     });
@@ -144,6 +197,7 @@ export class GitWorkspace {
     const doomed = service
       ? (await readdir(dir)).filter((c) => !keep || !keep.startsWith(c)).map((c) => join(dir, c))
       : [dir];
+    if (doomed.length === 0) return;
     for (const d of doomed) await rm(d, { recursive: true, force: true });
     await this.pruneMirrors();
   }

@@ -5,7 +5,7 @@
 // container's settled health is reported at once as an event (`onChange`).
 //
 // Bounded: at most PROBE_CONCURRENCY probes at a time, never two for one container (the next is
-// scheduled when one ends), each with its timeout; usage is read one container at a time with
+// scheduled when one ends), each with its timeout; usage is read a few containers at a time with
 // Docker's one-shot stats (no stats stream kept open). Nothing here listens: a sandbox container can
 // only answer the probe sent to it, and only its status code (or silence) is kept.
 import type Docker from 'dockerode';
@@ -19,9 +19,10 @@ import { containerIp } from '../docker/live.ts';
 import { jsonLabel } from '../docker/spec.ts';
 
 const PROBE_CONCURRENCY = 4;
-/** The pause between usage passes (each pass samples every watched container once, one at a time). */
+/** The pause between usage passes (each pass samples every watched container once). */
 export const USAGE_INTERVAL_MS = 15_000;
 const STATS_TIMEOUT_MS = 5_000;
+const STATS_CONCURRENCY = 8;
 /** A deploy's temporary container (deploy.ts checks it itself); the monitor starts once it took its name. */
 const TEMPORARY = /\.next$/;
 
@@ -38,6 +39,8 @@ interface Target {
   timer: NodeJS.Timeout | undefined;
   probing: boolean;
   gone: boolean;
+  /** it started again while watched (a restart, a resume): 'starting' until its first settled probe */
+  restarted: boolean;
   usage: Usage | undefined;
   /** the previous stats sample, for CPU use between two samples */
   cpuSample: { container: number; system: number } | undefined;
@@ -69,6 +72,9 @@ export class HealthMonitor {
     const seen = new Set<string>();
     for (const info of infos) if (this.watch(info)) seen.add(info.Id);
     for (const id of [...this.targets.keys()]) if (!seen.has(id)) this.forget(id);
+    // the counts of containers removed while no event reached us
+    const exists = new Set(infos.map((i) => i.Id));
+    for (const id of [...this.restarts.keys()]) if (!exists.has(id)) this.restarts.delete(id);
   }
 
   /** A Docker event, before it is reported: counts restarts, watches what started, forgets what stopped. */
@@ -76,7 +82,7 @@ export class HealthMonitor {
     if (e.action === 'restart') this.restarts.set(e.id, (this.restarts.get(e.id) ?? 0) + 1);
     if (e.action === 'destroy') this.restarts.delete(e.id);
     if (!info || !info.State.Running) this.forget(e.id);
-    else if (!this.watch(info)) this.forget(info.Id);
+    else if (!this.watch(info, e.action === 'start' || e.action === 'restart')) this.forget(info.Id);
   }
 
   /** The live container with what the monitor knows of it: settled health, restarts, usage. */
@@ -87,6 +93,9 @@ export class HealthMonitor {
       if (t.state.report) {
         out.probe = t.state.report;
         out.health = t.state.report.status;
+      } else if (t.restarted) {
+        // a deploy's container passed its check before taking its name; one that came back has not yet
+        out.health = 'starting';
       }
       if (t.usage) out.usage = t.usage;
     }
@@ -100,7 +109,7 @@ export class HealthMonitor {
   }
 
   /** True when the container is (now) watched. */
-  private watch(info: Docker.ContainerInspectInfo): boolean {
+  private watch(info: Docker.ContainerInspectInfo, started = false): boolean {
     const name = info.Name.replace(/^\//, '');
     if (this.stopped || !info.State.Running || TEMPORARY.test(name)) return false;
     const label = jsonLabel(info.Config.Labels, LABELS.probe, ProbeLabel);
@@ -110,6 +119,7 @@ export class HealthMonitor {
     if (existing) {
       existing.name = name;
       existing.ip = ip;
+      if (started && !existing.state.report) existing.restarted = true;
       return true;
     }
     const path = label.health ? (label.health.path.startsWith('/') ? label.health.path : `/${label.health.path}`) : undefined;
@@ -125,6 +135,7 @@ export class HealthMonitor {
       timer: undefined,
       probing: false,
       gone: false,
+      restarted: started,
       usage: undefined,
       cpuSample: undefined,
     };
@@ -188,22 +199,30 @@ export class HealthMonitor {
     this.usageTimer.unref();
   }
 
-  /** One pass: each watched container's one-shot stats, one container at a time. */
+  /**
+   * One pass: each watched container's one-shot stats, STATS_CONCURRENCY at a time. Docker answers a
+   * one-shot request at its stats collector's next tick (about a second), and one tick answers every
+   * request waiting for it: a few at a time cost that second once, not once each.
+   */
   private async sampleUsage(): Promise<void> {
-    for (const t of [...this.targets.values()]) {
-      if (this.stopped) return;
-      if (t.gone) continue;
-      try {
-        // dockerode passes abortSignal on to the request (its typings leave it out)
-        const options = { stream: false as const, 'one-shot': true, abortSignal: AbortSignal.timeout(STATS_TIMEOUT_MS) };
-        const stats = await this.o.docker.docker.getContainer(t.id).stats(options);
-        const sampled = usageOf(stats, t.cpuSample);
-        t.cpuSample = sampled.sample;
-        // figures as they were keep their time: an idle container's inventory stays the same, so it is not sent again
-        if (t.usage?.cpu !== sampled.usage.cpu || t.usage?.memoryBytes !== sampled.usage.memoryBytes) t.usage = sampled.usage;
-      } catch (err) {
-        if (!t.gone) this.o.onError(`stats of ${t.name}`, err instanceof Error ? err : new Error(String(err)));
-      }
+    const queue = [...this.targets.values()];
+    const worker = async () => {
+      for (let t = queue.shift(); t && !this.stopped; t = queue.shift()) if (!t.gone) await this.sample(t);
+    };
+    await Promise.all(Array.from({ length: STATS_CONCURRENCY }, worker));
+  }
+
+  private async sample(t: Target): Promise<void> {
+    try {
+      // dockerode passes abortSignal on to the request (its typings leave it out)
+      const options = { stream: false as const, 'one-shot': true, abortSignal: AbortSignal.timeout(STATS_TIMEOUT_MS) };
+      const stats = await this.o.docker.docker.getContainer(t.id).stats(options);
+      const sampled = usageOf(stats, t.cpuSample);
+      t.cpuSample = sampled.sample;
+      // figures as they were keep their time: an idle container's inventory stays the same, so it is not sent again
+      if (t.usage?.cpu !== sampled.usage.cpu || t.usage?.memoryBytes !== sampled.usage.memoryBytes) t.usage = sampled.usage;
+    } catch (err) {
+      if (!t.gone) this.o.onError(`stats of ${t.name}`, err instanceof Error ? err : new Error(String(err)));
     }
   }
 }

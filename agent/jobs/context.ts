@@ -29,6 +29,8 @@ export class JobFailure extends Error {
 }
 
 export class JobContext {
+  private readonly took: string[] = [];
+
   constructor(
     readonly jobId: string,
     readonly kind: JobKind,
@@ -36,6 +38,11 @@ export class JobContext {
     readonly redactor: Redactor,
     private readonly send: (msg: AgentMessage) => void,
   ) {}
+
+  /** The steps that finished, with how long each took ("git 120 ms, create 40 ms"), for the job's log. */
+  spans(): string {
+    return this.took.join(', ');
+  }
 
   log(stream: string, line: string): void {
     this.send({ type: 'log', jobId: this.jobId, stream, line: this.redactor.text(line) });
@@ -52,12 +59,14 @@ export class JobContext {
     this.send(msg);
   }
 
-  /** Runs one step, reporting it as running, then done or failed. */
+  /** Runs one step, reporting it as running, then done or failed; how long it took goes into spans(). */
   async step<R>(name: string, fn: () => Promise<R>, message?: string): Promise<R> {
     this.progress(name, 'running', message);
     crashPoint(`${this.kind}:${name}`);
+    const started = performance.now();
     try {
       const r = await fn();
+      this.took.push(`${name} ${Math.round(performance.now() - started)} ms`);
       this.progress(name, 'done');
       return r;
     } catch (err) {

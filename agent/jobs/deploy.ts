@@ -45,37 +45,59 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
     return { containerId: old.Id, image: old.Config.Image };
   }
 
-  const checkout = spec.source
-    ? await ctx.step(
-        'git',
-        () => git.checkout(spec.source!.repo, spec.source!.commit, spec.sandbox, spec.service, job.credentials, ctx.logger('git')),
-        spec.source.commit.slice(0, 12),
-      )
+  // The checkout runs alongside the image check and the create when the build is an image run:
+  // the container needs only the worktree's path until it starts. A build from the worktree waits.
+  const source = spec.source;
+  const checkingOut = source
+    ? ctx.step('git', () => git.checkout(source.repo, source.commit, spec.sandbox, spec.service, job.credentials, ctx.logger('git')), source.commit.slice(0, 12))
     : undefined;
-  const built = await ctx.step('build', () =>
-    prepareRun({ docker, spec, worktree: checkout?.path, commit: checkout?.commit, log: ctx.logger('build') }),
-  );
-
+  checkingOut?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  const early = spec.build.type === 'image';
+  let checkout = early ? undefined : await checkingOut;
   const temp = nextName(spec.name);
   let proxyDir: string | undefined;
-  const created = await ctx.step('create', async () => {
-    await docker.ensureNetwork(spec.sandbox, spec.platform, spec.network);
-    await removeContainer(ctx, temp, spec.sandbox);
-    let plan = built;
-    if (adapter?.adapter === 'proxy') ({ plan, dir: proxyDir } = await proxyRun(ctx, spec, built, job.gateway!.routes));
+  let built: RunPlan;
+  let created: Docker.Container;
+  try {
+    built = await ctx.step('build', () =>
+      prepareRun({
+        docker,
+        spec,
+        worktree: checkout?.path ?? (source ? git.worktreePath(spec.sandbox, spec.service, source.commit) : undefined),
+        commit: checkout?.commit,
+        log: ctx.logger('build'),
+      }),
+    );
+    created = await ctx.step('create', async () => {
+      await docker.ensureNetwork(spec.sandbox, spec.platform, spec.network);
+      let plan = built;
+      if (adapter?.adapter === 'proxy') ({ plan, dir: proxyDir } = await proxyRun(ctx, spec, built, job.gateway!.routes));
+      try {
+        // No restart policy while it is temporary: after a crash mid-deploy, a Docker restart must not
+        // bring it back onto the host port (the agent removes it at start); set at the switch
+        const opts = createOptions(spec, plan, env, temp, adapter);
+        opts.HostConfig = { ...opts.HostConfig, RestartPolicy: { Name: 'no' } };
+        const c = await docker.createContainer(opts, { clearName: () => removeContainer(ctx, temp, spec.sandbox), log: ctx.logger('create') });
+        if (spec.files.length) await c.putArchive(await tarFiles(spec.files), { path: '/' });
+        return c;
+      } catch (err) {
+        if (proxyDir) await gateways.proxy.discard(proxyDir);
+        throw err;
+      }
+    });
+  } catch (err) {
+    await checkingOut?.catch(() => undefined);
+    throw err;
+  }
+  if (early && checkingOut) {
     try {
-      // No restart policy while it is temporary: after a crash mid-deploy, a Docker restart must not
-      // bring it back onto the host port (the agent removes it at start); set at the switch
-      const opts = createOptions(spec, plan, env, temp, adapter);
-      opts.HostConfig = { ...opts.HostConfig, RestartPolicy: { Name: 'no' } };
-      const c = await docker.docker.createContainer(opts);
-      if (spec.files.length) await c.putArchive(await tarFiles(spec.files), { path: '/' });
-      return c;
+      checkout = await checkingOut;
     } catch (err) {
+      await created.remove({ force: true });
       if (proxyDir) await gateways.proxy.discard(proxyDir);
       throw err;
     }
-  });
+  }
 
   const stoppedOld = Boolean(old?.State.Running && holdsPort(old, spec.hostPort));
   let failure: string | undefined;
@@ -114,8 +136,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
       await docker.docker.getContainer(old.Id).remove({ force: true });
       await gateways.proxy.release(old);
     }
-    await created.rename({ name: spec.name });
-    await created.update({ RestartPolicy: RESTART_POLICY });
+    await Promise.all([created.rename({ name: spec.name }), created.update({ RestartPolicy: RESTART_POLICY })]);
     // the previous commit's worktree is no longer mounted anywhere
     if (checkout) await git.removeWorktrees(spec.sandbox, spec.service, checkout.commit);
   });

@@ -20,8 +20,6 @@ const handlers: { [K in JobKind]: Handler<K> } = {
   remove,
 };
 
-/** Jobs that change what runs: the server gets a fresh inventory before their result. */
-const READ_ONLY: ReadonlySet<JobKind> = new Set(['resolve', 'list-branches']);
 /** Acked results kept to answer a repeated job id without running it again. */
 const DONE_KEPT = 500;
 /** Unacked results kept for re-sending; a server that never acks must not grow this forever. */
@@ -29,8 +27,8 @@ const UNACKED_KEPT = 1000;
 
 export interface RunnerHooks {
   send: (msg: AgentMessage) => void;
-  /** Sends a fresh inventory (after a job that changed containers, networks or routes). */
-  inventory: () => Promise<void>;
+  /** Tells the server what a job changed (containers, networks, routes), before its result. */
+  report: (job: Job) => Promise<void>;
   /** Awaited before a job runs (retention's removals finish first). */
   before?: () => Promise<void>;
   /** After a job that succeeded (e.g. to record a deploy's image and schedule retention). */
@@ -91,7 +89,9 @@ export class JobRunner {
       const extra = err instanceof JobFailure ? err.extra : {};
       result = { type: 'result', jobId: job.id, kind: job.kind, ok: false, error: errorText(err), ...extra, durationMs: 0 };
     }
-    if (!READ_ONLY.has(job.kind)) await this.hooks.inventory().catch(() => undefined);
+    const spans = ctx.spans();
+    if (spans) ctx.log('timing', spans);
+    await this.hooks.report(job).catch(() => undefined);
     result = redactor.value({ ...result, durationMs: Date.now() - started });
     this.unacked.set(job.id, result);
     if (this.unacked.size > UNACKED_KEPT) this.unacked.delete(this.unacked.keys().next().value as string);

@@ -9,6 +9,7 @@ const STOP_TIMEOUT_S = 5;
 export async function resolve(job: JobOf<'resolve'>, ctx: JobContext): Promise<JobOutcome> {
   const { commits, missing } = await ctx.step('git', () => ctx.deps.git.resolve(job.repo, job.refs, job.credentials));
   for (const [ref, commit] of Object.entries(commits)) ctx.log('git', `${ref} -> ${commit}`);
+  ctx.deps.git.prefetch(job.repo, Object.values(commits), job.credentials);
   if (missing.length) throw new JobFailure(`not found in ${job.repo}: ${missing.join(', ')}`, { commits });
   return { commits };
 }

@@ -17,16 +17,25 @@ export interface LogsFlags extends RemoteFlags, OutputFlags {
   tail?: string;
 }
 
+/**
+ * Control characters of a line shown as `\xNN`: what a container prints must not drive the terminal
+ * (move the cursor, set the title, write the clipboard). Only for a terminal; a pipe gets the text as is.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** How one event is printed in a format: to stdout, to stderr, or not at all. */
-export function renderLogEvent(e: LogEvent, output: string, structured: (data: unknown) => string): { out?: string; err?: string } {
+export function renderLogEvent(e: LogEvent, output: string, structured: (data: unknown) => string, tty = false): { out?: string; err?: string } {
   if (output === 'json') return { out: JSON.stringify(e) };
   if (output === 'yaml') return { out: `---\n${structured(e)}` };
   switch (e.type) {
     case 'start':
       return {};
     case 'line': {
-      if (output === 'wide') return { out: `${e.ts ?? '-'} ${e.stream.padEnd(6)} ${e.text}` };
-      return e.stream === 'stderr' ? { err: e.text } : { out: e.text };
+      const text = tty ? printable(e.text) : e.text;
+      if (output === 'wide') return { out: `${e.ts ?? '-'} ${e.stream.padEnd(6)} ${text}` };
+      return e.stream === 'stderr' ? { err: text } : { out: text };
     }
     case 'dropped':
       return { err: `sdp logs: ${e.message}` };
@@ -48,7 +57,7 @@ export async function logs(sandbox: string, service: string, o: LogsFlags): Prom
   let end: Extract<LogEvent, { type: 'end' }> | undefined;
   const stream = await streamApi(remote, 'GET /api/sandboxes/{name}/services/{service}/logs', { name: sandbox, service }, { follow: o.follow ? 'true' : undefined, tail: o.tail, since: o.since }, (e) => {
     if (e.type === 'end') end = e;
-    const shown = renderLogEvent(e, output, (d) => yaml?.(d, 'yaml') ?? '');
+    const shown = renderLogEvent(e, output, (d) => yaml?.(d, 'yaml') ?? '', e.type === 'line' && (e.stream === 'stderr' ? process.stderr.isTTY : process.stdout.isTTY));
     if (shown.out !== undefined) process.stdout.write(`${shown.out}\n`);
     if (shown.err !== undefined) process.stderr.write(`${shown.err}\n`);
   });

@@ -115,6 +115,7 @@ export function liveContainer(spec: ContainerSpec, over: Partial<LiveContainer> 
     name: spec.name,
     sandbox: spec.sandbox,
     ...(spec.platform ? { platform: spec.platform } : {}),
+    ...(spec.set ? { set: spec.set } : {}),
     service: spec.service,
     kind: spec.kind,
     image: 'image' in spec.build ? spec.build.image : `sdp/${spec.sandbox}-${spec.service}:${spec.source?.commit ?? 'build'}`,

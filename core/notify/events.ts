@@ -14,10 +14,11 @@ export interface SyncEvent {
   /** failed: the step that failed, when one did (a sync can fail before any step, e.g. an agent offline) */
   step?: { id: string; kind: string; resource: string; node: string; error: string };
   gatewayUrl?: string;
+  generatedBy?: { set: string; branch: string };
 }
 
 export function syncBody(e: SyncEvent, at: string): NotificationBody {
-  const base = { at, sandbox: e.sandbox, job: e.job, ...(e.gatewayUrl ? { gatewayUrl: e.gatewayUrl } : {}) };
+  const base = { at, sandbox: e.sandbox, job: e.job, ...(e.gatewayUrl ? { gatewayUrl: e.gatewayUrl } : {}), ...(e.generatedBy ? { generatedBy: e.generatedBy } : {}) };
   const by = `job ${e.job.id}, ${e.job.trigger} by ${e.job.user}, revision ${e.job.revision}`;
   switch (e.phase) {
     case 'started':
@@ -37,11 +38,14 @@ export function isDrifted(s: SandboxSummary): boolean {
 }
 
 /**
- * The events one status change raises: health Degraded (from anything else), Healthy again after
- * Degraded, Expired. A first sight (no `prev`) raises none: a restart is not news.
+ * The events one status change raises, and whether the sandbox is now in a degraded episode:
+ * `health-degraded` when it turns Degraded outside an episode (which opens one), `health-recovered`
+ * when it is Healthy again and closes it (whatever it went through in between, e.g. Progressing
+ * while a sync redeploys), `sandbox-expired` when it turns Expired. A first sight (no `prev`: a
+ * restart) raises none, though a Degraded one opens an episode its recovery will close.
  */
-export function statusEvents(prev: SandboxSummary | undefined, next: SandboxSummary, at: string): NotificationBody[] {
-  if (!prev || prev.health === next.health) return [];
+export function statusEvents(prev: SandboxSummary | undefined, next: SandboxSummary, at: string, degraded: boolean): { events: NotificationBody[]; degraded: boolean } {
+  if (!prev) return { events: [], degraded: next.health === 'Degraded' };
   const body = (event: NotificationBody['event'], message: string): NotificationBody => ({
     event,
     at,
@@ -49,11 +53,12 @@ export function statusEvents(prev: SandboxSummary | undefined, next: SandboxSumm
     message,
     health: { status: next.healthStatus.status, reason: next.healthStatus.reason, message: next.healthStatus.message },
     gatewayUrl: next.gatewayUrl,
+    ...madeBy(next),
   });
-  if (next.health === 'Degraded') return [body('health-degraded', `${next.name} is Degraded: ${next.healthStatus.message}`)];
-  if (next.health === 'Healthy' && prev.health === 'Degraded') return [body('health-recovered', `${next.name} is Healthy again: ${next.healthStatus.message}`)];
-  if (next.health === 'Expired') return [body('sandbox-expired', `${next.name} expired: ${next.healthStatus.message}`)];
-  return [];
+  if (next.health === 'Degraded' && !degraded) return { events: [body('health-degraded', `${next.name} is Degraded: ${next.healthStatus.message}`)], degraded: true };
+  if (next.health === 'Healthy' && degraded) return { events: [body('health-recovered', `${next.name} is Healthy again: ${next.healthStatus.message}`)], degraded: false };
+  if (next.health === 'Expired' && prev.health !== 'Expired') return { events: [body('sandbox-expired', `${next.name} expired: ${next.healthStatus.message}`)], degraded };
+  return { events: [], degraded };
 }
 
 /** drift-detected: what differs, by resource and field; values stay out (they may be env values). */
@@ -68,5 +73,10 @@ export function driftBody(s: SandboxSummary, at: string): NotificationBody {
     message: `${s.name} drifted from its spec: ${shown.join(', ')}${more}`,
     drift,
     gatewayUrl: s.gatewayUrl,
+    ...madeBy(s),
   };
+}
+
+function madeBy(s: SandboxSummary): Pick<NotificationBody, 'generatedBy'> {
+  return s.generatedBy ? { generatedBy: { set: s.generatedBy.set, branch: s.generatedBy.branch } } : {};
 }

@@ -25,15 +25,21 @@ function summary(health: HealthStatus, o: Partial<SandboxSummary> = {}): Sandbox
 }
 
 describe('status events', () => {
-  it('Degraded, Healthy again after Degraded, and Expired are events; a first sight is none', () => {
-    expect(statusEvents(undefined, summary('Degraded'), AT)).toEqual([]);
-    expect(statusEvents(summary('Healthy'), summary('Healthy'), AT)).toEqual([]);
-    const [degraded] = statusEvents(summary('Healthy'), summary('Degraded'), AT);
-    expect(degraded).toMatchObject({ event: 'health-degraded', sandbox: 'feat-a', message: 'feat-a is Degraded: not serving: account (exited)', health: { status: 'Degraded', reason: 'ContainerDown' } });
-    expect(statusEvents(summary('Degraded'), summary('Healthy'), AT).map((e) => e.event)).toEqual(['health-recovered']);
-    // Healthy after Progressing (a deploy) is no recovery
-    expect(statusEvents(summary('Progressing'), summary('Healthy'), AT)).toEqual([]);
-    expect(statusEvents(summary('Healthy'), summary('Expired'), AT).map((e) => e.event)).toEqual(['sandbox-expired']);
+  it('Degraded opens an episode, Healthy closes it (through Progressing too), Expired is an event; a first sight is none', () => {
+    const events = (prev: SandboxSummary | undefined, next: SandboxSummary, degraded = false) => statusEvents(prev, next, AT, degraded).events.map((e) => e.event);
+    expect(statusEvents(undefined, summary('Degraded'), AT, false)).toEqual({ events: [], degraded: true });
+    expect(events(summary('Healthy'), summary('Healthy'))).toEqual([]);
+    const opened = statusEvents(summary('Healthy'), summary('Degraded'), AT, false);
+    expect(opened.degraded).toBe(true);
+    expect(opened.events[0]).toMatchObject({ event: 'health-degraded', sandbox: 'feat-a', message: 'feat-a is Degraded: not serving: account (exited)', health: { status: 'Degraded', reason: 'ContainerDown' } });
+    // flapping within one episode is not news again
+    expect(events(summary('Progressing'), summary('Degraded'), true)).toEqual([]);
+    expect(events(summary('Progressing'), summary('Healthy'), true)).toEqual(['health-recovered']);
+    expect(statusEvents(summary('Degraded'), summary('Healthy'), AT, true).degraded).toBe(false);
+    // Healthy after Progressing outside an episode (a deploy) is no recovery
+    expect(events(summary('Progressing'), summary('Healthy'))).toEqual([]);
+    expect(events(summary('Healthy'), summary('Expired'))).toEqual(['sandbox-expired']);
+    expect(events(summary('Expired'), summary('Expired', { revision: '4' }))).toEqual([]);
   });
 
   it('drift is OutOfSync by Drift only; its body names resources and fields, never values', () => {
@@ -48,6 +54,8 @@ describe('status events', () => {
     expect(body.drift).toEqual([{ resource: 'service/account', change: 'changed', field: 'env' }]);
     expect(body.message).toBe('feat-a drifted from its spec: service/account env changed');
     expect(JSON.stringify(body)).not.toContain('old-value');
+    // a SandboxSet's sandbox says which set and branch made it
+    expect(driftBody({ ...drifted, generatedBy: { set: 'features', branch: 'feature/a' } }, AT).generatedBy).toEqual({ set: 'features', branch: 'feature/a' });
   });
 });
 
@@ -67,6 +75,9 @@ describe('payloads', () => {
   it('json carries the body with delivery and platform; slack is { text }', () => {
     expect(JSON.parse(renderPayload('json', body, { delivery: 'd1', platform: 'prod' }))).toEqual({ delivery: 'd1', platform: 'prod', ...body });
     expect(JSON.parse(renderPayload('slack', body, { delivery: 'd1', platform: 'prod' }))).toEqual({ text: `[sdp prod] ${body.message}` });
+    // what sandbox code can put in a message does not become a mention or a link in Slack
+    const hostile = { ...body, message: 'failed: <!channel> <http://evil|click> & more' };
+    expect(JSON.parse(renderPayload('slack', hostile, { delivery: 'd1', platform: 'prod' })).text).toBe('[sdp prod] failed: &lt;!channel&gt; &lt;http://evil|click&gt; &amp; more');
   });
 
   it('signs the raw body with HMAC-SHA256', () => {

@@ -22,9 +22,17 @@ export function redactSecrets<T>(value: T, secrets: readonly string[]): T {
 }
 
 export function renderPayload(format: NotificationFormat, body: NotificationBody, meta: { delivery: string; platform: string }): string {
-  if (format === 'slack') return JSON.stringify({ text: `[sdp ${meta.platform}] ${body.message}` });
+  if (format === 'slack') return JSON.stringify({ text: slackEscape(`[sdp ${meta.platform}] ${body.message}`) });
   const payload: NotificationPayload = { delivery: meta.delivery, platform: meta.platform, ...body };
   return JSON.stringify(payload);
+}
+
+/**
+ * Slack's three control characters as entities: a message carries text sandbox code can influence
+ * (an error, a health message), which must not turn into a link or an @channel mention.
+ */
+function slackEscape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
 /** The X-Sdp-Signature-256 value: `sha256=` + hex HMAC of the raw body. */

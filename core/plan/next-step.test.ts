@@ -45,16 +45,17 @@ describe('nextStep', () => {
     expect(nextStep(op, observed(liveInSync(sandbox, bound)))).toEqual({ kind: 'succeeded' });
   });
 
-  it('a new sandbox, pipelined: the gateway starts with the services; each route switches once its target is healthy, never before', () => {
+  it('a new sandbox, pipelined: the network and the gateway start with the services; each route switches once its target is healthy, never before', () => {
     const { op, steps, sandbox, bound } = operation();
     let live: LiveNodeState[] = [{ node: 'node-1', containers: [], networks: [], gateways: [] }];
-    expect(ids(nextStep(op, observed(live)))).toEqual(['1-ensure-network-network@node-1']);
-    start(steps, nextStep(op, observed(live)));
-    expect(nextStep(op, observed(live))).toEqual({ kind: 'wait' });
+    // every deploy ensures the network itself: nothing waits for the network step
+    const all = start(steps, nextStep(op, observed(live)));
+    expect(all.map((s) => s.id)).toEqual(['1-ensure-network-network@node-1', '2-deploy-service/account@node-1', '2-deploy-service/orders@node-1', '3-deploy-gateway@node-1']);
+    expect(new Set(all.map((s) => s.wave))).toEqual(new Set([2]));
     finish(steps, '1-ensure-network-network@node-1', { status: 'succeeded' });
     // the inventory has not caught up yet (no network): the network is not created twice
-    const wave = start(steps, nextStep(op, observed(live)));
-    expect(wave.map((s) => s.id)).toEqual(['2-deploy-service/account@node-1', '2-deploy-service/orders@node-1', '3-deploy-gateway@node-1']);
+    expect(nextStep(op, observed(live))).toEqual({ kind: 'wait' });
+    const wave = all.slice(1);
     const gw = wave[2]!;
     // its routes: only what is ready (the baseline); account and orders are not healthy yet
     expect(gw.job).toMatchObject({ kind: 'deploy', gateway: { routes: { payment: 'https://payment-dev.example.com' } } });
@@ -80,6 +81,15 @@ describe('nextStep', () => {
     expect(nextStep(op, observed(liveInSync(sandbox, bound)))).toEqual({ kind: 'succeeded' });
     // and also while the inventory still lags behind (the gateway reports its first table)
     expect(nextStep(op, observed(live))).toEqual({ kind: 'succeeded' });
+  });
+
+  it('a missing network still comes first when a stopped container is to start on it', () => {
+    const { op, steps, sandbox, bound } = operation();
+    const live = editLive(liveInSync(sandbox, bound), ORDERS, (c) => ({ ...c, state: 'exited' })).map((ln) => ({ ...ln, networks: [] }));
+    const first = start(steps, nextStep(op, observed(live)));
+    expect(first.map((s) => s.id)).toEqual(['1-ensure-network-network@node-1']);
+    finish(steps, first[0]!.id, { status: 'succeeded' });
+    expect(ids(nextStep(op, observed(live)))).toEqual(['2-start-service/orders@node-1']);
   });
 
   it('the env route adapter keeps the strict order: the gateway (routes in its env) deploys after the services', () => {

@@ -11,7 +11,8 @@
 //   so a failed deploy (rolled back by the agent) leaves the routes as they were.
 // - Prune is the last wave: nothing is removed before everything the spec asks for is in place.
 // - Pipelined (pipeline.ts): the gateway deploys alongside the services with the routes that are
-//   ready, and each route switches once its target passed its health check.
+//   ready (a missing network too, when only deploys wait for it), and each route switches once its
+//   target passed its health check.
 import type { DesiredSandbox } from '../../schema/desired.ts';
 import type { LiveContainer } from '../../schema/protocol.ts';
 import type { BindResult } from '../bind/bind.ts';

@@ -6,6 +6,7 @@
 // - Each route switches as soon as its target passed its health check (its deploy step succeeded),
 //   never before: an apply-routes with the ready table, once the gateway is up.
 // - With the env route adapter routes live in the gateway's env: it keeps the strict order.
+// - A network to create joins the services' wave when only deploys (which ensure it) are in it.
 import type { RouteTable } from '../../schema/container.ts';
 import type { DesiredSandbox } from '../../schema/desired.ts';
 import { canonicalJson } from '../bind/bind.ts';
@@ -26,7 +27,8 @@ export interface PipelineState {
 /** The pass's plan with the gateway moved up and route switches added. */
 export function pipeline(p: PipelineState): PlannedStep[] {
   const s = p.sandbox;
-  if (s.suspended || s.gateway.adapter.adapter === 'env') return [...p.plan];
+  if (s.suspended) return [...p.plan];
+  if (s.gateway.adapter.adapter === 'env') return networkWithDeploys(p, [...p.plan]);
   const waiting = servicesNotReady(p);
   const liveRoutes = gatewayRoutes(s, p.live);
   const ready = readyTable(s, waiting, liveRoutes);
@@ -41,7 +43,20 @@ export function pipeline(p: PipelineState): PlannedStep[] {
   }
   const switchStep = routeSwitch(p, ready);
   if (switchStep) out.push(switchStep);
-  return out;
+  return networkWithDeploys(p, out);
+}
+
+/**
+ * A network to create joins the services' wave when every step of that wave on its node is a deploy:
+ * a deploy ensures its network itself (the agent shares one check among them), so nothing waits
+ * for it. A start still waits: a stopped container cannot start without its network.
+ */
+function networkWithDeploys(p: PipelineState, steps: PlannedStep[]): PlannedStep[] {
+  return steps.map((step) => {
+    if (step.job.kind !== 'ensure-network' || p.done(step)) return step;
+    const others = steps.filter((o) => o !== step && o.node === step.node && o.wave === WAVE.services && !p.done(o));
+    return others.length > 0 && others.every((o) => o.job.kind === 'deploy') ? { ...step, wave: WAVE.services } : step;
+  });
 }
 
 /** Services with a deploy or start in this sync that has not succeeded yet. */

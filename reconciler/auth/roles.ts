@@ -1,5 +1,5 @@
 // Roles are ordered: each one can do everything the ones before it can.
-// viewer reads; qa syncs; lead syncs with prune and sets secrets; admin manages users and tokens.
+// viewer reads; qa syncs, rolls back, pins and unpins; lead syncs with prune and sets secrets; admin manages users and tokens.
 import { ROLES, type Role } from '../../schema/api.ts';
 
 export { ROLES, type Role };

@@ -29,11 +29,12 @@ export interface NotifyOptions {
   timeoutMs: number;
   /** drift must hold this long (and no sync be running) before drift-detected is sent */
   driftDebounceMs: number;
-  /** attempts in flight at once */
+  /** attempts in flight at once, in all and per target (a receiver that hangs holds up only its own) */
   concurrency: number;
+  perTarget: number;
 }
 
-export const DEFAULT_NOTIFY: NotifyOptions = { maxAttempts: 8, retryBaseMs: 2000, retryMaxMs: 5 * 60_000, timeoutMs: 10_000, driftDebounceMs: 30_000, concurrency: 4 };
+export const DEFAULT_NOTIFY: NotifyOptions = { maxAttempts: 8, retryBaseMs: 2000, retryMaxMs: 5 * 60_000, timeoutMs: 10_000, driftDebounceMs: 30_000, concurrency: 8, perTarget: 2 };
 
 export interface NotifierDeps {
   deliveries: Deliveries;
@@ -58,9 +59,12 @@ interface DriftWatch {
 
 export class Notifier implements EventSink {
   private readonly o: NotifyOptions;
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /** delivery id -> its attempt, and its target */
+  private readonly inFlight = new Map<string, { target: string; done: Promise<void> }>();
   private readonly aborts = new Set<AbortController>();
   private readonly drift = new Map<string, DriftWatch>();
+  /** sandboxes in a degraded episode (reported Degraded, not Healthy since) */
+  private readonly degraded = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -76,10 +80,16 @@ export class Notifier implements EventSink {
 
   sandbox(prev: SandboxSummary | undefined, next: SandboxSummary | undefined): void {
     if (!next) {
-      if (prev) this.stopWatching(prev.name);
+      if (prev) {
+        this.stopWatching(prev.name);
+        this.degraded.delete(prev.name);
+      }
       return;
     }
-    for (const body of statusEvents(prev, next, new Date().toISOString())) this.enqueue(body);
+    const { events, degraded } = statusEvents(prev, next, new Date().toISOString(), this.degraded.has(next.name));
+    if (degraded) this.degraded.add(next.name);
+    else this.degraded.delete(next.name);
+    for (const body of events) this.enqueue(body);
     this.watchDrift(prev, next);
   }
 
@@ -100,7 +110,7 @@ export class Notifier implements EventSink {
     clearTimeout(this.timer);
     for (const w of this.drift.values()) clearTimeout(w.timer);
     for (const a of this.aborts) a.abort(new Error('the reconciler is stopping'));
-    await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
   }
 
   private watchDrift(prev: SandboxSummary | undefined, next: SandboxSummary): void {
@@ -159,6 +169,8 @@ export class Notifier implements EventSink {
   private pump(): void {
     if (this.closed) return;
     clearTimeout(this.timer);
+    // no Platform in force yet (a first start still compiling): nothing can be sent, nor judged gone
+    if (!this.d.platform()) return;
     const now = Date.now();
     let next = Infinity;
     for (const delivery of this.d.deliveries.pending()) {
@@ -170,11 +182,12 @@ export class Notifier implements EventSink {
       }
       // a finished attempt pumps again
       if (this.inFlight.size >= this.o.concurrency) break;
-      const p = this.attempt(delivery).finally(() => {
+      if ([...this.inFlight.values()].filter((f) => f.target === delivery.target).length >= this.o.perTarget) continue;
+      const done = this.attempt(delivery).finally(() => {
         this.inFlight.delete(delivery.id);
         this.pump();
       });
-      this.inFlight.set(delivery.id, p);
+      this.inFlight.set(delivery.id, { target: delivery.target, done });
     }
     if (next !== Infinity) {
       this.timer = setTimeout(() => this.pump(), Math.min(next - now, 2 ** 31 - 1));
@@ -185,7 +198,8 @@ export class Notifier implements EventSink {
   private async attempt(delivery: Delivery): Promise<void> {
     const platform = this.d.platform();
     const target = platform?.targets.find((t) => t.name === delivery.target);
-    if (!platform || !target) {
+    if (!platform) return;
+    if (!target) {
       this.d.deliveries.abandon(delivery.id, `target ${delivery.target} is no longer in the Platform's notifications`);
       this.d.metrics.notificationDeliveries.inc({ target: delivery.target, outcome: 'dropped' });
       return;

@@ -79,7 +79,7 @@ beforeAll(async () => {
     prefix: PREFIX,
     port: 34000,
     ports: { gateway: [34100, 34149], services: [34200, 34299] },
-    notify: { retryBaseMs: 300, retryMaxMs: 1000, maxAttempts: 100, timeoutMs: 3000, driftDebounceMs: 500 },
+    notify: { retryBaseMs: 300, retryMaxMs: 1000, maxAttempts: 100, timeoutMs: 5000, driftDebounceMs: 500 },
   });
   account = stack.repo('account');
   account.commit('main', branchApp('main'));
@@ -113,6 +113,9 @@ describe('notifications', () => {
       body: JSON.stringify({ value: HMAC_KEY }),
     });
     expect(set.status).toBe(200);
+    // the HMAC secret is one the specs reference (sdp secret list shows it, set or not)
+    const secrets = await stack.api<{ secrets: { environment: string; key: string; set: boolean; referenced: boolean }[] }>('GET', '/api/secrets');
+    expect(secrets.secrets).toContainEqual(expect.objectContaining({ environment: 'hooks', key: 'hmac', set: true, referenced: true }));
     const view = await notifications();
     expect(view.targets.find((t) => t.name === 'hooks')).toEqual({
       name: 'hooks',
@@ -129,8 +132,8 @@ describe('notifications', () => {
     expect(done.status).toBe('succeeded');
     withTargets = (Date.parse(done.finishedAt ?? '') - Date.parse(done.createdAt)) / 1000;
     console.info(`sync time: ${baseline.toFixed(2)} s without targets, ${withTargets.toFixed(2)} s with a down and a hanging one`);
-    // the hanging receiver's attempts each take the 3 s timeout: a sync that waited would show it
-    expect(withTargets).toBeLessThan(baseline + 2.5);
+    // the hanging receiver's attempts each take the 5 s timeout: a sync that waited would show it
+    expect(withTargets).toBeLessThan(baseline + 3);
 
     await stack.waitFor('sync-succeeded delivered', () => payloads('/sdp').some((p) => p.event === 'sync-succeeded' && p.job?.id === job!.id));
     const mine = hooks.got.filter((r) => r.path === '/sdp' && (JSON.parse(r.raw) as NotificationPayload).job?.id === job!.id);
@@ -160,7 +163,8 @@ describe('notifications', () => {
     expect(down).toMatchObject({ status: 'pending', event: expect.stringMatching(/^sync-(started|succeeded)$/) });
     expect(down.lastError).toMatch(/ECONNREFUSED/);
     expect(down.nextAttemptAt).toBeDefined();
-    expect(view!.deliveries.find((d) => d.target === 'slow')?.lastError).toBe('no answer within 3000 ms');
+    expect(view!.deliveries.find((d) => d.target === 'slow')?.lastError).toBe('no answer within 5000 ms');
+    expect(JSON.stringify(await notifications())).not.toContain(HMAC_KEY);
     const bad = await stack.request('GET', '/api/notifications?status=lost');
     expect(bad.status).toBe(400);
   });
@@ -204,6 +208,26 @@ describe('notifications', () => {
     await stack.writeSpec('sb-ttl.yaml', sandboxYaml('t-ntf-ttl', { account: 'main' }, { ttl: '3s' }));
     await stack.waitFor('sandbox-expired', () => payloads('/sdp').some((p) => p.event === 'sandbox-expired' && p.sandbox === 't-ntf-ttl'), 30_000);
     expect(payloads('/sdp').find((p) => p.event === 'sandbox-expired')!.health).toMatchObject({ status: 'Expired', reason: 'TtlExpired' });
+  });
+
+  it('a SandboxSet\'s sandbox is notified too, saying which set and branch made it', async () => {
+    account.commit('preview/one', branchApp('preview/one'));
+    await stack.writeSpec(
+      'set.yaml',
+      `apiVersion: sdp/v1
+kind: SandboxSet
+metadata: { name: t-ntf-set }
+spec:
+  generator: { service: account, branches: "preview/*" }
+  name: "t-ntf-p-{{slug}}"
+  gateway: {}
+  services: { account: { branch: "{{branch}}" } }
+  syncPolicy: { automated: true }
+`,
+    );
+    await stack.waitFor('the generated sandbox synced and notified', () => payloads('/sdp').some((p) => p.event === 'sync-succeeded' && p.sandbox === 't-ntf-p-preview-one'), 60_000);
+    const synced = payloads('/sdp').find((p) => p.event === 'sync-succeeded' && p.sandbox === 't-ntf-p-preview-one')!;
+    expect(synced).toMatchObject({ generatedBy: { set: 't-ntf-set', branch: 'preview/one' }, job: { trigger: 'automated' } });
   });
 
   it('pending deliveries survive a restart and go out once the receiver is up', async () => {

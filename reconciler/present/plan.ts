@@ -1,6 +1,7 @@
 // A plan for people: text for the terminal (`sdp plan`), markdown for a pull-request comment, JSON
 // for machines. Drift values are already redacted by the diff; nothing here reads a secret.
 import type { DriftEntry, Plan } from '../../schema/api.ts';
+import type { GeneratedBy } from '../../schema/desired.ts';
 import type { PlannedStep } from '../../core/plan/index.ts';
 import { formatMemory } from '../../core/quantities.ts';
 import { mdCode, mdDetails, mdTable, mdText } from './markdown.ts';
@@ -38,8 +39,10 @@ function pruneHint(plan: Plan): string | undefined {
   return extra && !removes ? 'extra resources are removed only by a sync with prune' : undefined;
 }
 
+const madeBy = (g: GeneratedBy): string => `${g.set}${g.branch ? ` (branch ${g.branch})` : ''}`;
+
 function text(plan: Plan): string {
-  const lines = [`${headline(plan)} (revision ${plan.revision})`];
+  const lines = [`${headline(plan)} (revision ${plan.revision})${plan.generatedBy ? `, made by SandboxSet ${madeBy(plan.generatedBy)}` : ''}`];
   if (plan.drift.length > 0) {
     lines.push('', 'Drift:');
     const width = Math.max(...plan.drift.map((e) => e.resource.length));
@@ -120,6 +123,7 @@ function markdown(plan: Plan): string {
 
 function section(plan: Plan, added: boolean, edited = false): string[] {
   const out = [`### ${added ? 'New sandbox' : 'sdp plan:'} ${mdCode(plan.sandbox)}`, '', `**${mdText(headline(plan))}** (revision ${mdCode(plan.revision)})`];
+  if (plan.generatedBy) out.push('', `_made by SandboxSet ${mdCode(plan.generatedBy.set)}${plan.generatedBy.branch ? ` for branch ${mdCode(plan.generatedBy.branch)}` : ''}_`);
   if (edited) out.push('', '_its spec differs from the revision in force_');
   if (plan.drift.length > 0) {
     const rows = plan.drift.map((e) => [mdText(e.resource), e.change, mdText(e.field ?? ''), cellValue(e.desired), cellValue(e.live)]);

@@ -15,7 +15,12 @@ interface Open {
   node: string;
   user: string;
   sink: LogSink;
+  /** until the agent's first message: an agent that never answers (one older than this protocol) ends it */
+  answer?: NodeJS.Timeout;
 }
+
+/** How long an agent may take to attach a stream (inspect the container, open Docker's log). */
+const ANSWER_TIMEOUT_MS = 10_000;
 
 export type LogStreamRequest = Omit<LogsOpen, 'type' | 'stream'>;
 
@@ -27,6 +32,7 @@ export class LogRelay {
     /** false when the node is not connected */
     private readonly send: (node: string, msg: ServerMessage) => boolean,
     limits: Partial<LogLimits> = {},
+    private readonly answerTimeoutMs = ANSWER_TIMEOUT_MS,
   ) {
     this.limits = { ...LOG_LIMITS, ...limits };
   }
@@ -41,11 +47,16 @@ export class LogRelay {
       return { refused: `at most ${this.limits.streamsPerUser} log streams per user at once; close one (a browser tab, an sdp logs -f) and retry`, status: 429 };
     }
     const id = randomUUID();
-    this.streams.set(id, { node, user, sink });
+    const open: Open = { node, user, sink };
+    this.streams.set(id, open);
     if (!this.send(node, { type: 'logs-open', stream: id, ...req })) {
       this.streams.delete(id);
       return { refused: `agent ${node} is offline; its containers' logs come back with it`, status: 503 };
     }
+    open.answer = setTimeout(() => {
+      this.cancel(id);
+      sink.end({ reason: 'failed', message: `agent ${node} did not answer the log request within ${this.answerTimeoutMs / 1000} s (is it older than this server? upgrade it)` });
+    }, this.answerTimeoutMs);
     return { id };
   }
 
@@ -53,6 +64,7 @@ export class LogRelay {
   cancel(id: string): void {
     const s = this.streams.get(id);
     if (!s) return;
+    clearTimeout(s.answer);
     this.streams.delete(id);
     this.send(s.node, { type: 'logs-cancel', stream: id });
   }
@@ -61,6 +73,7 @@ export class LogRelay {
   receive(node: string, msg: LogsChunk | LogsEnd): void {
     const s = this.streams.get(msg.stream);
     if (!s || s.node !== node) return;
+    clearTimeout(s.answer);
     if (msg.type === 'logs-chunk') return s.sink.chunk(msg);
     this.streams.delete(msg.stream);
     s.sink.end({ reason: msg.reason, message: msg.message });
@@ -70,6 +83,7 @@ export class LogRelay {
   nodeGone(node: string): void {
     for (const [id, s] of this.streams) {
       if (s.node !== node) continue;
+      clearTimeout(s.answer);
       this.streams.delete(id);
       s.sink.end({ reason: 'agent-offline', message: `agent ${node} disconnected` });
     }
@@ -77,6 +91,7 @@ export class LogRelay {
 
   close(): void {
     for (const [id, s] of this.streams) {
+      clearTimeout(s.answer);
       this.streams.delete(id);
       s.sink.end({ reason: 'failed', message: 'the server is stopping' });
     }

@@ -77,6 +77,16 @@ describe('LogRelay + streamLogs', () => {
     expect(streamLogs(relay, 'c', target, { follow: true, tail: 0 })).toMatchObject({ status: 503 });
   });
 
+  it('ends a stream the agent never answers (an agent older than the protocol), cancelling it', async () => {
+    const sent: ServerMessage[] = [];
+    const relay = new LogRelay((_node, msg) => (sent.push(msg), true), {}, 50);
+    const res = streamLogs(relay, 'qa1', target, { follow: true, tail: 0 }) as Response;
+    const events = await read(res, () => false);
+    expect(events).toEqual([{ type: 'end', reason: 'failed', message: expect.stringContaining('did not answer the log request') }]);
+    expect(sent.map((m) => m.type)).toEqual(['logs-open', 'logs-cancel']);
+    expect(relay.size).toBe(0);
+  });
+
   it('drops for a client that does not read, counting what it missed', async () => {
     const { sent, relay } = setup();
     const res = streamLogs(relay, 'qa1', target, { follow: true, tail: 0 }) as Response;

@@ -102,5 +102,7 @@ function snapshotView(row: typeof snapshots.$inferSelect): SnapshotView {
     at: row.createdAt,
     ...(row.reason !== null ? { reason: row.reason } : {}),
     containers: row.state.containers,
+    routes: row.state.sandbox.routes.map((r) => ({ service: r.service, mode: r.mode, target: r.target })),
+    environments: [...row.state.sandbox.environments],
   };
 }

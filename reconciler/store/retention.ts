@@ -64,7 +64,7 @@ export function pruneRevisions(store: Store, policy: Retention, now: Date, keep:
 
 /**
  * Removes finished jobs beyond each sandbox's newest `jobsPerSandbox` or finished more than
- * `maxAgeDays` ago (steps and log lines go with them), but never a running job nor a sandbox's
+ * `maxAgeDays` ago (steps, log lines and applied states go with them), but never a running job nor a sandbox's
  * newest finished one; then the sync history rows of removed jobs. Returns how many jobs went.
  */
 export function pruneJobs(store: Store, policy: Retention, now: Date): number {

@@ -98,6 +98,7 @@ export class Executor {
   /** sandbox -> its running sync (a no-op one answers a burst of requests for the same state) */
   private readonly running = new Map<string, { id: string; noop: boolean; fingerprint: string; done: Promise<void> }>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly pushPending = new Set<string>();
 
   constructor(private readonly d: ExecutorDeps) {}
 
@@ -119,7 +120,7 @@ export class Executor {
     const st = this.d.controller.evaluateNow(sandbox);
     if (!st) throw new UnknownSandbox(sandbox);
     const steps = st.evaluated.plan(prune);
-    return { st, steps, plan: { ...planView(sandbox, st.summary.revision, st.summary.drift, steps), sync: st.summary.syncStatus } };
+    return { st, steps, plan: { ...planView(sandbox, st.summary.revision, st.summary.drift, steps), sync: st.summary.syncStatus, ...(st.summary.generatedBy ? { generatedBy: st.summary.generatedBy } : {}) } };
   }
 
   /** Plans and (unless dry-run) starts a sync; returns as soon as the job is persisted. */
@@ -188,7 +189,12 @@ export class Executor {
       this.d.audit.record({ action: 'sync', actor: req.user, target: req.sandbox, outcome, ...(req.ip ? { ip: req.ip } : {}), detail });
     };
     audit('started');
-    const event = { sandbox: req.sandbox, job: { id, trigger: req.trigger, user: req.user, revision: plan.revision }, gatewayUrl: a.gatewayUrl };
+    const event = {
+      sandbox: req.sandbox,
+      job: { id, trigger: req.trigger, user: req.user, revision: plan.revision },
+      gatewayUrl: a.gatewayUrl,
+      ...(desired?.generatedBy ? { generatedBy: desired.generatedBy } : {}),
+    };
     this.d.events?.sync({ ...event, phase: 'started' });
     this.d.log.info({ job: id, sandbox: req.sandbox, trigger: req.trigger, user: req.user, steps: steps.length }, 'sync started');
     const started = performance.now();
@@ -260,9 +266,8 @@ export class Executor {
             steps.set(step.id, { step, outcome: { status: 'running' } });
             const p = this.runStep(jobId, step, desired, images).then((outcome) => {
               steps.set(step.id, { step, outcome });
+              // no inventory request: the agent sends a fresh one before the result of a job that changed what runs
               inFlight.delete(step.id);
-              // the step changed what runs: read it back before the next decision leans on it
-              this.d.hub.requestInventory(step.node);
             });
             inFlight.set(step.id, p);
           }
@@ -281,13 +286,13 @@ export class Executor {
     const { jobs, hub } = this.d;
     const now = () => new Date().toISOString();
     jobs.setStep(jobId, step.id, { status: 'running', startedAt: now() });
-    this.pushJob(jobId);
+    this.pushSoon(jobId);
     let job: Job;
     try {
       job = this.dispatchable(`${jobId}.${step.id}`, step, desired);
     } catch (err) {
       jobs.setStep(jobId, step.id, { status: 'failed', message: (err as Error).message, finishedAt: now() });
-      this.pushJob(jobId);
+      this.pushSoon(jobId);
       return { status: 'failed', error: (err as Error).message };
     }
     const addLog = (stream: string, line: string) => {
@@ -298,7 +303,7 @@ export class Executor {
     const result = await hub.run(step.node, job, {
       onProgress: (p) => {
         jobs.setStep(jobId, step.id, { message: `${p.step}: ${p.status}${p.message ? ` — ${p.message}` : ''}` });
-        this.pushJob(jobId);
+        this.pushSoon(jobId);
       },
       onLog: (l) => addLog(l.stream, l.line),
     });
@@ -307,12 +312,12 @@ export class Executor {
     if (result.ok && job.kind === 'deploy' && result.image && !rolledBack) images.set(job.container.name, result.image);
     if (result.ok) {
       jobs.setStep(jobId, step.id, { status: 'succeeded', message: rolledBack ? 'rolled back to the previous container' : 'done', finishedAt: now() });
-      this.pushJob(jobId);
+      this.pushSoon(jobId);
       return { status: 'succeeded', ...(rolledBack ? { rolledBack } : {}) };
     }
     const reason = result.error ?? 'failed';
     jobs.setStep(jobId, step.id, { status: 'failed', message: reason, finishedAt: now() });
-    this.pushJob(jobId);
+    this.pushSoon(jobId);
     return { status: 'failed', error: reason, ...(rolledBack ? { rolledBack } : {}) };
   }
 
@@ -324,6 +329,16 @@ export class Executor {
     const secretValues = dc && dc.secrets.length > 0 ? this.d.secrets.values(dc.secrets) : undefined;
     const credentials = job.container.source ? this.d.secrets.gitCredentials() : undefined;
     return { ...job, ...(secretValues ? { secretValues } : {}), ...(credentials ? { credentials } : {}) };
+  }
+
+  /** A step's progress comes in bursts (ten deploys at once): one push per job per turn of the event loop. */
+  private pushSoon(jobId: string): void {
+    if (this.pushPending.has(jobId)) return;
+    this.pushPending.add(jobId);
+    setImmediate(() => {
+      this.pushPending.delete(jobId);
+      this.pushJob(jobId);
+    });
   }
 
   private pushJob(jobId: string): void {

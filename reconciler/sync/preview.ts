@@ -49,7 +49,7 @@ export async function previewPlan(d: PreviewDeps, req: PlanRequest): Promise<Pla
     .filter((st) => proposed.has(st.name) || removed.includes(st.name))
     .map((st) => {
       const summary = sandboxSummary(st);
-      return { ...planView(st.name, PREVIEW_REVISION, summary.drift, st.evaluated.plan(req.prune ?? false)), sync: summary.syncStatus };
+      return { ...planView(st.name, PREVIEW_REVISION, summary.drift, st.evaluated.plan(req.prune ?? false)), sync: summary.syncStatus, ...(summary.generatedBy ? { generatedBy: summary.generatedBy } : {}) };
     });
   return {
     ok: true,

@@ -11,8 +11,6 @@ import type { SandboxRecords } from './sandbox-records.ts';
 export class StatusPublisher {
   /** the view each sandbox's pushed summary came from: a view the evaluation kept is not compared again */
   private readonly pushed = new Map<string, SandboxView>();
-  /** the set label each generated sandbox's info metric carries, to remove that series */
-  private readonly setLabel = new Map<string, string>();
 
   constructor(
     private readonly d: { records: SandboxRecords; metrics: Metrics; broadcast: (msg: UiMessage) => void; events?: EventSink },
@@ -29,7 +27,6 @@ export class StatusPublisher {
       metrics.driftEntries.remove({ sandbox: name });
       recordSandbox(metrics, gone, undefined);
       this.d.events?.sandbox(gone, undefined);
-      this.labelSet(name, undefined);
     }
     const changed: { before: SandboxSummary | undefined; summary: SandboxSummary }[] = [];
     for (const [name, st] of states) {
@@ -43,21 +40,9 @@ export class StatusPublisher {
     for (const { before, summary } of changed) {
       metrics.driftEntries.set({ sandbox: summary.name }, summary.drift.length);
       recordSandbox(metrics, before, summary);
-      this.labelSet(summary.name, summary.generatedBy?.set);
       broadcast({ type: 'sandbox', sandbox: summary });
       this.d.events?.sandbox(before, summary);
     }
     if (setChanged || statusChanged) broadcast({ type: 'status', status: status() });
-  }
-
-  private labelSet(sandbox: string, set: string | undefined): void {
-    const before = this.setLabel.get(sandbox);
-    if (before === set) return;
-    if (before !== undefined) this.d.metrics.generatedSandboxes.remove({ sandbox, set: before });
-    if (set === undefined) this.setLabel.delete(sandbox);
-    else {
-      this.setLabel.set(sandbox, set);
-      this.d.metrics.generatedSandboxes.set({ sandbox, set }, 1);
-    }
   }
 }

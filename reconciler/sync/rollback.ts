@@ -14,6 +14,7 @@ import type { Changes } from './changes.ts';
 import type { Controller, SandboxView } from './controller.ts';
 import { UnknownSandbox, type Executor } from './executor.ts';
 import type { SandboxRecords } from './sandbox-records.ts';
+import type { Revisions } from '../source/revisions.ts';
 
 /** A request that cannot be done as asked: the HTTP status and a sentence saying what to do. */
 export class HistoryError extends Error {
@@ -35,7 +36,17 @@ const SPEC_CHANGE = 'sdp:spec-change';
 
 export class Rollbacks {
   constructor(
-    private readonly d: { controller: Controller; executor: Executor; history: History; pins: Pins; records: SandboxRecords; audit: Audit; changes: Changes; log: Logger },
+    private readonly d: {
+      controller: Controller;
+      executor: Executor;
+      history: History;
+      pins: Pins;
+      records: SandboxRecords;
+      revisions: Revisions;
+      audit: Audit;
+      changes: Changes;
+      log: Logger;
+    },
   ) {
     d.controller.onEvaluated((states) => this.liftStalePins(states));
   }
@@ -51,7 +62,7 @@ export class Rollbacks {
     const st = this.inSpec(sandbox, 'roll it back');
     if (to.job !== undefined && to.snapshot !== undefined) throw new HistoryError(400, 'give a job or a snapshot to roll back to, not both');
     const source = this.source(sandbox, to);
-    const desired = rollbackDesired(source.state);
+    const desired = rollbackDesired(source.state, st.desired);
     if (!desired.ok) throw new HistoryError(409, `job ${source.job} cannot be re-applied: ${desired.error}; pick another (sdp history ${sandbox})`);
     const started = this.d.executor.apply({ sandbox, prune: o.prune, user: o.user, ...(o.ip ? { ip: o.ip } : {}) }, desired.sandbox, source.revision);
     // pinned before anything else runs: the job's end (or any evaluation) finds it pinned
@@ -168,11 +179,9 @@ export class Rollbacks {
 
   /** A pin lasts until a spec revision changes its sandbox's spec or drops the sandbox. */
   private liftStalePins(states: ReadonlyMap<string, SandboxView>): void {
-    const { pins, records } = this.d;
-    if (pins.all().size === 0) return;
-    // before the first revision nothing is known to have changed
-    const anyRevision = [...states.values()].some((s) => s.revision !== '');
-    if (!anyRevision) return;
+    const { pins, records, revisions } = this.d;
+    // before the first good revision nothing is known to have changed
+    if (pins.all().size === 0 || !revisions.current) return;
     let lifted = false;
     for (const [sandbox, stored] of [...pins.all()]) {
       const st = states.get(sandbox);

@@ -61,10 +61,13 @@ export class SandboxRecords {
     return from + s.ttlSeconds * 1000;
   }
 
-  /** Identity of a sandbox's compiled spec: what "its spec changed" means (for its ttl and its pin). */
+  /**
+   * Identity of a sandbox's compiled spec: what "its spec changed" means (for its ttl and its pin).
+   * Where it is written (file, line) is left out: moving a document or editing one above it is no change.
+   */
   specDigest(s: DesiredSandbox): string {
     let digest = this.digests.get(s);
-    if (digest === undefined) this.digests.set(s, (digest = createHash('sha256').update(canonicalJson(s)).digest('hex')));
+    if (digest === undefined) this.digests.set(s, (digest = createHash('sha256').update(canonicalJson({ ...s, source: undefined })).digest('hex')));
     return digest;
   }
 

@@ -13,6 +13,7 @@ import { baselineAnswer, DEMO_BASELINES, ensureBaselines, removeBaselines, type 
 import { git } from '../../scripts/demo/git.ts';
 import { BASE_BRANCH, branchHead, commitFiles, DEMO_BRANCHES, DEMO_SERVICES, ensureDemoRepos } from '../../scripts/demo/repos.ts';
 import { curl, docker, PROJECT } from './harness.ts';
+import { globRegExp } from '../../reconciler/specs/sets/select.ts';
 
 const run = promisify(execFile);
 const SERVE_PORT = 22950;
@@ -150,5 +151,13 @@ describe('example specs (specs/)', () => {
       .filter(([, s]) => s?.branch);
     expect(asked.length).toBeGreaterThan(0);
     for (const [service, s] of asked) expect(known(service), `${service} branch ${s?.branch}`).toContain(s?.branch);
+  });
+
+  it("have a SandboxSet whose glob matches the demo's account feature branches", () => {
+    const set = docs.find((d) => d?.kind === 'SandboxSet') as { spec?: { generator?: { service: string; branches: string } } } | undefined;
+    const generator = set?.spec?.generator;
+    expect(generator?.service).toBe('account');
+    const re = globRegExp(generator?.branches ?? '');
+    expect((DEMO_BRANCHES['account'] ?? []).map((b) => b.name).filter((b) => re.test(b))).toEqual(['feature/login-error', 'feature/broken-health']);
   });
 });

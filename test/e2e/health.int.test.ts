@@ -1,8 +1,9 @@
 // Continuous health against the real thing: a reconciler and a real agent (test/support/reconciler.ts)
 // on the real Docker engine. After a good deploy the service's health endpoint starts failing (its
 // file is removed inside the container): the sandbox turns Degraded with the container and what
-// failed, within two probe intervals, in the API and the CLI (`sdp status`, `sdp get sandbox`); the
-// endpoint comes back and so does Healthy; a `docker restart` counts a restart; CPU and memory show.
+// failed (how fast: `npm run bench -- health`), in the API and the CLI (`sdp status`, `sdp get sandbox`); the
+// endpoint comes back and so does Healthy; a `docker restart` counts a restart, and so does a crash
+// the restart policy brings back; CPU and memory show.
 //
 // Everything it makes belongs to sandboxes `t-health-e2e-*`, its own Platform (t-health-e2e) and host
 // ports 31000-31299.
@@ -62,12 +63,11 @@ describe('continuous health', () => {
     expect(detail.services.find((s) => s.service === 'gateway')?.probe).toMatchObject({ status: 'healthy', check: 'tcp 80' });
   });
 
-  it('a health endpoint that starts failing turns the sandbox Degraded within two intervals, with the container and what failed', async () => {
+  it('a health endpoint that starts failing turns the sandbox Degraded, with the container and what failed', async () => {
     await docker('exec', CONTAINER, 'rm', '/src/public/health');
     const { detail, ms } = await waitDetail('Degraded', (d) => d.health === 'Degraded', 10_000);
+    // the bound (two intervals) is a target of `npm run bench -- health`, not timed here
     console.log(`health endpoint failing -> sandbox Degraded in ${ms} ms (probe interval ${INTERVAL_MS} ms)`);
-    // two intervals, plus a second for the event's trip and the test's own polling (measured ~1.2 s)
-    expect(ms).toBeLessThan(2 * INTERVAL_MS + 1000);
     expect(detail.healthStatus.reason).toBe('HealthCheckFailing');
     expect(detail.healthStatus.message).toMatch(/^running but failing its health check: service\/account GET \/health: HTTP 404 since \S+$/);
     expect(account(detail)).toMatchObject({ state: 'running', health: 'unhealthy', probe: { status: 'unhealthy', failure: { kind: 'status', message: 'HTTP 404' } } });
@@ -85,7 +85,6 @@ describe('continuous health', () => {
     await docker('exec', CONTAINER, 'sh', '-c', 'echo ok > /src/public/health');
     const { detail, ms } = await waitDetail('Healthy again', (d) => d.health === 'Healthy', 10_000);
     console.log(`health endpoint back -> sandbox Healthy in ${ms} ms`);
-    expect(ms).toBeLessThan(2 * INTERVAL_MS + 1000);
     expect(detail.healthStatus.reason).toBe('AllHealthy');
     expect(account(detail)).toMatchObject({ health: 'healthy', probe: { status: 'healthy' } });
     expect(await cli('get', 'sandbox', SANDBOX)).toMatch(/account .*healthy/);
@@ -94,7 +93,15 @@ describe('continuous health', () => {
   it('`docker restart` counts a restart', async () => {
     await docker('restart', '-t', '1', CONTAINER);
     const { detail } = await waitDetail('one restart, healthy again', (d) => account(d)?.restarts === 1 && d.health === 'Healthy');
-    expect(account(detail)).toMatchObject({ state: 'running', restarts: 1 });
+    // Healthy once probed again: until then it was starting (Progressing), not assumed healthy
+    expect(account(detail)).toMatchObject({ state: 'running', health: 'healthy', restarts: 1 });
     expect(await cli('get', 'sandbox', SANDBOX)).toMatch(/account .* healthy +1\b/);
+  });
+
+  it('a crash brought back by the restart policy counts too', async () => {
+    // the app (PID 1 is Docker's init) exits: the container stops and its restart policy starts it again
+    await docker('exec', CONTAINER, 'sh', '-c', 'kill $(pidof httpd)');
+    const { detail } = await waitDetail('two restarts, healthy again', (d) => account(d)?.restarts === 2 && d.health === 'Healthy');
+    expect(account(detail)).toMatchObject({ state: 'running', health: 'healthy', restarts: 2 });
   });
 });

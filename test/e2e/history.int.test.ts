@@ -7,6 +7,9 @@
 //
 // Everything it makes belongs to sandboxes `t-hist-*`, Platform t-hist, host ports 33000-33999.
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditPage, HistoryResponse, SandboxDetail, SandboxSummary, SnapshotsResponse } from '../../schema/api.ts';
@@ -16,6 +19,8 @@ import { ADMIN_PASSWORD, branchApp, httpGet, sandboxYaml, startStack, type Stack
 const PREFIX = 't-hist-';
 const SANDBOX = `${PREFIX}a`;
 const BRANCH = 'feature/h';
+/** screenshots of the pinned sandbox page, for a person to look at */
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts', 'history');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 /** automated sync and self-heal on: everything the pin must hold back */
 const SPEC = sandboxYaml(SANDBOX, { account: BRANCH }, { syncPolicy: '{ automated: true, selfHeal: true, prune: false }' });
@@ -137,7 +142,7 @@ describe('history, rollback and pins', () => {
     expect((await audit('pin'))[0]).toMatchObject({ actor: 'admin', outcome: 'success' });
   });
 
-  it('the sandbox page shows the pin (who, why) and the history with its Roll back actions', async () => {
+  it('the sandbox page shows the pin (who, why) and the history with its Roll back actions; the overview marks it pinned', async () => {
     await page.goto(`${stack.url}/login?next=/sandboxes/${SANDBOX}`);
     await page.fill('#u', 'admin');
     await page.fill('#p', ADMIN_PASSWORD);
@@ -151,6 +156,13 @@ describe('history, rollback and pins', () => {
     expect(await page.textContent('#sync-why')).toMatch(/Pinned/);
     await page.locator(`[data-testid=history] tr[data-job="${jobs[1]}"] [data-testid=rollback]`).waitFor();
     expect(await page.locator('[data-testid=history] [data-testid=rollback]').count()).toBeGreaterThanOrEqual(3);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'pinned-1280.png'), fullPage: true });
+    // the overview marks it too
+    await page.goto(`${stack.url}/`);
+    await page.locator(`tr[data-sandbox="${SANDBOX}"] [data-testid=pinned-mark]`).waitFor({ timeout: 20_000 });
+    await page.goto(`${stack.url}/sandboxes/${SANDBOX}`);
+    await banner.waitFor({ timeout: 20_000 });
   });
 
   it('the automated policy and self-heal leave the pinned sandbox alone: a moved head is drift but no sync; a manual sync is refused', async () => {
@@ -176,7 +188,13 @@ describe('history, rollback and pins', () => {
     expect(made.code, made.stderr).toBe(0);
     const list = await sdp('snapshot', SANDBOX);
     expect(list.stdout).toMatch(/keep-one\s.*signed off by QA/);
-    expect((await stack.api<SnapshotsResponse>('GET', `/api/sandboxes/${SANDBOX}/snapshots`)).snapshots[0]).toMatchObject({ name: 'keep-one', job: jobs[0], by: 'admin' });
+    expect((await stack.api<SnapshotsResponse>('GET', `/api/sandboxes/${SANDBOX}/snapshots`)).snapshots[0]).toMatchObject({
+      name: 'keep-one',
+      job: jobs[0],
+      by: 'admin',
+      containers: expect.arrayContaining([expect.objectContaining({ service: 'account', branch: BRANCH, commit: commits[0] })]),
+      routes: [{ service: 'account', mode: 'sandbox', target: 'http://account:8080' }],
+    });
     expect((await audit('snapshot'))[0]?.detail).toMatchObject({ name: 'keep-one', job: jobs[0] });
 
     execFileSync('docker', ['rm', '-f', `sandbox-${SANDBOX}-account`]);
@@ -205,6 +223,7 @@ describe('history, rollback and pins', () => {
   it('a rollback from the sandbox page pins it again', async () => {
     await page.locator(`[data-testid=history] tr[data-job="${jobs[1]}"] [data-testid=rollback]`).click();
     await page.fill('[data-testid=rollback-reason]', 'back to two from the UI');
+    await page.screenshot({ path: join(ARTIFACTS, 'rollback-dialog-1280.png') });
     await page.click('[data-testid=confirm-rollback]');
     await page.locator('[data-testid=pinned]').waitFor({ timeout: 20_000 });
     expect(await page.textContent('[data-testid=pinned-reason]')).toContain('back to two from the UI');
@@ -262,5 +281,39 @@ describe('history, rollback and pins', () => {
     expect(await pinned.json()).toMatchObject({ by: 'hist-qa', reason: 'qa holds it' });
     expect((await as(qa, 'DELETE', `/api/sandboxes/${SANDBOX}/pin`)).status).toBe(200);
     expect((await audit('pin')).some((e) => e.actor === 'hist-qa')).toBe(true);
+  });
+
+  it('a SandboxSet-generated sandbox is pinned the same way: its moved branch is drift but no automated sync, until unpinned', async () => {
+    account.commit('set/one', branchApp('set/one', { marker: 'first' }));
+    await stack.writeSpec('set.yaml', `apiVersion: sdp/v1
+kind: SandboxSet
+metadata: { name: hist-previews }
+spec:
+  generator: { service: account, branches: "set/*" }
+  name: "${PREFIX}s-{{slug}}"
+  services:
+    account: { branch: "{{branch}}" }
+  syncPolicy: { automated: true, selfHeal: true }
+`);
+    await stack.api('POST', '/api/refresh');
+    let generated: SandboxSummary | undefined;
+    await stack.waitFor('the set to make a synced sandbox', async () => {
+      generated = (await stack.api<SandboxSummary[]>('GET', '/api/sandboxes')).find((x) => x.name.startsWith(`${PREFIX}s-`));
+      return generated?.sync === 'Synced';
+    }, 120_000, () => JSON.stringify(generated));
+    const name = generated!.name;
+    const pinned = await sdp('pin', name, '--reason', 'preview under test');
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(pinned.stdout).toContain('PINNED');
+    const before = (await stack.api<HistoryResponse>('GET', `/api/sandboxes/${name}/history`)).entries.length;
+    const moved = account.commit('set/one', branchApp('set/one', { marker: 'second' }));
+    await stack.api('POST', '/api/refresh');
+    await stack.waitSandbox(name, (x) => x.drift.some((d) => d.field === 'commit' && d.desired === moved), 'drift to the moved branch');
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await stack.api<HistoryResponse>('GET', `/api/sandboxes/${name}/history`)).entries.length).toBe(before);
+    expect((await stack.sandbox(name))?.pinned).toMatchObject({ by: 'admin', reason: 'preview under test' });
+    expect((await sdp('unpin', name)).code).toBe(0);
+    await stack.waitSandbox(name, (x) => x.sync === 'Synced' && x.pinned === undefined, 'synced to the moved branch once unpinned', 120_000);
+    await stack.removeSpec('set.yaml');
   });
 });

@@ -1,6 +1,7 @@
 // Container logs end to end (issue 16 item 2): a real reconciler and agent, a real container on
 // Docker, its log streamed through the API (NDJSON) and `sdp logs`, tail and follow, the container's
-// secret masked, the role checked, and a followed stream that ends when its container stops.
+// secret masked, the role checked, a flooding container bounded, and a followed stream that ends
+// when its container stops.
 // Sandboxes t-logs-*, Platform t-logs, host ports 32000-32999.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../schema/api.ts';
+import { LOG_LIMITS } from '../../schema/log-limits.ts';
 import { checkAnswer } from '../support/contract.ts';
 import { startLogsFixture, type LogsFixture } from '../support/logs.ts';
 import type { Stack } from '../support/reconciler.ts';
@@ -147,6 +149,31 @@ describe('container logs (issue 16 item 2)', () => {
     const usage = cli(['logs', SANDBOX, 'account', '--tail', 'lots']);
     expect(await usage.exited).toBe(2);
     expect(usage.err()).toContain('--tail lots: a whole number');
+  });
+
+  it('bounds a chatty container: past the burst, lines over the rate are left out and counted; the stream stays live', async () => {
+    const FLOOD = 100_000;
+    const logs = await openLogs('follow=true&tail=0');
+    await logs.next((e) => e.type === 'start');
+    const t0 = Date.now();
+    await writeLine(`yes "flood $(printf '%0100d' 0)" | head -n ${FLOOD}`);
+    // every flood line is either sent or counted as dropped, so the count is exact
+    const seen = () => logs.events.reduce((n, e) => n + (e.type === 'line' && e.text.startsWith('flood ') ? 1 : e.type === 'dropped' ? e.lines : 0), 0);
+    await stack.waitFor('every flood line sent or counted', () => seen() === FLOOD, 60_000, () => `${seen()} of ${FLOOD}`);
+    const elapsed = (Date.now() - t0) / 1000;
+    const sent = logs.events.filter((e) => e.type === 'line' && e.text.startsWith('flood '));
+    const sentBytes = sent.reduce((n, e) => n + (e.type === 'line' ? e.text.length : 0), 0);
+    const dropped = logs.events.filter((e) => e.type === 'dropped');
+    console.log(`flood: ${FLOOD} lines of ${sent[0]?.type === 'line' ? sent[0].text.length : 0} chars in ${elapsed.toFixed(1)} s: ${sent.length} sent (${(sentBytes / 1024).toFixed(0)} KiB), ${FLOOD - sent.length} dropped in ${dropped.length} notices`);
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(dropped[0]).toMatchObject({ message: expect.stringContaining('more than 64 KiB/s') });
+    expect(sentBytes).toBeLessThan(LOG_LIMITS.burstBytes + LOG_LIMITS.bytesPerSecond * (elapsed + 1));
+    // once the flood is over the rate refills: a line a second later comes through
+    await new Promise((r) => setTimeout(r, 1000));
+    await writeLine('echo after-the-flood');
+    await logs.next((e) => e.type === 'line' && e.text === 'after-the-flood');
+    logs.stop();
+    await logs.done;
   });
 
   it('ends a followed stream cleanly when its container stops, and sdp logs -f exits 0 saying so', async () => {

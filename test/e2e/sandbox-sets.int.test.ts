@@ -5,13 +5,18 @@
 // `max` keeps the newest branches. Sandboxes t-set-*, Platform t-set, host ports 30000-30999.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBaselines, removeBaselines, type BaselineSet } from '../../scripts/demo/baseline.ts';
 import { WEBHOOK_SIGNATURE_HEADER, signWebhook } from '../../reconciler/auth/index.ts';
-import type { SandboxSummary, SetView } from '../../schema/api.ts';
-import { Stack, TestRepo, branchApp, httpGet } from '../support/reconciler.ts';
+import type { PlanPreview, SandboxSummary, SetView } from '../../schema/api.ts';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ADMIN_PASSWORD, Stack, TestRepo, branchApp, httpGet } from '../support/reconciler.ts';
 
 const run = promisify(execFile);
+const PROJECT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const WEBHOOK_SECRET = 'set-webhook-secret-for-the-test-91f';
 const BASELINES: BaselineSet = { namePrefix: 't-set-baseline-', label: 't-set-baseline', ports: { payment: 30901 } };
 const savedSecret = process.env['SDP_WEBHOOK_SECRET'];
@@ -149,5 +154,70 @@ describe('a SandboxSet over feature/* of account', () => {
     const [set] = await stack.api<SetView[]>('GET', '/api/sets');
     expect(set).toMatchObject({ max: 2, matched: 3 });
     expect(set!.sandboxes.map((s) => s.branch).sort()).toEqual(['feature/a-b', 'feature/a_b']);
+  });
+
+  it("a pull request's plan shows the set's sandboxes it would keep and drop, and a name clash as an error in both files", async () => {
+    const platform = await readFile(join(stack.specsDir, 'platform.yaml'), 'utf8');
+    const keep = (await generated()).map((s) => s.name);
+    const plan = await stack.api<PlanPreview>('POST', '/api/plan', { files: [{ path: 'platform.yaml', text: platform }, { path: 'previews.yaml', text: setYaml(1) }] });
+    if (!plan.ok) throw new Error(JSON.stringify(plan.errors));
+    expect(plan.removed).toHaveLength(1);
+    expect(keep).toContain(plan.removed[0]);
+    const kept = plan.plans.find((p) => !plan.removed.includes(p.sandbox) && p.sandbox.startsWith('t-set-feature'));
+    expect(kept?.generatedBy?.set).toBe('previews');
+
+    const clash = `apiVersion: sdp/v1\nkind: Sandbox\nmetadata: { name: ${keep[0]} }\nspec:\n  services:\n    account: { branch: main }\n`;
+    const bad = await stack.api<PlanPreview>('POST', '/api/plan', {
+      files: [{ path: 'platform.yaml', text: platform }, { path: 'previews.yaml', text: setYaml(2) }, { path: 'hand.yaml', text: clash }],
+    });
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.errors).toEqual([expect.objectContaining({ file: 'previews.yaml', line: 6, message: expect.stringContaining(`the hand-written Sandbox at hand.yaml:3 has that name`) })]);
+  });
+});
+
+describe('the CLI', () => {
+  const sdp = async (...args: string[]) =>
+    (await run(process.execPath, ['bin/sdp.js', ...args], { cwd: PROJECT, env: { ...process.env, SDP_SERVER: stack.url, SDP_TOKEN: stack.token, NO_COLOR: '1' } })).stdout;
+
+  it('sdp status and get show the set and branch of each generated sandbox; sdp get sets lists the set', async () => {
+    const made = await generated();
+    const status = await sdp('status');
+    for (const s of made) expect(status).toMatch(new RegExp(`${s.name}\\s+previews \\(${s.generatedBy!.branch}\\)`));
+    const sets = await sdp('get', 'sets');
+    expect(sets).toMatch(/previews\s+account\s+feature\/\*\s+2\s+3\s+2\s+yes/);
+    const yaml = await sdp('get', 'sandbox', made[0]!.name, '-o', 'yaml');
+    expect(yaml).toContain('generatedBy:');
+  });
+});
+
+describe('in a real browser', () => {
+  it('the overview groups generated sandboxes under their set; a sandbox page names its set and branch', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    try {
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+      await page.goto(`${stack.url}/login?next=/`);
+      await page.fill('#u', 'admin');
+      await page.fill('#p', ADMIN_PASSWORD);
+      await page.click('button[type=submit]');
+      const head = page.locator('tr.set-head[data-set=previews]');
+      await head.waitFor({ timeout: 20_000 });
+      await expect(head.textContent()).resolves.toContain('SandboxSet previews');
+      const made = (await generated()).map((s) => s.name).sort();
+      // the set's sandboxes are the rows right after its heading
+      const after = await page.$$eval('tr.set-head[data-set=previews] ~ tr[data-sandbox]', (rows) => rows.map((r) => r.getAttribute('data-sandbox')));
+      expect([...after].sort()).toEqual(made);
+      await page.click(`a.name[href="/sandboxes/${made[0]}"]`);
+      const note = page.locator('[data-testid=generated-by]');
+      await note.waitFor({ timeout: 20_000 });
+      const text = (await note.textContent()) ?? '';
+      expect(text).toContain('Made by SandboxSet previews for branch feature/a');
+      expect(text).toContain('previews.yaml:1');
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -2,13 +2,15 @@
 // API) and a full sync runs through the real `sdp up` (reconciler + local agent as a child process,
 // real Docker, a real git smart-HTTP server requiring the token). Then every place either could
 // leak to is searched: the SQLite files, the whole data dir (agent work dir, worktrees, .git
-// configs), every API response, /ws/ui, job logs, all process output, and `docker inspect`. The
+// configs), every API response, /ws/ui, job logs, all process output, the bodies a webhook target
+// of the Platform received (signed with an HMAC key from the store), and `docker inspect`. The
 // secret must be found exactly where it belongs (the service container's env), which proves the
 // search itself can find it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -35,7 +37,10 @@ const SECRET2 = `leak-secret-${randomBytes(12).toString('hex')}`;
 const TOKEN = `leak-token-${randomBytes(12).toString('hex')}`;
 /** a wrong token set first: refused credentials must not be echoed in errors either */
 const BAD_TOKEN = `leak-badtoken-${randomBytes(12).toString('hex')}`;
-const NEEDLES = { secret: SECRET, secret2: SECRET2, token: TOKEN, badToken: BAD_TOKEN };
+/** the HMAC key of the Platform's webhook target (notifications sign with it; it must never be sent) */
+const HOOK = 'leak-hook';
+const HMAC = `leak-hmac-${randomBytes(12).toString('hex')}`;
+const NEEDLES = { secret: SECRET, secret2: SECRET2, token: TOKEN, badToken: BAD_TOKEN, hmac: HMAC };
 
 let stack: Stack;
 let gitServer: GitHttpServer;
@@ -50,6 +55,9 @@ let job: JobView;
 let firstJob: JobView;
 let firstEnv: string[] = [];
 let rejected: StatusView['rejected'] = null;
+/** the webhook receiver on 127.0.0.1 (the notifications suite's range) and the bodies it got */
+let receiver: HttpServer | null = null;
+const notified: string[] = [];
 
 async function freePort(from: number, to: number): Promise<number> {
   for (let port = from; port <= to; port++) {
@@ -155,9 +163,20 @@ describe('leak test (issue 6): secrets and git credentials stay where they belon
     gitServer = await serveGitHttp(join(stack.root, 'repos'), GIT_USER, TOKEN);
     repoUrl = `${gitServer.url}/account.git`;
 
+    const hookPort = await freePort(34900, 34919);
+    receiver = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        notified.push(`${JSON.stringify(req.headers)}\n${Buffer.concat(chunks).toString('utf8')}`);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => receiver!.listen(hookPort, '127.0.0.1', r));
     await stack.writeSpec(
       'platform.yaml',
-      stack.platformYaml({ account: repoUrl }).replace(/^spec:\n/m, `spec:\n  git: { credentials: ${CREDS} }\n`),
+      stack.platformYaml({ account: repoUrl }).replace(/^spec:\n/m, `spec:\n  git: { credentials: ${CREDS} }\n`) +
+        `  notifications:\n    - { name: leak, url: "http://127.0.0.1:${hookPort}/hook", secret: ${HOOK} }\n`,
     );
     await stack.writeSpec(
       'env.yaml',
@@ -189,6 +208,7 @@ spec:
 
     // the secret through the CLI (stdin), the git credentials through the API
     expect(await cli(['secret', 'set', ENV, SECRET_KEY], `${SECRET}\n`)).toContain(`set ${ENV}/${SECRET_KEY}`);
+    expect((await call('PUT', `/api/secrets/${HOOK}/hmac`, { value: HMAC })).status).toBeLessThan(300);
     expect((await call('PUT', `/api/secrets/${CREDS}/username`, { value: GIT_USER })).status).toBeLessThan(300);
     expect((await call('PUT', `/api/secrets/${CREDS}/password`, { value: BAD_TOKEN })).status).toBeLessThan(300);
 
@@ -256,6 +276,8 @@ spec:
     await getJson('/api/secrets');
     await getJson('/api/audit');
     await getJson('/api/me');
+    await stack.waitFor('both syncs notified', () => notified.filter((n) => n.includes('"sync-succeeded"')).length >= 2, 30_000, () => notified.join('\n'));
+    await getJson('/api/notifications');
     await call('GET', '/metrics');
     await call('POST', `/api/sandboxes/${SANDBOX}/sync`, { dryRun: true });
     output += await cli(['secret', 'list']);
@@ -277,6 +299,7 @@ spec:
       });
     }
     await gitServer?.close();
+    await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
     await stack?.stop();
   }, 120_000);
 
@@ -327,6 +350,10 @@ spec:
     expect(hitsIn(JSON.stringify([firstJob, job]))).toEqual([]);
     expect(responses.length).toBeGreaterThan(10);
     for (const r of responses) expect(hitsIn(r.text), r.what).toEqual([]);
+    // the webhook got signed notifications, without any secret in them
+    expect(notified.length).toBeGreaterThanOrEqual(4);
+    expect(notified.every((n) => n.includes('x-sdp-signature-256'))).toBe(true);
+    for (const n of notified) expect(hitsIn(n), n).toEqual([]);
     const ui = stack.uiMessages();
     expect(ui.some((m) => m.type === 'job-log')).toBe(true);
     expect(hitsIn(JSON.stringify(ui))).toEqual([]);

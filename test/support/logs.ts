@@ -1,6 +1,6 @@
 // The logs suites' fixture (test/e2e/logs, test/ui/logs): a stack with one sandbox whose `account`
 // service has the Environment secret LOGS_TOKEN in its env, synced and running.
-import { Stack, branchApp, sandboxYaml, writeToLog } from './reconciler.ts';
+import { Stack, branchApp, cleanupSandboxes, sandboxYaml, writeToLog } from './reconciler.ts';
 
 export interface LogsFixture {
   stack: Stack;
@@ -20,6 +20,18 @@ export async function startLogsFixture(prefix: string, port: number): Promise<Lo
   const env = `${prefix}env`;
   const secret = `logs-secret-${prefix.replace(/-/g, '')}-8d1f2c`;
   const container = `sandbox-${sandbox}-account`;
+  // what a crashed run left behind first; a fixture that fails half-way removes what it made
+  await cleanupSandboxes(prefix);
+  try {
+    await setUp(stack, sandbox, env, secret);
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return { stack, sandbox, container, secret, writeLine: (cmd) => writeToLog(container, cmd) };
+}
+
+async function setUp(stack: Stack, sandbox: string, env: string, secret: string): Promise<void> {
   await stack.start();
   const repo = stack.repo('account');
   repo.commit('develop', branchApp('develop'));
@@ -35,5 +47,4 @@ export async function startLogsFixture(prefix: string, port: number): Promise<Lo
   await stack.waitSandbox(sandbox, (s) => s.sync === 'OutOfSync', 'OutOfSync with its branch resolved');
   await stack.syncAndWait(sandbox);
   await stack.waitSandbox(sandbox, (s) => s.sync === 'Synced', 'Synced');
-  return { stack, sandbox, container, secret, writeLine: (cmd) => writeToLog(container, cmd) };
 }

@@ -22,7 +22,7 @@ import type { NotifyOptions } from '../../reconciler/notify/notifier.ts';
 import type { JobView, Plan, SandboxDetail, SandboxSummary, StatusView, UiMessage } from '../../schema/api.ts';
 import { checkAnswer } from './contract.ts';
 
-export { TestRepo, branchApp, httpGet, writeToLog } from '../../agent/testing/fixtures.ts';
+export { TestRepo, branchApp, cleanupSandboxes, httpGet, writeToLog } from '../../agent/testing/fixtures.ts';
 
 export const ADMIN_PASSWORD = 'test-admin-password-0123';
 
