@@ -2,10 +2,10 @@
 // Persisted per node (live_inventory) so a restarted reconciler shows the last known state until
 // the agents reconnect. Every change calls `onChange` so status is recomputed at once.
 //
-// A node's inventory is one row holding all its objects, so it is written PERSIST_AFTER_MS after it
-// changed (however many events came meanwhile; and on stop), not on every event: with a thousand
-// containers on a node a write per event costs more than the event's evaluation. A crash loses at
-// most that much, which the agents' inventories on reconnect replace anyway.
+// A node's inventory is one row holding all its objects. A full inventory is written as it comes;
+// events are written PERSIST_AFTER_MS after the first (however many came meanwhile; and on stop),
+// not each: with a thousand containers on a node a write per event costs more than the event's
+// evaluation. A crash loses at most that much, which the agents' inventories on reconnect replace.
 import { shared } from '../../core/share.ts';
 import type { AgentEvent, Inventory, LiveContainer, LiveNetwork, LiveRoutes } from '../../schema/protocol.ts';
 import type { Store } from '../store/db.ts';
@@ -52,6 +52,8 @@ export class LiveCache {
       gateways: keep(before?.gateways, inv.gateways, (g) => g.container),
       at: inv.at,
     });
+    // inventories are rare (a connect, a re-read that differs): written at once, as they come
+    this.write(inv.node);
   }
 
   /** An event replaces (or, without `container`, removes) one container and its route table. */
