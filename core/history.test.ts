@@ -55,6 +55,14 @@ describe('rollbackDesired', () => {
     expect(r.sandbox.services.map((d) => [d.hostPort, d.source?.commit])).toEqual(then.containers.filter((c) => c.kind === 'service').map((c) => [9100, c.source?.commit]));
   });
 
+  it('refuses a record that used a secret the spec in force no longer gives the sandbox, naming it', () => {
+    const state = appliedState(s, bindSandbox(s, fakeCommit, digest), digest, () => undefined);
+    const now = desiredSandbox({ secrets: [] });
+    expect(rollbackDesired(state, now)).toEqual({ ok: false, error: expect.stringContaining('secret account-dev/DB_PASSWORD, which the spec in force no longer gives sandbox') });
+    // secrets the spec added since are no obstacle: the record simply did not use them
+    expect(rollbackDesired(appliedState(now, bindSandbox(now, fakeCommit, digest), digest, () => undefined), s).ok).toBe(true);
+  });
+
   it('refuses a record without the commit of a container from git, naming it', () => {
     const state = appliedState(s, bindSandbox(s, fakeCommit, digest), digest, () => undefined);
     const r = rollbackDesired({ ...state, containers: state.containers.filter((c) => c.service !== 'account') });

@@ -56,6 +56,14 @@ export function appliedState(sandbox: DesiredSandbox, bound: BindResult, secretD
  * so a sandbox deleted and added back under other ports is recreated on its ports of now.
  */
 export function rollbackDesired(state: AppliedState, current?: DesiredSandbox): { ok: true; sandbox: DesiredSandbox } | { ok: false; error: string } {
+  // A secret is bound by name at apply time, with its value of now: a record naming one the spec in
+  // force no longer gives the sandbox would hand its current value back to the sandbox's code, past
+  // the lead who took it away (a rollback is only qa's).
+  if (current) {
+    const granted = new Set([...current.services, current.gateway].flatMap((dc) => dc.secrets.map((r) => `${r.environment}/${r.key}`)));
+    const revoked = [...new Set([...state.sandbox.services, state.sandbox.gateway].flatMap((dc) => dc.secrets.map((r) => `${r.environment}/${r.key}`)))].filter((n) => !granted.has(n));
+    if (revoked.length > 0) return { ok: false, error: `it used secret ${revoked.join(', ')}, which the spec in force no longer gives sandbox ${current.name}; a rollback would hand ${revoked.length === 1 ? 'it' : 'them'} back` };
+  }
   const commits = new Map(state.containers.map((c) => [`${c.kind}/${c.service}`, c.commit]));
   const now = new Map([...(current?.services ?? []), ...(current ? [current.gateway] : [])].map((dc) => [dc.name, dc]));
   const pin = <C extends DesiredContainer>(dc: C): C | string => {
