@@ -182,7 +182,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       if (e.action === 'probe' && !info) return; // gone since: its destroy event says so
       if (e.action !== 'probe') monitor.observe(e, info);
       if (!conn.connected) return; // the inventory sent on reconnect covers what was missed
-      send(await containerEvent(e.action, e.name, info));
+      // Live state is kept by name, and an event of a container now gone (its destroy, or a die
+      // read after it) comes late: the name may belong to another container by then (a deploy's
+      // new one took it). Report what holds the name now.
+      const holder = info ?? (await docker.inspect(e.name));
+      send(await containerEvent(e.action, e.name, holder?.Config.Labels?.[LABELS.managed] === 'true' ? holder : undefined));
     }).catch((err: Error) => log.warn({ err: err.message }, 'event not reported'));
   };
   const events = watchEvents(docker, report, (err) => log.warn({ err: err.message }, 'docker event stream failed; retrying'));
