@@ -23,7 +23,10 @@ describe('sdp logs output', () => {
 
   it("on a terminal shows a line's control characters instead of letting them drive it", () => {
     expect(printable('a\x1b]52;c;ZXZpbA==\x07b\tc')).toBe('a\\x1b]52;c;ZXZpbA==\\x07b\tc');
-    expect(renderLogEvent({ ...line, text: '\x1b[2J' }, 'text', yaml, true)).toEqual({ out: '\\x1b[2J' });
-    expect(renderLogEvent({ ...line, text: '\x1b[31mred' }, 'text', yaml, false)).toEqual({ out: '\x1b[31mred' });
+    expect(renderLogEvent({ ...line, text: '\x1b[2J' }, 'text', yaml, { out: true })).toEqual({ out: '\\x1b[2J' });
+    expect(renderLogEvent({ ...line, text: '\x1b[31mred' }, 'text', yaml, { err: true })).toEqual({ out: '\x1b[31mred' });
+    // wide prints stderr's lines on stdout: a terminal there gets them printable whatever stderr is
+    expect(renderLogEvent({ ...line, stream: 'stderr', text: '\x1b[2J' }, 'wide', yaml, { out: true, err: false }).out).toBe('2026-12-01T10:00:00.5Z stderr \\x1b[2J');
+    expect(renderLogEvent({ ...line, stream: 'stderr', text: '\x1b[2J' }, 'text', yaml, { out: true, err: false })).toEqual({ err: '\x1b[2J' });
   });
 });

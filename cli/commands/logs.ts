@@ -25,17 +25,20 @@ export function printable(text: string): string {
   return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** How one event is printed in a format: to stdout, to stderr, or not at all. */
-export function renderLogEvent(e: LogEvent, output: string, structured: (data: unknown) => string, tty = false): { out?: string; err?: string } {
+/**
+ * How one event is printed in a format: to stdout, to stderr, or not at all. `tty` says which of the
+ * two is a terminal: a line is made printable for the one it goes to (wide puts stderr's on stdout).
+ */
+export function renderLogEvent(e: LogEvent, output: string, structured: (data: unknown) => string, tty: { out?: boolean; err?: boolean } = {}): { out?: string; err?: string } {
   if (output === 'json') return { out: JSON.stringify(e) };
   if (output === 'yaml') return { out: `---\n${structured(e)}` };
   switch (e.type) {
     case 'start':
       return {};
     case 'line': {
-      const text = tty ? printable(e.text) : e.text;
-      if (output === 'wide') return { out: `${e.ts ?? '-'} ${e.stream.padEnd(6)} ${text}` };
-      return e.stream === 'stderr' ? { err: text } : { out: text };
+      const shown = (toTerminal: boolean | undefined) => (toTerminal ? printable(e.text) : e.text);
+      if (output === 'wide') return { out: `${e.ts ?? '-'} ${e.stream.padEnd(6)} ${shown(tty.out)}` };
+      return e.stream === 'stderr' ? { err: shown(tty.err) } : { out: shown(tty.out) };
     }
     case 'dropped':
     case 'notice':
@@ -58,7 +61,7 @@ export async function logs(sandbox: string, service: string, o: LogsFlags): Prom
   let end: Extract<LogEvent, { type: 'end' }> | undefined;
   const stream = await streamApi(remote, 'GET /api/sandboxes/{name}/services/{service}/logs', { name: sandbox, service }, { follow: o.follow ? 'true' : undefined, tail: o.tail, since: o.since }, (e) => {
     if (e.type === 'end') end = e;
-    const shown = renderLogEvent(e, output, (d) => yaml?.(d, 'yaml') ?? '', e.type === 'line' && (e.stream === 'stderr' ? process.stderr.isTTY : process.stdout.isTTY));
+    const shown = renderLogEvent(e, output, (d) => yaml?.(d, 'yaml') ?? '', { out: process.stdout.isTTY, err: process.stderr.isTTY });
     if (shown.out !== undefined) process.stdout.write(`${shown.out}\n`);
     if (shown.err !== undefined) process.stderr.write(`${shown.err}\n`);
   });
