@@ -1,7 +1,8 @@
 // The sdp agent: runs on each Docker host, reports what really runs there and executes the
 // reconciler's jobs. See ARCHITECTURE.md ("Interfaces") and schema/protocol.ts for the wire contract.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import pino, { type Logger } from 'pino';
@@ -65,7 +66,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     );
   const workDir = resolve(opts.workDir);
   await mkdir(workDir, { recursive: true });
-  const docker = new DockerHost(opts.dockerSocket);
+  const docker = new DockerHost(opts.dockerSocket, await agentId(workDir));
   await docker.docker.ping().catch((err: Error) => {
     throw new Error(`no Docker engine answers${opts.dockerSocket ? ` on ${opts.dockerSocket}` : ''}: ${err.message}`);
   });
@@ -181,7 +182,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       if (e.action === 'probe' && !info) return; // gone since: its destroy event says so
       if (e.action !== 'probe') monitor.observe(e, info);
       if (!conn.connected) return; // the inventory sent on reconnect covers what was missed
-      send(await containerEvent(e.action, e.name, info));
+      // Live state is kept by name, and an event of a container now gone (its destroy, or a die
+      // read after it) comes late: the name may belong to another container by then (a deploy's
+      // new one took it). Report what holds the name now.
+      const holder = info ?? (await docker.inspect(e.name));
+      send(await containerEvent(e.action, e.name, holder?.Config.Labels?.[LABELS.managed] === 'true' ? holder : undefined));
     }).catch((err: Error) => log.warn({ err: err.message }, 'event not reported'));
   };
   const events = watchEvents(docker, report, (err) => log.warn({ err: err.message }, 'docker event stream failed; retrying'));
@@ -207,4 +212,14 @@ function keepImagesFromEnv(env: NodeJS.ProcessEnv): Partial<AgentRetention> {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`SDP_KEEP_IMAGES=${JSON.stringify(raw)}: must be a whole number (default ${DEFAULT_AGENT_RETENTION.keepImages})`);
   return { keepImages: n };
+}
+
+/** This agent's id (LABELS.agent), made on its first start and kept in its work directory. */
+async function agentId(workDir: string): Promise<string> {
+  const file = join(workDir, 'agent-id');
+  const kept = await readFile(file, 'utf8').catch(() => '');
+  if (/^[0-9a-f]{16}$/.test(kept.trim())) return kept.trim();
+  const id = randomBytes(8).toString('hex');
+  await writeFile(file, id, { mode: 0o600 });
+  return id;
 }

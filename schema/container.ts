@@ -163,6 +163,11 @@ export const LABELS = {
   sandbox: 'sdp.sandbox',
   /** The Platform's name: several sdp installations can share one Docker engine. */
   platform: 'sdp.platform',
+  /**
+   * The agent that created the container (an id kept in its work directory): at start an agent
+   * clears only its own interrupted deploys, never those of another agent on the same engine.
+   */
+  agent: 'sdp.agent',
   /** The SandboxSet that made the sandbox, if one did. */
   set: 'sdp.set',
   service: 'sdp.service',

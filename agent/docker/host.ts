@@ -17,7 +17,8 @@ export class DockerHost {
   /** network name + sandbox + platform -> the ensureNetwork in flight */
   private readonly ensuring = new Map<string, Promise<{ created: boolean }>>();
 
-  constructor(socketPath?: string) {
+  /** `agentId`: put on every container this host creates (LABELS.agent) */
+  constructor(socketPath?: string, readonly agentId?: string) {
     this.docker = new Docker(socketPath ? { socketPath } : {});
   }
 
@@ -59,6 +60,7 @@ export class DockerHost {
    * leftover) and its image missing (404: pulled). Then the create is tried again.
    */
   async createContainer(opts: Docker.ContainerCreateOptions, o: { clearName: () => Promise<unknown>; log: (line: string) => void }): Promise<Docker.Container> {
+    if (this.agentId) opts = { ...opts, Labels: { ...opts.Labels, [LABELS.agent]: this.agentId } };
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.docker.createContainer(opts);

@@ -194,14 +194,17 @@ async function proxyRun(ctx: JobContext, spec: ContainerSpec, plan: RunPlan, rou
  */
 export async function recoverInterruptedDeploys(deps: { docker: DockerHost; proxy: ProxyControl; git: GitWorkspace }): Promise<string[]> {
   const all = await deps.docker.managedContainers();
-  const leftovers = all.filter((c) => c.Name.endsWith(NEXT_SUFFIX));
+  // another agent on this engine may be deploying right now: its `.next` containers are not leftovers
+  // (a container from before agents labelled theirs counts as ours)
+  const ours = (c: Docker.ContainerInspectInfo) => [undefined, deps.docker.agentId].includes(c.Config.Labels?.[LABELS.agent]);
+  const leftovers = all.filter((c) => c.Name.endsWith(NEXT_SUFFIX) && ours(c));
   for (const info of leftovers) {
     await deps.docker.docker.getContainer(info.Id).remove({ force: true });
     await deps.proxy.release(info);
   }
   const kept = all.filter((c) => !leftovers.includes(c));
   // a crash between the switch's rename and its restart policy update
-  for (const info of kept.filter((c) => c.HostConfig.RestartPolicy?.Name === 'no')) {
+  for (const info of kept.filter((c) => ours(c) && c.HostConfig.RestartPolicy?.Name === 'no')) {
     await deps.docker.docker.getContainer(info.Id).update({ RestartPolicy: RESTART_POLICY });
   }
   const mounted = new Set(kept.flatMap((c) => (c.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => resolve(m.Source))));

@@ -56,4 +56,17 @@ describe('LiveCache', () => {
     live.flush();
     store.close();
   });
+
+  it('an event of a renamed container (a deploy switching <name>.next to <name>) leaves no entry under the old name', () => {
+    const store = openStore(':memory:');
+    const live = new LiveCache(store, () => {});
+    const next = { ...container('web.next'), id: 'c1' };
+    live.applyInventory(inventory([{ ...container('web'), id: 'c0' }, next]));
+    // the old container is gone, the new one now answers to the name
+    live.applyEvent({ type: 'event', node: 'n1', action: 'destroy', name: 'web', at: '2026-01-01T00:00:01Z' });
+    live.applyEvent({ type: 'event', node: 'n1', action: 'rename', name: 'web', container: { ...next, name: 'web' }, at: '2026-01-01T00:00:02Z' });
+    expect(live.all().get('n1')?.containers.map((c) => `${c.name}:${c.id}`)).toEqual(['web:c1']);
+    live.flush();
+    store.close();
+  });
 });

@@ -56,10 +56,15 @@ export class LiveCache {
     this.write(inv.node);
   }
 
-  /** An event replaces (or, without `container`, removes) one container and its route table. */
+  /**
+   * An event replaces (or, without `container`, removes) one container and its route table. The
+   * container goes by its name and by its id: a deploy renames `<name>.next` to `<name>`, and the
+   * entry under the old name must not stay behind as an extra container for a prune to remove.
+   */
   applyEvent(ev: AgentEvent): void {
     const inv = this.nodes.get(ev.node) ?? { containers: [], networks: [], gateways: [], at: ev.at };
-    const containers = inv.containers.filter((c) => c.name !== ev.name);
+    const id = ev.container?.id;
+    const containers = inv.containers.filter((c) => c.name !== ev.name && c.id !== id);
     if (ev.container) containers.push(ev.container);
     let gateways = inv.gateways;
     if (ev.routes) {
