@@ -96,6 +96,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     send(inventory);
   });
   const sendInventory = (onlyIfChanged = false) => inventories.request(!onlyIfChanged);
+  // after an event the server's view is no longer the last inventory sent (events can arrive out
+  // of order with reads): the next re-read is sent even if it equals that one
+  const sendEvent = (msg: AgentMessage) => {
+    lastSent = '';
+    send(msg);
+  };
   /** One container as Docker has it now (gone: no `container`), as an event; a gateway's with its routes. */
   const containerEvent = async (action: string, name: string, info: Docker.ContainerInspectInfo | undefined, withRoutes = false): Promise<AgentMessage> => {
     const msg: AgentMessage = { type: 'event', node: opts.name, action, name: info ? info.Name.replace(/^\//, '') : name, at: new Date().toISOString() };
@@ -117,7 +123,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         return info && info.Config.Labels?.[LABELS.managed] !== 'true' ? undefined : containerEvent('job', name, info, true);
       }),
     );
-    for (const msg of msgs) if (msg) send(msg);
+    for (const msg of msgs) if (msg) sendEvent(msg);
+    // and a full read after it, not waited for (coalesced with the other jobs'): what Docker's
+    // events still have on their way cannot leave the server's view behind for long
+    void sendInventory().catch((err: Error) => log.warn({ err: err.message }, 'inventory after a job failed'));
   };
   const retention: Retention = new Retention(
     { docker, git, workDir, busy: () => runner.busy, log, onDisk: (disk) => send({ type: 'disk', node: opts.name, disk }) },
@@ -186,7 +195,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       // read after it) comes late: the name may belong to another container by then (a deploy's
       // new one took it). Report what holds the name now.
       const holder = info ?? (await docker.inspect(e.name));
-      send(await containerEvent(e.action, e.name, holder?.Config.Labels?.[LABELS.managed] === 'true' ? holder : undefined));
+      sendEvent(await containerEvent(e.action, e.name, holder?.Config.Labels?.[LABELS.managed] === 'true' ? holder : undefined));
     }).catch((err: Error) => log.warn({ err: err.message }, 'event not reported'));
   };
   const events = watchEvents(docker, report, (err) => log.warn({ err: err.message }, 'docker event stream failed; retrying'));
