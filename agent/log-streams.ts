@@ -8,8 +8,9 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { LABELS } from '../schema/container.ts';
 import { LOG_LIMITS, type AgentMessage, type LogLimits, type LogEntry, type LogsEndReason, type LogsOpen } from '../schema/protocol.ts';
+import { logTimeKey } from '../schema/log-time.ts';
 import type { DockerHost } from './docker/host.ts';
-import { LogDecoder, TokenBucket, splitTimestamp, tsKey, type RawLine } from './docker/logs.ts';
+import { LogDecoder, TokenBucket, splitTimestamp, type RawLine } from './docker/logs.ts';
 import { nextName } from './jobs/deploy.ts';
 import { Redactor } from './redact.ts';
 
@@ -105,7 +106,7 @@ class LogStream {
         // that second is skipped by time, so a container started again repeats nothing)
         this.notice = `container ${req.container} was replaced (${next.why}); following the new one`;
         this.flush();
-        this.after = this.lastTs ? tsKey(this.lastTs) : undefined;
+        this.after = this.lastTs ? logTimeKey(this.lastTs) : undefined;
         // no line shown yet: what the successor wrote since this stream was opened
         read = { tail: this.limits.tailMax, since: Math.floor((this.lastTs ? Date.parse(this.lastTs) : this.openedAt) / 1000) };
         info = next.info;
@@ -174,7 +175,7 @@ class LogStream {
   private line(raw: RawLine, redactor: Redactor): void {
     if (this.cancelled) return;
     const { ts, text } = splitTimestamp(raw.text);
-    if (this.after !== undefined && ts !== undefined && tsKey(ts) <= this.after) return;
+    if (this.after !== undefined && ts !== undefined && logTimeKey(ts) <= this.after) return;
     // the rate is counted before masking, so a flood costs no masking work
     if (!this.bucket.take(raw.text.length + 40, Date.now())) {
       this.dropped++;

@@ -115,11 +115,6 @@ export function splitTimestamp(line: string): { ts?: string; text: string } {
   return m ? { ts: m[1] as string, text: line.slice(m[0].length) } : { text: line };
 }
 
-/** A Docker timestamp that sorts as text: the fraction padded to nanoseconds (Docker trims its zeros). */
-export function tsKey(ts: string): string {
-  return ts.replace(/(?:\.(\d+))?Z$/, (_, f: string | undefined) => `.${(f ?? '').padEnd(9, '0')}Z`);
-}
-
 /** A token bucket: `rate` units a second, up to `burst` saved. Pure: the caller says what time it is. */
 export class TokenBucket {
   private tokens: number;

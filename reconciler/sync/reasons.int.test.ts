@@ -4,14 +4,14 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, signIn } from '../../test/support/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROXY_ADMIN_SOCKET } from '../../schema/container.ts';
 import type { SandboxSummary, StatusReason } from '../../schema/api.ts';
 import { ADMIN_PASSWORD, branchApp, sandboxYaml, startStack, type Stack } from '../../test/support/reconciler.ts';
 
 const PREFIX = 't-core-';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 let stack: Stack;
 let browser: Browser | undefined;
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
   const account = stack.repo('account');
   account.commit('main', branchApp('main'));
   await stack.writeSpec('platform.yaml', stack.platformYaml({ account: account.url }));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -43,10 +43,7 @@ async function uiReason(name: string): Promise<string> {
   const ctx = await browser.newContext();
   try {
     const page = await ctx.newPage();
-    await page.goto(`${stack.url}/login?next=/sandboxes/${name}`);
-    await page.fill('#u', 'admin');
-    await page.fill('#p', ADMIN_PASSWORD);
-    await page.click('button[type=submit]');
+    await signIn(page, stack.url, `/sandboxes/${name}`, 'admin', ADMIN_PASSWORD);
     const reason = page.locator('[data-testid=sync-reason]');
     await reason.waitFor({ timeout: 30_000 });
     return (await reason.textContent()) ?? '';

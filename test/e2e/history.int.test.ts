@@ -10,7 +10,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, signIn } from '../support/browser.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditPage, HistoryResponse, SandboxDetail, SandboxSummary, SnapshotsResponse } from '../../schema/api.ts';
 import { cleanupBuiltImages } from '../../agent/testing/fixtures.ts';
@@ -21,7 +22,6 @@ const SANDBOX = `${PREFIX}a`;
 const BRANCH = 'feature/h';
 /** screenshots of the pinned sandbox page, for a person to look at */
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-artifacts', 'history');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 /** automated sync and self-heal on: everything the pin must hold back */
 const SPEC = sandboxYaml(SANDBOX, { account: BRANCH }, { syncPolicy: '{ automated: true, selfHeal: true, prune: false }' });
 
@@ -77,7 +77,7 @@ beforeAll(async () => {
   commits.push(account.commit(BRANCH, branchApp(BRANCH, { marker: 'one' })));
   await stack.writeSpec('platform.yaml', stack.platformYaml({ account: account.url }));
   await stack.writeSpec('sandbox.yaml', SPEC);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
 });
 
@@ -143,10 +143,7 @@ describe('history, rollback and pins', () => {
   });
 
   it('the sandbox page shows the pin (who, why) and the history with its Roll back actions; the overview marks it pinned', async () => {
-    await page.goto(`${stack.url}/login?next=/sandboxes/${SANDBOX}`);
-    await page.fill('#u', 'admin');
-    await page.fill('#p', ADMIN_PASSWORD);
-    await page.click('button[type=submit]');
+    await signIn(page, stack.url, `/sandboxes/${SANDBOX}`, 'admin', ADMIN_PASSWORD);
     const banner = page.locator('[data-testid=pinned]');
     await banner.waitFor({ timeout: 20_000 });
     expect(await banner.textContent()).toContain(`job ${jobs[0]}`);

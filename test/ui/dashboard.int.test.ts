@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { NETWORK_CHANGED, gotoRetrying, launchChromium } from '../support/browser.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type Agent } from '../../agent/index.ts';
 import { startReconciler } from '../../reconciler/index.ts';
@@ -34,7 +35,6 @@ const PORTS = {
   baselines: { account: 23901, payment: 23902, user: 23903, notification: 23904 } as Record<string, number>,
 };
 const BASELINES: BaselineSet = { namePrefix: `${PREFIX}baseline-`, label: 'ui-baseline', ports: PORTS.baselines };
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } };
 
 async function docker(...args: string[]): Promise<string> {
@@ -160,7 +160,6 @@ const pageErrors: string[] = [];
  * code-download errors it causes within a moment of such a change are not counted as defects.
  */
 let lastNetworkChange = 0;
-const NETWORK_CHANGED = 'net::ERR_NETWORK_CHANGED';
 const afterNetworkChange = (text: string): boolean =>
   Date.now() - lastNetworkChange < 10_000 && /dynamically imported module|Failed to fetch|NetworkError/.test(text);
 
@@ -186,17 +185,7 @@ function watchErrors(p: Page): void {
 }
 
 /** page.goto, again when Chromium dropped the navigation because a network interface changed. */
-async function go(p: Page, url: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await p.goto(url);
-      return;
-    } catch (err) {
-      if (attempt >= 3 || !(err instanceof Error) || !err.message.includes(NETWORK_CHANGED)) throw err;
-      lastNetworkChange = Date.now();
-    }
-  }
-}
+const go = (p: Page, url: string): Promise<void> => gotoRetrying(p, url, () => (lastNetworkChange = Date.now()));
 
 /** Full page load of `path`; waits for `ready`, and on a timeout keeps a screenshot and what the page reported. */
 async function open(p: Page, url: string, ready: string, label: string): Promise<void> {
@@ -264,7 +253,7 @@ describe('dashboard in a real browser', () => {
       workDir: join(root, 'agent'),
     });
 
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     // bypassCSP: axe-core is injected into the page; the dashboard's own CSP stays as it is
     desktop = await browser.newContext({ viewport: VIEWPORTS.desktop, bypassCSP: true });
     page = await desktop.newPage();

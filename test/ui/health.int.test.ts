@@ -11,17 +11,17 @@ import { statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, branchApp, sandboxYaml, startStack, type Stack } from '../support/reconciler.ts';
 import { PROJECT } from '../e2e/harness.ts';
+import { launchChromium, signIn } from '../support/browser.ts';
 
 const run = promisify(execFile);
 const PREFIX = 't-health-ui-';
 const SANDBOX = `${PREFIX}app`;
 const CONTAINER = `sandbox-${SANDBOX}-account`;
 const ARTIFACTS = join(PROJECT, 'test-artifacts', 'ui');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 let stack: Stack;
 let browser: Browser | undefined;
@@ -43,7 +43,7 @@ beforeAll(async () => {
   await stack.waitSandbox(SANDBOX, (s) => s.drift.some((d) => d.resource === 'service/account' && d.change === 'missing'), 'its branch resolved');
   await stack.syncAndWait(SANDBOX);
 
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   page.on('pageerror', (e) => pageErrors.push(`${e.name}: ${e.message}`));
 }, 240_000);
@@ -57,11 +57,7 @@ describe('sandbox page: live health', () => {
   const row = () => page.locator('[data-testid=services] tr[data-service=account]');
 
   it('shows each running service checked, with restarts, CPU and memory', async () => {
-    await page.goto(`${stack.url}/login?next=/sandboxes/${SANDBOX}`);
-    await page.fill('#u', 'admin');
-    await page.fill('#p', ADMIN_PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${stack.url}/sandboxes/${SANDBOX}`);
+    await signIn(page, stack.url, `/sandboxes/${SANDBOX}`, 'admin', ADMIN_PASSWORD);
     await expect.poll(() => row().getByTestId('service-health').textContent(), { timeout: 20_000 }).toMatch(/^\s*healthy\s*$/);
     expect(await page.locator('[data-testid=services] tr[data-service=gateway] [data-testid=service-health]').textContent()).toMatch(/healthy/);
     expect(await row().getByTestId('service-restarts').textContent()).toBe('0');

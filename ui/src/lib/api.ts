@@ -48,8 +48,9 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   try {
     res = await fetch(path, init);
   } catch (err) {
-    // a dropped connection (a phone changing networks): a GET is safe to ask again, once
-    if (method !== 'GET') throw err;
+    // a dropped connection (a phone changing networks): a GET is safe to ask again, once, and so is
+    // signing in (either answer is a fresh session)
+    if (method !== 'GET' && path !== '/api/login') throw err;
     await new Promise((r) => setTimeout(r, 400));
     res = await fetch(path, init);
   }
@@ -134,11 +135,11 @@ export const api = {
 export async function streamLogs(
   sandbox: string,
   service: string,
-  query: { follow: boolean; tail: number },
+  query: { follow: boolean; tail: number; since?: string },
   onEvent: (e: LogEvent) => void,
   signal: AbortSignal,
 ): Promise<void> {
-  const { path } = routeUrl('GET /api/sandboxes/{name}/services/{service}/logs', { name: sandbox, service }, { follow: query.follow, tail: query.tail });
+  const { path } = routeUrl('GET /api/sandboxes/{name}/services/{service}/logs', { name: sandbox, service }, { follow: query.follow, tail: query.tail, since: query.since });
   const res = await fetch(path, { headers: { accept: 'application/x-ndjson' }, credentials: 'same-origin', signal });
   if (!res.ok || !res.body) {
     if (res.status === 401) onUnauthorized();
