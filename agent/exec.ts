@@ -8,14 +8,20 @@
 // gone after a while with nothing to run; it ends its children when the agent goes away.
 import { spawn, type ChildProcess } from 'node:child_process';
 
+/** The agent's environment without its own SDP_ settings, read once: reading process.env is slow, and every git run asks. */
+let inherited: Record<string, string> | undefined;
+
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('SDP_')) env[k] = v;
-  return { ...env, ...extra };
+  if (!inherited) {
+    inherited = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('SDP_')) inherited[k] = v;
+  }
+  return { ...inherited, ...extra };
 }
 
 export interface RunOptions {
   cwd?: string;
+  /** set on top of the environment the helper inherited (the agent's, without SDP_ settings) */
   env?: Record<string, string>;
   /** Called with each line of stdout and stderr as it comes. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
@@ -37,7 +43,7 @@ process.on('message', (m) => {
   if (m.kill) return void kids.get(m.id)?.kill('SIGKILL');
   let child;
   try {
-    child = spawn(m.cmd, m.args, { cwd: m.cwd, env: m.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(m.cmd, m.args, { cwd: m.cwd, env: m.env ? { ...process.env, ...m.env } : process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     return send({ id: m.id, error: String(err && err.message) });
   }
@@ -71,7 +77,7 @@ class Spawner {
   private seq = 0;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  run(cmd: string, args: string[], opts: { cwd?: string; env: Record<string, string> }, p: Omit<Pending, 'helper' | 'cmd'>): () => void {
+  run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string> }, p: Omit<Pending, 'helper' | 'cmd'>): () => void {
     const helper = this.ensure();
     const id = ++this.seq;
     this.pending.set(id, { ...p, helper, cmd });
@@ -126,7 +132,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     const out = { stdout: '', stderr: '' };
     const pending = { stdout: '', stderr: '' };
     let timer: NodeJS.Timeout | undefined;
-    const kill = spawner.run(cmd, args, { ...(opts.cwd ? { cwd: opts.cwd } : {}), env: opts.env ?? childEnv() }, {
+    const kill = spawner.run(cmd, args, { ...(opts.cwd ? { cwd: opts.cwd } : {}), ...(opts.env ? { env: opts.env } : {}) }, {
       onChunk: (stream, chunk) => {
         out[stream] += chunk;
         if (!opts.onLine) return;

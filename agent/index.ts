@@ -43,6 +43,8 @@ export interface AgentOptions {
 }
 
 const RESCAN_INTERVAL_MS = 5000;
+/** A full inventory read follows the last job's report by this long, once no job runs. */
+const SETTLE_MS = 200;
 
 export interface Agent {
   stop(): Promise<void>;
@@ -124,9 +126,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       }),
     );
     for (const msg of msgs) if (msg) sendEvent(msg);
-    // and a full read after it, not waited for (coalesced with the other jobs'): what Docker's
-    // events still have on their way cannot leave the server's view behind for long
-    void sendInventory().catch((err: Error) => log.warn({ err: err.message }, 'inventory after a job failed'));
+    settleRead();
+  };
+  // and a full read once the jobs are done (one for a burst of deploys, not one per job: each inspects
+  // every managed container while Docker is busy starting the others), so that what Docker's events
+  // still have on their way cannot leave the server's view behind for long
+  let settleTimer: NodeJS.Timeout | undefined;
+  const settleRead = () => {
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(() => {
+      if (runner.busy) return settleRead();
+      void sendInventory().catch((err: Error) => log.warn({ err: err.message }, 'inventory after jobs failed'));
+    }, SETTLE_MS);
   };
   const retention: Retention = new Retention(
     { docker, git, workDir, busy: () => runner.busy, log, onDisk: (disk) => send({ type: 'disk', node: opts.name, disk }) },
@@ -181,15 +192,25 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // a stream's reader is on the other end of this connection: with it gone, nobody reads
   const conn: AgentConnection = new AgentConnection({ url: opts.server, token: opts.token, log, onOpen, onMessage, onClose: () => logStreams.cancelAll() });
 
-  // one event at a time, so a 'die' is never reported after the 'destroy' that followed it
+  // One event at a time, so a 'die' is never reported after the 'destroy' that followed it. The events
+  // of one container that wait in line together are read once, and reported as one (a deploy's
+  // create, connect and start come within milliseconds, while the line waits on an inspect that
+  // Docker holds until a start finishes).
   let queue = Promise.resolve();
-  const report = (e: DockerEvent) => {
+  const waiting = new Map<string, DockerEvent[]>();
+  const report = (first: DockerEvent) => {
+    const queued = waiting.get(first.id);
+    if (queued) return void queued.push(first);
+    const batch = [first];
+    waiting.set(first.id, batch);
     queue = queue.then(async () => {
+      waiting.delete(first.id);
+      const e = batch[batch.length - 1]!;
       const info = e.action === 'destroy' ? undefined : await docker.inspect(e.id);
       // a network event names any container on an sdp network: only sdp's own are reported
-      if (e.action.startsWith('network-') && info?.Config.Labels?.[LABELS.managed] !== 'true') return;
-      if (e.action === 'probe' && !info) return; // gone since: its destroy event says so
-      if (e.action !== 'probe') monitor.observe(e, info);
+      if (batch.every((b) => b.action.startsWith('network-')) && info?.Config.Labels?.[LABELS.managed] !== 'true') return;
+      if (batch.every((b) => b.action === 'probe') && !info) return; // gone since: its destroy event says so
+      for (const b of batch) if (b.action !== 'probe') monitor.observe(b, info);
       if (!conn.connected) return; // the inventory sent on reconnect covers what was missed
       // Live state is kept by name, and an event of a container now gone (its destroy, or a die
       // read after it) comes late: the name may belong to another container by then (a deploy's
@@ -208,6 +229,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       clearInterval(rescan);
       logStreams.cancelAll();
       await runner.idle(30_000);
+      clearTimeout(settleTimer);
       await git.idle(10_000);
       await retention.stop();
       await conn.stop();

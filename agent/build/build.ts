@@ -49,7 +49,7 @@ export async function prepareRun(ctx: BuildContext): Promise<RunPlan> {
     case 'host': {
       const { worktree } = needSource(ctx);
       ctx.log(`$ ${build.command}`);
-      const res = await run('sh', ['-c', build.command], { cwd: worktree, env: childEnv(), onLine: (l) => ctx.log(l), timeoutMs: HOST_BUILD_TIMEOUT_MS });
+      const res = await run('sh', ['-c', build.command], { cwd: worktree, onLine: (l) => ctx.log(l), timeoutMs: HOST_BUILD_TIMEOUT_MS });
       if (res.code !== 0) throw new Error(`build command exited with ${res.code}`);
       return { image: build.image, cmd: build.run, binds: [`${worktree}:${build.mount ?? DEFAULT_MOUNT}`] };
     }

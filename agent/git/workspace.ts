@@ -5,7 +5,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BranchTip, Credentials } from '../../schema/protocol.ts';
-import { childEnv, run, type RunResult } from '../exec.ts';
+import { run, type RunResult } from '../exec.ts';
 import { KeyedLock } from '../lock.ts';
 import { gitAuth, writeAskpass, type GitAuth } from './credentials.ts';
 import { mirrorKey } from './url.ts';
@@ -214,7 +214,7 @@ export class GitWorkspace {
 
   private async revParse(dir: string, rev: string, worktree = false): Promise<string | undefined> {
     const args = worktree ? ['-C', dir] : ['--git-dir', dir];
-    const res = await run('git', [...args, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { env: childEnv() });
+    const res = await run('git', [...args, 'rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
     return res.code === 0 ? res.stdout.trim() : undefined;
   }
 
@@ -226,7 +226,7 @@ export class GitWorkspace {
   private async git(args: string[], auth: GitAuth): Promise<RunResult> {
     // credential.helper= drops every configured helper, so nothing stores what askpass answers
     const res = await run('git', ['-c', 'credential.helper=', ...args], {
-      env: childEnv({ GIT_TERMINAL_PROMPT: '0', ...auth.env }),
+      env: { GIT_TERMINAL_PROMPT: '0', ...auth.env },
       timeoutMs: 300_000,
     });
     const verb = args[0] === '--git-dir' ? args[2] : args[0];

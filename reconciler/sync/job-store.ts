@@ -2,7 +2,7 @@
 // sync_history row per finished sync. Reads assemble the API's JobView / JobSummary. A job keeps
 // its first `jobLogLines` log lines (a chatty build cannot fill the database); finished jobs are
 // pruned by count and age as new ones finish (store/retention.ts).
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { JobStatus, JobSummary, JobView, LogLine, Plan, PlanAction, StepStatus, StepView } from '../../schema/api.ts';
 import type { SyncRecord } from '../../core/evaluate.ts';
 import type { Store } from '../store/db.ts';
@@ -24,16 +24,75 @@ export interface NewJob {
 /** Characters kept of one log line. */
 const LOG_LINE_CHARS = 4096;
 
+const p = (name: string) => sql.placeholder(name);
+
 export class JobStore {
   /** syncRecord per sandbox: read on every evaluation of every sandbox, changed only by this class */
   private readonly records = new Map<string, SyncRecord>();
   /** per running job: log lines stored and dropped past the limit */
   private readonly logCounts = new Map<string, { kept: number; dropped: number }>();
 
+  // Prepared once: a sync writes a step update or a log line for every message of its agents, and
+  // every progress push reads the steps and summary back; building a query costs more than running it.
+  private readonly updateStep;
+  private readonly insertLog;
+  private readonly selectSteps;
+  private readonly selectSummary;
+
   constructor(
     private readonly store: Store,
     private readonly retention: Retention = DEFAULT_RETENTION,
-  ) {}
+  ) {
+    const db = store.db;
+    // a patch sets only the fields it has (an absent one is bound as null and keeps the stored value)
+    this.updateStep = db
+      .update(jobSteps)
+      .set({
+        status: sql`coalesce(${p('status')}, ${jobSteps.status})`,
+        message: sql`coalesce(${p('message')}, ${jobSteps.message})`,
+        startedAt: sql`coalesce(${p('startedAt')}, ${jobSteps.startedAt})`,
+        finishedAt: sql`coalesce(${p('finishedAt')}, ${jobSteps.finishedAt})`,
+      })
+      .where(and(eq(jobSteps.jobId, p('jobId')), eq(jobSteps.stepId, p('stepId'))))
+      .prepare();
+    this.insertLog = db.insert(jobLogs).values({ jobId: p('jobId'), stepId: p('stepId'), stream: p('stream'), line: p('line'), at: p('at') }).prepare();
+    // what a StepView shows: not the stored agent job, which is most of the row
+    this.selectSteps = db
+      .select({
+        stepId: jobSteps.stepId,
+        wave: jobSteps.wave,
+        kind: jobSteps.kind,
+        resource: jobSteps.resource,
+        node: jobSteps.node,
+        change: jobSteps.change,
+        reason: jobSteps.reason,
+        status: jobSteps.status,
+        message: jobSteps.message,
+        startedAt: jobSteps.startedAt,
+        finishedAt: jobSteps.finishedAt,
+      })
+      .from(jobSteps)
+      .where(eq(jobSteps.jobId, p('jobId')))
+      .orderBy(asc(jobSteps.seq))
+      .prepare();
+    // a JobSummary: not the stored plan
+    this.selectSummary = db
+      .select({
+        id: jobs.id,
+        sandbox: jobs.sandbox,
+        status: jobs.status,
+        user: jobs.user,
+        revision: jobs.revision,
+        prune: jobs.prune,
+        dryRun: jobs.dryRun,
+        createdAt: jobs.createdAt,
+        finishedAt: jobs.finishedAt,
+        error: jobs.error,
+      })
+      .from(jobs)
+      .where(eq(jobs.id, p('jobId')))
+      .prepare();
+  }
 
   create(j: NewJob, at: string): void {
     this.records.delete(j.sandbox);
@@ -77,7 +136,7 @@ export class JobStore {
   }
 
   setStep(jobId: string, stepId: string, patch: { status?: StepStatus; message?: string; startedAt?: string; finishedAt?: string }): void {
-    this.store.db.update(jobSteps).set(patch).where(and(eq(jobSteps.jobId, jobId), eq(jobSteps.stepId, stepId))).run();
+    this.updateStep.run({ jobId, stepId, status: patch.status ?? null, message: patch.message ?? null, startedAt: patch.startedAt ?? null, finishedAt: patch.finishedAt ?? null });
   }
 
   /** A step the sync added on the way (live changed since it was planned), after the planned ones. */
@@ -114,7 +173,7 @@ export class JobStore {
     }
     count.kept++;
     const line = log.line.length > LOG_LINE_CHARS ? `${log.line.slice(0, LOG_LINE_CHARS)}… (${log.line.length - LOG_LINE_CHARS} more characters)` : log.line;
-    this.store.db.insert(jobLogs).values({ jobId, stepId: log.step ?? null, stream: log.stream, line, at: log.at }).run();
+    this.insertLog.run({ jobId, stepId: log.step ?? null, stream: log.stream, line, at: log.at });
   }
 
   finish(jobId: string, status: Extract<JobStatus, 'succeeded' | 'failed'>, at: string, error?: string): void {
@@ -196,12 +255,8 @@ export class JobStore {
   }
 
   steps(jobId: string): StepView[] {
-    return this.store.db
-      .select()
-      .from(jobSteps)
-      .where(eq(jobSteps.jobId, jobId))
-      .orderBy(asc(jobSteps.seq))
-      .all()
+    return this.selectSteps
+      .all({ jobId })
       .map((s) => ({
         id: s.stepId,
         wave: s.wave,
@@ -218,7 +273,7 @@ export class JobStore {
   }
 
   summary(jobId: string): JobSummary | undefined {
-    const row = this.store.db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+    const row = this.selectSummary.get({ jobId });
     return row ? summary(row) : undefined;
   }
 
@@ -236,7 +291,7 @@ export class JobStore {
   }
 }
 
-function summary(row: typeof jobs.$inferSelect): JobSummary {
+function summary(row: Omit<typeof jobs.$inferSelect, 'plan' | 'trigger' | 'fingerprint' | 'startedAt'>): JobSummary {
   return {
     id: row.id,
     sandbox: row.sandbox,
