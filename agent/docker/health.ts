@@ -10,10 +10,36 @@ export type Probe = { ok: true } | { ok: false; reason: string };
 
 /** Without a health spec the port must accept a connection within this long. */
 const PORT_BUDGET_MS = 15_000;
-const PORT_INTERVAL_MS = 100;
+const PORT_INTERVAL_MS = 25;
 
 /** The first polls come this fast, doubling up to the spec's interval: an app up in 30 ms is seen in 30 ms. */
 const FIRST_POLL_MS = 10;
+/** While polling fast, whether the container still runs is asked this often, not after every attempt. */
+const LIVENESS_MS = 500;
+
+/**
+ * Whether the container has been seen exited, answered at once: `stillRunning` (a Docker inspect) is
+ * asked in the background at most every LIVENESS_MS. During a burst of deploys Docker answers an
+ * inspect only after the starts it is busy with, and a poll that waited on it would see the app up
+ * that much later.
+ */
+function exitWatch(stillRunning: () => Promise<boolean>): () => boolean {
+  let exited = false;
+  let asking = false;
+  let last = Date.now();
+  return () => {
+    if (!exited && !asking && Date.now() - last >= LIVENESS_MS) {
+      asking = true;
+      void stillRunning()
+        .then((running) => (exited ||= !running), () => undefined)
+        .finally(() => {
+          asking = false;
+          last = Date.now();
+        });
+    }
+    return exited;
+  };
+}
 
 /**
  * GET http://<ip>:<port><path> until a 2xx/3xx answer: `retries + 1` attempts, `intervalMs` apart,
@@ -29,13 +55,14 @@ export async function httpHealth(
 ): Promise<Probe> {
   const url = `http://${ip}:${port}${health.path.startsWith('/') ? health.path : `/${health.path}`}`;
   let last = 'no attempt';
-  // asked only after a failed attempt: an answer says it runs, and Docker holds a starting container's
-  // lock, so an inspect costs the most when the other deploys' starts are busy
+  // asked only after a failed attempt (an answer says it runs), and while polling fast only now and
+  // then (exitWatch)
   const exited = async () => !(await stillRunning());
+  const seenExited = exitWatch(stillRunning);
   for (let delay = FIRST_POLL_MS; delay < health.intervalMs; delay *= 2) {
     const quick = await probe(url, health.timeoutMs);
     if (quick === undefined) return { ok: true };
-    if (await exited()) return { ok: false, reason: 'container exited during its health check' };
+    if (seenExited()) return { ok: false, reason: 'container exited during its health check' };
     last = quick;
     await sleep(delay);
   }
@@ -96,6 +123,7 @@ export async function portOpen(ip: string, port: number, stillRunning: () => Pro
   const deadline = Date.now() + budgetMs;
   let last = 'no attempt';
   let delay = FIRST_POLL_MS;
+  const seenExited = exitWatch(stillRunning);
   while (Date.now() < deadline) {
     try {
       await tcpConnect(ip, port, 1000);
@@ -103,7 +131,7 @@ export async function portOpen(ip: string, port: number, stillRunning: () => Pro
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }
-    if (!(await stillRunning())) return { ok: false, reason: 'container exited before its port opened' };
+    if (seenExited()) return { ok: false, reason: 'container exited before its port opened' };
     await sleep(delay);
     delay = Math.min(delay * 2, PORT_INTERVAL_MS);
   }

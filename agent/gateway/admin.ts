@@ -40,7 +40,7 @@ export async function waitAdmin(socket: string, budgetMs = 15_000): Promise<unkn
   const deadline = Date.now() + budgetMs;
   let last = '';
   // fast at first: Caddy usually answers within a few ms of binding
-  for (let delay = 5; Date.now() < deadline; delay = Math.min(delay * 2, 100)) {
+  for (let delay = 5; Date.now() < deadline; delay = Math.min(delay * 2, 25)) {
     try {
       const res = await adminRequest(socket, 'GET', '/config/', undefined, 2000);
       if (res.status === 200) return JSON.parse(res.text) as unknown;

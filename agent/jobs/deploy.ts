@@ -76,7 +76,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
         // No restart policy while it is temporary: after a crash mid-deploy, a Docker restart must not
         // bring it back onto the host port (the agent removes it at start); set at the switch
         const opts = createOptions(spec, plan, env, temp, adapter);
-        opts.HostConfig = { ...opts.HostConfig, RestartPolicy: { Name: 'no' } };
+        if (spec.hostPort !== undefined) opts.HostConfig = { ...opts.HostConfig, RestartPolicy: { Name: 'no' } };
         const c = await docker.createContainer(opts, { clearName: () => removeContainer(ctx, temp, spec.sandbox), log: ctx.logger('create') });
         if (spec.files.length) await c.putArchive(await tarFiles(spec.files), { path: '/' });
         return c;
@@ -106,16 +106,23 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
       log(`stopping ${spec.name} to free host port ${spec.hostPort}`);
       await ctx.step('stop', () => docker.docker.getContainer(old!.Id).stop({ t: STOP_TIMEOUT_S }));
     }
-    await ctx.step('start', () => created.start());
-    const info = await created.inspect();
+    // the inspect gives the address on the sandbox network the checks go to
+    const info = await ctx.step('start', async () => {
+      await created.start();
+      return created.inspect();
+    });
     const routes = () => ctx.step('routes', () => gateways.apply(info, job.gateway!.adapter, job.gateway!.routes, ctx.logger('routes')));
     const health = () => ctx.step('health', () => checkHealth(ctx, spec, info));
     let probe: Probe;
-    // A proxy gateway started with its routes in its startup config: reading them back and its
-    // health check both wait for the one Caddy to come up, so they wait together. Any other
-    // gateway gets its routes first (its health may be answered through them).
-    if (job.gateway && proxyDir) [, probe] = await Promise.all([routes(), health()]);
-    else {
+    if (job.gateway && proxyDir) {
+      // A proxy gateway is sdp's Caddy, started with its routes in its startup config: its admin
+      // socket answering with them is its health check (Caddy serves the admin of a config only once
+      // that config's listeners are bound). Not a connect to its address: right after a start during
+      // a burst of them, a new container's address can take a few hundred ms to carry traffic.
+      await routes();
+      probe = { ok: true };
+    } else {
+      // any other gateway gets its routes first (its health may be answered through them)
       if (job.gateway) await routes();
       probe = await health();
     }
@@ -145,7 +152,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
       await docker.docker.getContainer(old.Id).remove({ force: true });
       await gateways.proxy.release(old);
     }
-    await Promise.all([created.rename({ name: spec.name }), created.update({ RestartPolicy: RESTART_POLICY })]);
+    await Promise.all([created.rename({ name: spec.name }), spec.hostPort !== undefined ? created.update({ RestartPolicy: RESTART_POLICY }) : undefined]);
     // the previous commit's worktree is no longer mounted anywhere
     if (checkout) await git.removeWorktrees(spec.sandbox, spec.service, checkout.commit);
   });
