@@ -73,8 +73,9 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
       let plan = built;
       if (adapter?.adapter === 'proxy') ({ plan, dir: proxyDir } = await proxyRun(ctx, spec, built, job.gateway!.routes));
       try {
-        // No restart policy while it is temporary: after a crash mid-deploy, a Docker restart must not
-        // bring it back onto the host port (the agent removes it at start); set at the switch
+        // No restart policy while it is temporary and takes a host port: after a crash mid-deploy, a
+        // Docker restart must not bring it back onto that port (the agent removes it at start); set at
+        // the switch. Without one, it gets its policy now and the switch has one Docker call less.
         const opts = createOptions(spec, plan, env, temp, adapter);
         if (spec.hostPort !== undefined) opts.HostConfig = { ...opts.HostConfig, RestartPolicy: { Name: 'no' } };
         const c = await docker.createContainer(opts, { clearName: () => removeContainer(ctx, temp, spec.sandbox), log: ctx.logger('create') });
