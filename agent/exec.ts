@@ -8,7 +8,7 @@
 // gone after a while with nothing to run; it ends its children when the agent goes away.
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** The agent's environment without its own SDP_ settings, read once: reading process.env is slow, and every git run asks. */
+/** The agent's environment without its own SDP_ settings, read once (reading process.env is slow): the helper's, and a direct spawn's (tar). */
 let inherited: Record<string, string> | undefined;
 
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -89,6 +89,8 @@ class Spawner {
 
   private ensure(): ChildProcess {
     if (this.helper?.connected) return this.helper;
+    // what the helper runs inherits this env (plus each run's own variables); NODE_OPTIONS emptied so
+    // the helper and its children never load the agent's loaders
     const helper = spawn(process.execPath, ['-e', HELPER], { env: { ...childEnv(), NODE_OPTIONS: '' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     helper.unref();
     helper.on('message', (m: HelperMessage) => this.receive(m));

@@ -132,12 +132,15 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // every managed container while Docker is busy starting the others), so that what Docker's events
   // still have on their way cannot leave the server's view behind for long
   let settleTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
   const settleRead = () => {
     clearTimeout(settleTimer);
+    if (stopped) return;
     settleTimer = setTimeout(() => {
       if (runner.busy) return settleRead();
       void sendInventory().catch((err: Error) => log.warn({ err: err.message }, 'inventory after jobs failed'));
     }, SETTLE_MS);
+    settleTimer.unref();
   };
   const retention: Retention = new Retention(
     { docker, git, workDir, busy: () => runner.busy, log, onDisk: (disk) => send({ type: 'disk', node: opts.name, disk }) },
@@ -205,8 +208,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     waiting.set(first.id, batch);
     queue = queue.then(async () => {
       waiting.delete(first.id);
-      const e = batch[batch.length - 1]!;
-      const info = e.action === 'destroy' ? undefined : await docker.inspect(e.id);
+      // a probe event names the container by id: report under the name a Docker event gave
+      const e = [...batch].reverse().find((b) => b.action !== 'probe') ?? first;
+      const info = batch.some((b) => b.action === 'destroy') ? undefined : await docker.inspect(e.id);
       // a network event names any container on an sdp network: only sdp's own are reported
       if (batch.every((b) => b.action.startsWith('network-')) && info?.Config.Labels?.[LABELS.managed] !== 'true') return;
       if (batch.every((b) => b.action === 'probe') && !info) return; // gone since: its destroy event says so
@@ -228,8 +232,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       monitor.stop();
       clearInterval(rescan);
       logStreams.cancelAll();
-      await runner.idle(30_000);
+      stopped = true;
       clearTimeout(settleTimer);
+      await runner.idle(30_000);
       await git.idle(10_000);
       await retention.stop();
       await conn.stop();

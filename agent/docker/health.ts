@@ -26,7 +26,8 @@ const LIVENESS_MS = 500;
 function exitWatch(stillRunning: () => Promise<boolean>): () => boolean {
   let exited = false;
   let asking = false;
-  let last = Date.now();
+  // the first failed attempt asks at once: an app that dies at start is seen then
+  let last = 0;
   return () => {
     if (!exited && !asking && Date.now() - last >= LIVENESS_MS) {
       asking = true;

@@ -73,11 +73,11 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
       let plan = built;
       if (adapter?.adapter === 'proxy') ({ plan, dir: proxyDir } = await proxyRun(ctx, spec, built, job.gateway!.routes));
       try {
-        // No restart policy while it is temporary and takes a host port: after a crash mid-deploy, a
-        // Docker restart must not bring it back onto that port (the agent removes it at start); set at
-        // the switch. Without one, it gets its policy now and the switch has one Docker call less.
+        // No restart policy while it is temporary: after a crash mid-deploy, a Docker restart must not
+        // bring it back onto the host port (the agent removes it at start), and a new container that
+        // exits must read as exited to its health check, not as restarting; set at the switch
         const opts = createOptions(spec, plan, env, temp, adapter);
-        if (spec.hostPort !== undefined) opts.HostConfig = { ...opts.HostConfig, RestartPolicy: { Name: 'no' } };
+        opts.HostConfig = { ...opts.HostConfig, RestartPolicy: { Name: 'no' } };
         const c = await docker.createContainer(opts, { clearName: () => removeContainer(ctx, temp, spec.sandbox), log: ctx.logger('create') });
         if (spec.files.length) await c.putArchive(await tarFiles(spec.files), { path: '/' });
         return c;
@@ -153,7 +153,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
       await docker.docker.getContainer(old.Id).remove({ force: true });
       await gateways.proxy.release(old);
     }
-    await Promise.all([created.rename({ name: spec.name }), spec.hostPort !== undefined ? created.update({ RestartPolicy: RESTART_POLICY }) : undefined]);
+    await Promise.all([created.rename({ name: spec.name }), created.update({ RestartPolicy: RESTART_POLICY })]);
     // the previous commit's worktree is no longer mounted anywhere
     if (checkout) await git.removeWorktrees(spec.sandbox, spec.service, checkout.commit);
   });

@@ -18,10 +18,11 @@ const BRANCHES = ['develop', 'feature/login-error'] as const;
 /**
  * A service deploy's steps. A service of a sandbox on one node has no host port, so its new container
  * starts next to the old one; the gateway holds the sandbox's port, so its deploy stops the old one
- * first, and has a routes step: those are tried with a new proxy image below.
+ * first, and has a routes step (a proxy gateway's health check: its admin answering with them) in
+ * place of a health step: those are tried with a new proxy image below.
  */
 const STEPS = ['git', 'build', 'create', 'start', 'health', 'switch'];
-const GATEWAY_STEPS = ['stop', 'start', 'routes', 'health'];
+const GATEWAY_STEPS = ['stop', 'start', 'routes', 'switch'];
 const GATEWAY_IMAGES = ['caddy:2', 'sdp-test/caddy-crash:t-e2e'] as const;
 
 let e: E2E;

@@ -73,14 +73,18 @@ describe('log panel in a real browser', () => {
     await expect.poll(() => lines.textContent(), { timeout: 10_000 }).toContain('live in the browser token=***');
     expect(await page.content()).not.toContain(fx.secret);
     await page.screenshot({ path: join(ARTIFACTS, 'logs-1280.png'), fullPage: true });
-    // pausing leaves the stream; what comes meanwhile is not shown until it resumes (with no tail again)
+    // pausing leaves the stream; what comes meanwhile shows once it resumes, and nothing twice
     await panel.getByRole('button', { name: 'Pause' }).click();
     expect(await panel.getAttribute('data-phase')).not.toBe('following');
+    await fx.writeLine('echo "while paused"');
+    expect(await lines.textContent()).not.toContain('while paused');
     await panel.getByRole('button', { name: 'Resume' }).click();
     await page.locator('[data-testid=log-panel][data-service=account][data-phase=following]').waitFor({ timeout: 15_000 });
     await fx.writeLine('echo "after resume"');
     await expect.poll(() => lines.textContent(), { timeout: 10_000 }).toContain('after resume');
     expect((await lines.textContent())?.match(/before the panel opened/g)?.length).toBe(1);
+    expect((await lines.textContent())?.match(/while paused/g)?.length).toBe(1);
+    expect((await lines.textContent())?.match(/live in the browser/g)?.length).toBe(1);
     // a sync replaces the container: the panel follows the one that replaced it
     await fx.redeploy('v2');
     await expect.poll(() => lines.textContent(), { timeout: 15_000 }).toContain('was replaced (a deploy put a new container in its place); following the new one');
