@@ -213,6 +213,47 @@ describe('agent on a real Docker host', () => {
     expect(leftovers.map((c) => c.Names[0])).toEqual([`/sandbox-${sb('b')}-web`]);
   });
 
+  it('a new container takes the alias only once it passed its health check, while the previous one keeps running', async () => {
+    const spec = (commit: string, extra: Partial<Parameters<typeof serviceSpec>[0]> = {}) =>
+      serviceSpec({ sandbox: sb('alias'), service: 'web', source: { repo: repo.url, commit, branch: 'main' }, health: FAST_HEALTH, ...extra });
+    const name = `sandbox-${sb('alias')}-web`;
+    const aliases = async (container: string) => (await docker.getContainer(container).inspect()).NetworkSettings.Networks[`sandbox-${sb('alias')}`]?.Aliases ?? [];
+    const first = await run({ id: jobId('deploy'), kind: 'deploy', container: spec(commits.main!) });
+    expect(first.ok, first.error).toBe(true);
+    const before = await docker.getContainer(name).inspect();
+    expect(await aliases(name)).toContain('web');
+
+    // a broken commit: while it is checked, its container is on the network without the alias
+    const bad = repo.commit('main', branchApp('main', { healthy: false, marker: 'broken' }));
+    const seen: string[][] = [];
+    let done = false;
+    const watching = (async () => {
+      while (!done) {
+        const a = await aliases(`${name}.next`).catch(() => undefined);
+        if (a) seen.push(a);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const failed = await run({ id: jobId('deploy'), kind: 'deploy', container: spec(bad, { health: { ...FAST_HEALTH, retries: 2 } }) });
+    done = true;
+    await watching;
+    expect(failed.ok).toBe(false);
+    expect(failed.rolledBack).toBe(true);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.flat()).not.toContain('web');
+    expect((await docker.getContainer(name).inspect()).Id).toBe(before.Id);
+    expect(await aliases(name)).toContain('web');
+
+    // a good one takes the alias at the switch
+    const good = repo.commit('main', branchApp('main', { marker: 'v3' }));
+    const ok = await run({ id: jobId('deploy'), kind: 'deploy', container: spec(good) });
+    expect(ok.ok, ok.error).toBe(true);
+    const after = await docker.getContainer(name).inspect();
+    expect(after.Id).not.toBe(before.Id);
+    expect(await aliases(name)).toContain('web');
+    commits.main = good;
+  });
+
   it('builds a Dockerfile once per commit and reuses the image', async () => {
     const base = { sandbox: sb('c'), service: 'df', source: { repo: repo.url, commit: commits.feature!, branch: 'feature/a' }, build: { type: 'dockerfile' as const, dockerfile: 'Dockerfile', context: '.' }, hostPort: 20003, health: FAST_HEALTH };
     const first = await run({ id: jobId('deploy'), kind: 'deploy', container: serviceSpec(base) });
@@ -343,7 +384,7 @@ describe('agent on a real Docker host', () => {
   });
 
   it('removes containers, and with `all` the network and worktrees too', async () => {
-    for (const s of ['a', 'b', 'c', 'd']) {
+    for (const s of ['a', 'b', 'c', 'd', 'alias']) {
       const containers = (await docker.listContainers({ all: true, filters: { label: [`sdp.sandbox=${sb(s)}`] } })).map((c) => c.Names[0]!.slice(1));
       const res = await run({ id: jobId('rm'), kind: 'remove', sandbox: sb(s), containers, all: true });
       expect(res.ok, res.error).toBe(true);

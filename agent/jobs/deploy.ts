@@ -1,8 +1,10 @@
 // deploy: a service or gateway container, blue/green-ish. The new container is created under a
 // temporary name next to the previous one; the previous one is stopped only when it holds the host
-// port the new one needs. The new one must pass its health check (gateways get their routes first),
-// then the previous one is removed and the new one takes the final name. On failure the new one is
-// removed and the previous one restarted, so it keeps answering.
+// port the new one needs. While the previous one runs, the new one is on the sandbox network without
+// the service's alias (Docker's DNS would hand it traffic). The new one must pass its health check
+// (gateways get their routes first), then it takes the alias, the previous one is removed and the
+// new one takes the final name. On failure the new one is removed and the previous one restarted, so
+// it keeps answering.
 // A proxy gateway is created with its routes already in its startup config (proxy.ts), so it
 // answers with them from its first request.
 import { resolve } from 'node:path';
@@ -55,6 +57,10 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
   const early = spec.build.type === 'image';
   let checkout = early ? undefined : await checkingOut;
   const temp = nextName(spec.name);
+  // Docker's DNS answers an alias with every running container that has it: while the previous
+  // container keeps running (it holds no host port the new one needs), the new one joins its network
+  // without the alias, and takes it at the switch, after its health check passed
+  const aliasAtSwitch = Boolean(old?.State.Running && !holdsPort(old, spec.hostPort));
   let proxyDir: string | undefined;
   let built: RunPlan;
   let created: Docker.Container;
@@ -78,6 +84,7 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
         // exits must read as exited to its health check, not as restarting; set at the switch
         const opts = createOptions(spec, plan, env, temp, adapter);
         opts.HostConfig = { ...opts.HostConfig, RestartPolicy: { Name: 'no' } };
+        if (aliasAtSwitch) opts.NetworkingConfig = { EndpointsConfig: { [spec.network]: {} } };
         const c = await docker.createContainer(opts, { clearName: () => removeContainer(ctx, temp, spec.sandbox), log: ctx.logger('create') });
         if (spec.files.length) await c.putArchive(await tarFiles(spec.files), { path: '/' });
         return c;
@@ -149,6 +156,8 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
   }
 
   await ctx.step('switch', async () => {
+    // the new one answers the alias before the previous one goes: no moment without it
+    if (aliasAtSwitch) await joinUnderAlias(docker, created.id, spec);
     if (old) {
       await docker.docker.getContainer(old.Id).remove({ force: true });
       await gateways.proxy.release(old);
@@ -230,11 +239,16 @@ async function reattach(ctx: JobContext, info: Docker.ContainerInspectInfo, spec
   if (aliases?.includes(spec.alias)) return false;
   await ctx.step('network', async () => {
     await ctx.deps.docker.ensureNetwork(spec.sandbox, spec.platform, spec.network);
-    const network = ctx.deps.docker.docker.getNetwork(spec.network);
-    if (aliases) await network.disconnect({ Container: info.Id, Force: true });
-    await network.connect({ Container: info.Id, EndpointConfig: { Aliases: [spec.alias] } });
+    await joinUnderAlias(ctx.deps.docker, info.Id, spec, aliases !== undefined);
   });
   return true;
+}
+
+/** Connects the container to its sandbox network under its alias (Docker adds an alias only with a connect: off the network first). */
+async function joinUnderAlias(docker: DockerHost, id: string, spec: ContainerSpec, attached = true): Promise<void> {
+  const network = docker.docker.getNetwork(spec.network);
+  if (attached) await network.disconnect({ Container: id, Force: true });
+  await network.connect({ Container: id, EndpointConfig: { Aliases: [spec.alias] } });
 }
 
 /** Removes a managed container if it exists (the leftover of an interrupted deploy). */
