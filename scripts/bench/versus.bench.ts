@@ -126,11 +126,11 @@ class Poller {
     return new Poller(child);
   }
 
-  /** Starts polling now; resolves with the time from `t0` until every route answered 200. */
-  allRoutesAnswer(port: number, t0: number, budgetMs = 60_000): Promise<number> {
+  /** Starts polling now (once one of the `gateway` containers runs); resolves with the time from `t0` until every route answered 200. */
+  allRoutesAnswer(port: number, gateway: string[], t0: number, budgetMs = 60_000): Promise<number> {
     return new Promise((resolve, reject) => {
       this.child.once('message', (m: { ok: boolean; error?: string }) => (m.ok ? resolve(performance.now() - t0) : reject(new Error(m.error))));
-      this.child.send({ port, services: SERVICES, budgetMs });
+      this.child.send({ port, services: SERVICES, gateway, budgetMs });
     });
   }
 
@@ -163,7 +163,8 @@ async function compose(dir: string, poller: Poller): Promise<Timed> {
     return await cpuOf(async () => {
       const t0 = performance.now();
       await exec(bin, [...pre, ...project, 'up', '-d', '--quiet-pull']);
-      return poller.allRoutesAnswer(PORT.compose, t0);
+      // docker compose v2 names it <project>-gateway-1, docker-compose v1 <project>_gateway_1
+      return poller.allRoutesAnswer(PORT.compose, ['t-core-bench-compose-gateway-1', 't-core-bench-compose_gateway_1'], t0);
     });
   } finally {
     spawnSync(bin, [...pre, ...project, 'down', '-t', '1', '--remove-orphans'], { stdio: 'ignore' });
@@ -182,7 +183,7 @@ async function cli(dir: string, poller: Poller): Promise<Timed> {
         ...SERVICES.map((s) => exec('docker', ['run', '-d', '--name', `${net}-${s}`, '--network', net, '--network-alias', s, IMAGE, ...RUN])),
         exec('docker', ['run', '-d', '--name', `${net}-gateway`, '--network', net, '-p', `127.0.0.1:${PORT.cli}:80`, '-v', `${join(dir, 'caddy.json')}:/etc/caddy/caddy.json:ro`, CADDY, 'caddy', 'run', '--config', '/etc/caddy/caddy.json']),
       ]);
-      return poller.allRoutesAnswer(PORT.cli, t0);
+      return poller.allRoutesAnswer(PORT.cli, [`${net}-gateway`], t0);
     });
   } finally {
     spawnSync('docker', ['rm', '-f', ...names], { stdio: 'ignore' });
@@ -253,7 +254,9 @@ class Sdp {
         const t0 = performance.now();
         const started = await stack.sync(name);
         if (!started.job) throw new Error('no job');
-        return { id: started.job.id, ms: await poller.allRoutesAnswer(PORT.sdp, t0) };
+        // the gateway runs as <name>.next until its deploy's switch
+        const gateway = `sandbox-${name}-gateway`;
+        return { id: started.job.id, ms: await poller.allRoutesAnswer(PORT.sdp, [gateway, `${gateway}.next`], t0) };
       });
     const timed = profile ? await profiled(sync) : await sync();
     const job = await stack.waitJob(timed.value.id);
