@@ -125,8 +125,9 @@ async function deployNow(job: JobOf<'deploy'>, ctx: JobContext): Promise<JobOutc
     if (job.gateway && proxyDir) {
       // A proxy gateway is sdp's Caddy, started with its routes in its startup config: its admin
       // socket answering with them is its health check (Caddy serves the admin of a config only once
-      // that config's listeners are bound). Not a connect to its address: right after a start during
-      // a burst of them, a new container's address can take a few hundred ms to carry traffic.
+      // that config's listeners are bound). Not a connect to its address: a request to its published
+      // port before it ran makes docker-proxy dial that address too early, and the host asks ARP for
+      // it again only a second later, so a connect can wait up to that long.
       await routes();
       probe = { ok: true };
     } else {
