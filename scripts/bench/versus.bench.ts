@@ -241,7 +241,8 @@ class Sdp {
   }
 
   /** One sync of a new sandbox until every route answers; then the sandbox is deleted again. */
-  async run(poller: Poller, profile: boolean): Promise<Timed & { job: number; steps: string[]; spans: string[] }> {
+  /** `last`: the bench's last round (profiled with SDP_BENCH_PROFILE). */
+  async run(poller: Poller, last: boolean): Promise<Timed & { job: number; steps: string[]; spans: string[] }> {
     const { stack } = this;
     const name = `t-core-bench-r${++this.round}`;
     const file = `${name}.yaml`;
@@ -258,7 +259,7 @@ class Sdp {
         const gateway = `sandbox-${name}-gateway`;
         return { id: started.job.id, ms: await poller.allRoutesAnswer(PORT.sdp, [gateway, `${gateway}.next`], t0) };
       });
-    const timed = profile ? await profiled(sync) : await sync();
+    const timed = last ? await profiled(sync) : await sync();
     const job = await stack.waitJob(timed.value.id);
     if (job.status !== 'succeeded') throw new Error(`sdp sync failed: ${job.error}`);
     const at = Date.parse(job.createdAt);
@@ -291,16 +292,15 @@ export async function run(): Promise<void> {
   try {
     const runs: { cli: Timed[]; compose: Timed[]; sdp: Awaited<ReturnType<Sdp['run']>>[] } = { cli: [], compose: [], sdp: [] };
     const contenders = [
-      ['cli', async () => void runs.cli.push(await cli(dir, poller))],
-      ['compose', async () => void (haveCompose && runs.compose.push(await compose(dir, poller)))],
-      ['sdp', async (last: boolean) => void runs.sdp.push(await sdpStack.run(poller, last && process.env['SDP_BENCH_PROFILE'] !== undefined))],
-    ] as const;
+      async () => void runs.cli.push(await cli(dir, poller)),
+      async () => void (haveCompose && runs.compose.push(await compose(dir, poller))),
+      async (last: boolean) => void runs.sdp.push(await sdpStack.run(poller, last)),
+    ];
     let noisy = 0;
     for (let r = 0; r < ROUNDS; r++) {
       for (let i = 0; i < contenders.length; i++) {
-        const [, go] = contenders[(i + r) % contenders.length]!;
         if (!(await quiet())) noisy++;
-        await go(r === ROUNDS - 1);
+        await contenders[(i + r) % contenders.length]!(r === ROUNDS - 1);
       }
     }
     const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
